@@ -1,0 +1,353 @@
+//! The static data of a compiled module: the instance (VMContext, memories,
+//! tables, funcrefs, segments) and the tables the runtime reads (module
+//! descriptor, function table, trap table).
+//!
+//! Every structure the runtime reads is written field by field at the
+//! offsets `kiln_abi` computes, the same offsets the generated C header
+//! asserts, so the two sides cannot disagree about a layout.
+
+use super::init::Helpers;
+use super::CompiledFunc;
+use crate::environ::{ElemItems, SegmentMode};
+use crate::func_env::ModuleCtx;
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleRelocTarget, ModuleResult};
+use cranelift_object::ObjectModule;
+use kiln_abi::{Struct, FUNCREF, FUNC_INFO, MEMORY, MODULE, SEGMENT, TABLE, TRAP_ENTRY, VMCTX_HEADER};
+use wasmparser::Operator;
+
+/// The data objects of one module.
+pub struct DataIds {
+    pub vmctx: DataId,
+    pub memories: DataId,
+    pub tables: DataId,
+    pub funcrefs: DataId,
+    pub host_funcrefs: DataId,
+    pub data_segments: DataId,
+    pub data_bytes: DataId,
+    pub elem_segments: DataId,
+    pub elem_items: DataId,
+    pub funcs: DataId,
+    pub names: DataId,
+    pub traps: DataId,
+    pub module: DataId,
+}
+
+pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
+    let mut d = |name: &str, writable: bool| module.declare_data(&format!("kiln_m{index}_{name}"), Linkage::Local, writable, false);
+    Ok(DataIds {
+        vmctx: d("vmctx", true)?,
+        memories: d("memories", true)?,
+        tables: d("tables", true)?,
+        funcrefs: d("funcrefs", false)?,
+        host_funcrefs: d("host_funcrefs", false)?,
+        data_segments: d("data_segments", true)?,
+        data_bytes: d("data_bytes", false)?,
+        elem_segments: d("elem_segments", true)?,
+        elem_items: d("elem_items", true)?,
+        funcs: d("funcs", false)?,
+        names: d("names", false)?,
+        traps: d("traps", false)?,
+        module: module.declare_data(&format!("kiln_m{index}_module"), Linkage::Export, false, false)?,
+    })
+}
+
+/// A relocation target: a function or a data object of this module.
+#[derive(Clone, Copy)]
+enum Target {
+    Func(FuncId),
+    Data(DataId),
+}
+
+/// Bytes of an array of structures, plus the pointer fields to relocate.
+struct Blob {
+    bytes: Vec<u8>,
+    relocs: Vec<(u32, Target, i64)>,
+    align: u64,
+}
+
+impl Blob {
+    fn new(size: usize) -> Blob {
+        Blob { bytes: vec![0; size.max(1)], relocs: vec![], align: 16 }
+    }
+    fn array(s: &Struct, n: usize) -> Blob {
+        Blob::new(s.size() as usize * n)
+    }
+    fn u32(&mut self, at: u32, v: u32) {
+        self.bytes[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, at: u32, v: u64) {
+        self.bytes[at as usize..at as usize + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    fn ptr(&mut self, at: u32, t: Target, addend: i64) {
+        self.relocs.push((at, t, addend));
+    }
+    /// Writes `field` of element `i` of an array of `s`.
+    fn field_u32(&mut self, s: &Struct, i: usize, field: &str, v: u32) {
+        self.u32(s.size() * i as u32 + s.offset(field), v)
+    }
+    fn field_u64(&mut self, s: &Struct, i: usize, field: &str, v: u64) {
+        self.u64(s.size() * i as u32 + s.offset(field), v)
+    }
+    fn field_ptr(&mut self, s: &Struct, i: usize, field: &str, t: Target, addend: i64) {
+        self.ptr(s.size() * i as u32 + s.offset(field), t, addend)
+    }
+
+    fn define(self, module: &mut ObjectModule, id: DataId) -> ModuleResult<()> {
+        let mut desc = DataDescription::new();
+        desc.define(self.bytes.into_boxed_slice());
+        desc.set_align(self.align);
+        for (at, t, addend) in self.relocs {
+            let name = match t {
+                Target::Func(f) => ModuleRelocTarget::user(0, f.as_u32()),
+                Target::Data(d) => ModuleRelocTarget::user(1, d.as_u32()),
+            };
+            let gv = desc.import_global_value(name);
+            desc.write_data_addr(at, gv, addend);
+        }
+        module.define_data(id, &desc)
+    }
+}
+
+/// Evaluates a constant expression statically when it needs no instance
+/// state: numeric constants, null, and `ref.func` of a defined function.
+/// Returns `None` when the value must be computed at instantiation.
+pub enum Static {
+    Bits(u64),
+    DefinedFunc(u32),
+}
+
+pub fn static_const(ctx: &ModuleCtx, expr: &wasmparser::ConstExpr) -> Option<Static> {
+    let mut r = expr.get_operators_reader();
+    let op = r.read().ok()?;
+    if !matches!(r.read().ok()?, Operator::End) {
+        return None;
+    }
+    match op {
+        Operator::I32Const { value } => Some(Static::Bits(value as u32 as u64)),
+        Operator::I64Const { value } => Some(Static::Bits(value as u64)),
+        Operator::RefNull { .. } => Some(Static::Bits(0)),
+        Operator::RefFunc { function_index } if function_index >= ctx.env.num_imported_funcs => {
+            Some(Static::DefinedFunc(function_index))
+        }
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn define(
+    module: &mut ObjectModule,
+    ctx: &ModuleCtx,
+    ids: &DataIds,
+    helpers: &Helpers,
+    host_funcs: &[(FuncId, u32)],
+    compiled: &[CompiledFunc],
+    symbol_names: &[String],
+    path: &str,
+    index: u32,
+) -> ModuleResult<()> {
+    let env = ctx.env;
+    let funcref_addr = |f: u32| (Target::Data(ids.funcrefs), ((f - env.num_imported_funcs) * FUNCREF.size()) as i64);
+
+    // VMContext: pointers to this instance's memories, tables and imports.
+    let mut vm = Blob::new(ctx.offsets.size() as usize);
+    vm.ptr(VMCTX_HEADER.offset("module"), Target::Data(ids.module), 0);
+    for i in 0..env.memories.len() as u32 {
+        vm.ptr(ctx.offsets.memory(i), Target::Data(ids.memories), (i * MEMORY.size()) as i64);
+    }
+    for i in 0..env.tables.len() as u32 {
+        vm.ptr(ctx.offsets.table(i), Target::Data(ids.tables), (i * TABLE.size()) as i64);
+    }
+    for i in 0..env.num_imported_funcs {
+        vm.ptr(ctx.offsets.imported_func(i), Target::Data(ids.host_funcrefs), (i * FUNCREF.size()) as i64);
+    }
+    vm.define(module, ids.vmctx)?;
+
+    let mut mems = Blob::array(&MEMORY, env.memories.len());
+    for (i, m) in env.memories.iter().enumerate() {
+        mems.field_u64(&MEMORY, i, "min_pages", m.initial);
+        mems.field_u64(&MEMORY, i, "max_pages", m.maximum.unwrap_or(65536).min(65536));
+    }
+    mems.define(module, ids.memories)?;
+
+    let mut tables = Blob::array(&TABLE, env.tables.len());
+    for (i, t) in env.tables.iter().enumerate() {
+        tables.field_u32(&TABLE, i, "min", t.initial as u32);
+        tables.field_u32(&TABLE, i, "max", t.maximum.map(|m| m.min(u32::MAX as u64) as u32).unwrap_or(u32::MAX));
+    }
+    tables.define(module, ids.tables)?;
+
+    // Funcrefs of defined functions, closing over this (static) instance.
+    let n_defined = env.num_defined_funcs() as usize;
+    let mut frs = Blob::array(&FUNCREF, n_defined);
+    for i in 0..n_defined {
+        let f = env.num_imported_funcs + i as u32;
+        frs.field_ptr(&FUNCREF, i, "code", Target::Func(ctx.func_ids[f as usize].expect("defined")), 0);
+        frs.field_u64(&FUNCREF, i, "type_id", ctx.type_ids[env.functions[f as usize] as usize]);
+        frs.field_ptr(&FUNCREF, i, "vmctx", Target::Data(ids.vmctx), 0);
+    }
+    frs.define(module, ids.funcrefs)?;
+
+    // Host funcrefs for imported functions: no instance of their own.
+    let mut hfs = Blob::array(&FUNCREF, host_funcs.len());
+    for (i, (id, ty)) in host_funcs.iter().enumerate() {
+        hfs.field_ptr(&FUNCREF, i, "code", Target::Func(*id), 0);
+        hfs.field_u64(&FUNCREF, i, "type_id", ctx.type_ids[*ty as usize]);
+    }
+    hfs.define(module, ids.host_funcrefs)?;
+
+    // Data segments: bytes in one blob, a kiln_segment each.
+    let mut bytes = Vec::new();
+    let mut dsegs = Blob::array(&SEGMENT, env.datas.len());
+    for (i, d) in env.datas.iter().enumerate() {
+        dsegs.field_ptr(&SEGMENT, i, "data", Target::Data(ids.data_bytes), bytes.len() as i64);
+        dsegs.field_u64(&SEGMENT, i, "length", d.data.len() as u64);
+        bytes.extend_from_slice(d.data);
+    }
+    dsegs.define(module, ids.data_segments)?;
+    let mut blob = Blob::new(bytes.len());
+    blob.bytes[..bytes.len()].copy_from_slice(&bytes);
+    blob.align = 1;
+    blob.define(module, ids.data_bytes)?;
+
+    // Element segments: 8-byte items, static where possible (the init
+    // function fills in the rest), a kiln_segment each. Declared segments
+    // start dropped.
+    let total: usize = env
+        .elems
+        .iter()
+        .map(|e| match &e.items {
+            ElemItems::Functions(f) => f.len(),
+            ElemItems::Exprs(x) => x.len(),
+        })
+        .sum();
+    let mut items = Blob::new(total * 8);
+    let mut esegs = Blob::array(&SEGMENT, env.elems.len());
+    let mut at = 0usize;
+    for (i, e) in env.elems.iter().enumerate() {
+        esegs.field_ptr(&SEGMENT, i, "data", Target::Data(ids.elem_items), (at * 8) as i64);
+        let n = match &e.items {
+            ElemItems::Functions(fs) => {
+                for (j, f) in fs.iter().enumerate() {
+                    if *f >= env.num_imported_funcs {
+                        let (t, a) = funcref_addr(*f);
+                        items.ptr(((at + j) * 8) as u32, t, a);
+                    }
+                }
+                fs.len()
+            }
+            ElemItems::Exprs(xs) => {
+                for (j, x) in xs.iter().enumerate() {
+                    match static_const(ctx, x) {
+                        Some(Static::DefinedFunc(f)) => {
+                            let (t, a) = funcref_addr(f);
+                            items.ptr(((at + j) * 8) as u32, t, a);
+                        }
+                        Some(Static::Bits(v)) => items.u64(((at + j) * 8) as u32, v),
+                        None => {}
+                    }
+                }
+                xs.len()
+            }
+        };
+        let live = !matches!(e.kind, SegmentMode::Declared);
+        esegs.field_u64(&SEGMENT, i, "length", if live { n as u64 } else { 0 });
+        at += n;
+    }
+    items.align = 8;
+    items.define(module, ids.elem_items)?;
+    esegs.define(module, ids.elem_segments)?;
+
+    // Function table and names.
+    let mut names = Vec::new();
+    let mut funcs = Blob::array(&FUNC_INFO, compiled.len());
+    for (i, f) in compiled.iter().enumerate() {
+        let id = ctx.func_ids[f.index as usize].expect("defined");
+        funcs.field_ptr(&FUNC_INFO, i, "start", Target::Func(id), 0);
+        funcs.field_ptr(&FUNC_INFO, i, "name", Target::Data(ids.names), names.len() as i64);
+        funcs.field_u32(&FUNC_INFO, i, "size", f.bytes.len() as u32);
+        funcs.field_u32(&FUNC_INFO, i, "index", f.index);
+        let shown = env.func_display_name(f.index).unwrap_or(&symbol_names[i]);
+        names.extend(shown.bytes().filter(|b| *b != 0));
+        names.push(0);
+    }
+    funcs.define(module, ids.funcs)?;
+    let module_name_at = names.len();
+    names.extend(path.bytes().filter(|b| *b != 0));
+    names.push(0);
+    let mut nb = Blob::new(names.len());
+    nb.bytes.copy_from_slice(&names);
+    nb.align = 1;
+    nb.define(module, ids.names)?;
+
+    // Trap table. Functions are laid out in definition order (wasm index
+    // order, then helpers) in one .text section, and each function's traps
+    // are in code order, so the table is sorted by address as emitted.
+    let all: Vec<(FuncId, &CompiledFunc)> = compiled
+        .iter()
+        .map(|f| (ctx.func_ids[f.index as usize].expect("defined"), f))
+        .chain(helpers.compiled.iter().map(|(id, f)| (*id, f)))
+        .collect();
+    let n_traps: usize = all.iter().map(|(_, f)| f.traps.len()).sum();
+    let mut traps = Blob::array(&TRAP_ENTRY, n_traps);
+    let mut k = 0;
+    for (id, f) in &all {
+        let mut sorted = f.traps.clone();
+        sorted.sort_by_key(|t| t.0);
+        for (off, kind, wasm) in sorted {
+            traps.field_ptr(&TRAP_ENTRY, k, "pc", Target::Func(*id), off as i64);
+            traps.field_u32(&TRAP_ENTRY, k, "wasm_offset", wasm);
+            traps.field_u32(&TRAP_ENTRY, k, "func_index", f.index);
+            traps.field_u32(&TRAP_ENTRY, k, "kind", kind as u32);
+            traps.field_u32(&TRAP_ENTRY, k, "module", index);
+            k += 1;
+        }
+    }
+    traps.define(module, ids.traps)?;
+
+    // The descriptor.
+    let mut m = Blob::new(MODULE.size() as usize);
+    m.u32(MODULE.offset("abi_version"), kiln_abi::ABI_VERSION);
+    m.u32(MODULE.offset("index"), index);
+    m.ptr(MODULE.offset("name"), Target::Data(ids.names), module_name_at as i64);
+    m.ptr(MODULE.offset("vmctx"), Target::Data(ids.vmctx), 0);
+    m.ptr(MODULE.offset("init"), Target::Func(helpers.init), 0);
+    if let Some(s) = helpers.start {
+        m.ptr(MODULE.offset("start"), Target::Func(s), 0);
+    }
+    if let Some(e) = helpers.entry {
+        m.ptr(MODULE.offset("entry"), Target::Func(e), 0);
+    }
+    m.ptr(MODULE.offset("memories"), Target::Data(ids.memories), 0);
+    m.ptr(MODULE.offset("tables"), Target::Data(ids.tables), 0);
+    m.ptr(MODULE.offset("funcs"), Target::Data(ids.funcs), 0);
+    m.ptr(MODULE.offset("traps"), Target::Data(ids.traps), 0);
+    m.u32(MODULE.offset("n_memories"), env.memories.len() as u32 - env.num_imported_memories);
+    m.u32(MODULE.offset("n_tables"), env.tables.len() as u32 - env.num_imported_tables);
+    m.u32(MODULE.offset("n_funcs"), compiled.len() as u32);
+    m.u32(MODULE.offset("n_traps"), n_traps as u32);
+    m.define(module, ids.module)?;
+    Ok(())
+}
+
+/// The per-executable object: the list of module descriptors the runtime
+/// instantiates in order, their count, and the build configuration.
+pub fn executable_tables(module: &mut ObjectModule, module_count: u32, config: &[u8]) -> ModuleResult<()> {
+    let list = module.declare_data(kiln_abi::symbols::MODULE_LIST, Linkage::Export, false, false)?;
+    let count = module.declare_data(kiln_abi::symbols::MODULE_COUNT, Linkage::Export, false, false)?;
+    let cfg = module.declare_data(kiln_abi::symbols::CONFIG, Linkage::Export, false, false)?;
+    let mut l = Blob::new(module_count as usize * 8);
+    for i in 0..module_count {
+        let d = module.declare_data(&format!("kiln_m{i}_module"), Linkage::Import, false, false)?;
+        l.ptr(i * 8, Target::Data(d), 0);
+    }
+    l.align = 8;
+    l.define(module, list)?;
+    let mut c = Blob::new(4);
+    c.u32(0, module_count);
+    c.align = 4;
+    c.define(module, count)?;
+    let mut b = Blob::new(config.len());
+    b.bytes.copy_from_slice(config);
+    b.align = 1;
+    b.define(module, cfg)
+}

@@ -1,0 +1,312 @@
+//! Compiling one validated module into one relocatable object.
+//!
+//! Flow: declare every symbol (runtime entry points, WASI imports, wasm
+//! functions, generated helpers, data), translate and compile the wasm
+//! functions in parallel with rayon, then define code and data in a fixed
+//! order so the object is identical however the threads were scheduled.
+//!
+//! What the object contains for module `N` (all local symbols except the
+//! descriptor):
+//! - one function per defined wasm function, named from the name section;
+//! - `init`, `start` and `entry` helpers with the array-call ABI;
+//! - the static instance: VMContext, memories, tables, funcrefs, segments;
+//! - the trap table and function table the runtime searches on a fault;
+//! - the descriptor `kiln_mN_module`, a `struct kiln_module`.
+
+mod data;
+mod init;
+
+use crate::environ::{FuncType, ImportKind, ModuleEnv};
+use crate::error::{CompileError, FuncRef as FuncName};
+use crate::func_env::{trap_kind, FuncEnv, ModuleCtx, RuntimeFuncs};
+use crate::translate::translate_function;
+use cranelift_codegen::ir::{self, UserFuncName};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::{Context, FinalizedMachReloc};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_module::{default_libcall_names, DataId, FuncId, Linkage, Module, ModuleReloc};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use kiln_abi::{symbols, TrapKind, VmOffsets};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+/// Interns function types across every module linked into one executable,
+/// so equal signatures get equal ids and `call_indirect` can compare ids.
+#[derive(Default)]
+pub struct TypeInterner {
+    ids: HashMap<FuncType, u64>,
+}
+
+impl TypeInterner {
+    pub fn intern(&mut self, ty: &FuncType) -> u64 {
+        let next = kiln_abi::FIRST_TYPE_ID + self.ids.len() as u64;
+        *self.ids.entry(ty.clone()).or_insert(next)
+    }
+}
+
+/// One compiled function, ready to be placed in the object.
+pub struct CompiledFunc {
+    pub index: u32,
+    pub bytes: Vec<u8>,
+    pub alignment: u64,
+    pub relocs: Vec<ModuleReloc>,
+    /// (code offset, trap kind, wasm offset)
+    pub traps: Vec<(u32, TrapKind, u32)>,
+    pub clif: Option<String>,
+}
+
+/// Options for compiling one module.
+pub struct ModuleOptions<'o> {
+    pub isa: &'o OwnedTargetIsa,
+    pub extend_i32: bool,
+    /// Whether to keep the CLIF text of each function.
+    pub keep_clif: bool,
+    /// Whether the executable runs this module as its command (`_start`).
+    pub is_command: bool,
+}
+
+pub struct ModuleOutput {
+    pub object: Vec<u8>,
+    /// CLIF text of each function, when asked for.
+    pub clif: String,
+}
+
+/// Symbol names a module may not take for its functions: the runtime's and
+/// the libcalls Cranelift emits.
+fn reserved_name(name: &str) -> bool {
+    name.starts_with("kiln_")
+        || matches!(
+            name,
+            "memcpy" | "memmove" | "memset" | "memcmp" | "ceil" | "ceilf" | "floor" | "floorf" | "trunc" | "truncf"
+                | "nearbyint" | "nearbyintf" | "fma" | "fmaf" | "strlen" | "strcmp" | "strncmp" | "_start"
+        )
+}
+
+/// The native symbol of each defined function: its name-section name when
+/// that is unique and not reserved, else `wasm_function_<index>`.
+fn function_symbols(env: &ModuleEnv) -> Vec<String> {
+    let mut seen = HashSet::new();
+    (env.num_imported_funcs..env.functions.len() as u32)
+        .map(|i| match env.func_display_name(i) {
+            Some(n) if !n.is_empty() && !n.contains('\0') && !reserved_name(n) && seen.insert(n.to_string()) => n.to_string(),
+            _ => format!("wasm_function_{i}"),
+        })
+        .collect()
+}
+
+/// Compiles module number `index` of an executable.
+pub fn compile_module(
+    path: &str,
+    env: &ModuleEnv,
+    index: u32,
+    opts: &ModuleOptions,
+    interner: &mut TypeInterner,
+) -> Result<ModuleOutput, CompileError> {
+    let isa = opts.isa;
+    let mut builder = ObjectBuilder::new(isa.clone(), format!("kiln_m{index}"), default_libcall_names())
+        .map_err(|e| CompileError::Target(e.to_string()))?;
+    builder.per_function_section(false);
+    let mut module = ObjectModule::new(builder);
+    let call_conv = isa.default_call_conv();
+    let decl_err = |e: cranelift_module::ModuleError| CompileError::Target(format!("{path}: {e}"));
+
+    let type_ids: Vec<u64> = env.types.iter().map(|t| interner.intern(t)).collect();
+    let offsets = VmOffsets {
+        num_memories: env.memories.len() as u32,
+        num_tables: env.tables.len() as u32,
+        num_imported_funcs: env.num_imported_funcs,
+        num_imported_globals: env.num_imported_globals,
+        num_defined_globals: env.globals.len() as u32 - env.num_imported_globals,
+    };
+
+    // Runtime entry points. Their signatures come from ModuleCtx, which needs
+    // the ids first: declare with a placeholder context, then fix up.
+    let mut ctx = ModuleCtx {
+        env,
+        offsets,
+        type_ids,
+        call_conv,
+        extend_i32: opts.extend_i32,
+        func_ids: vec![],
+        runtime: RuntimeFuncs {
+            memory_grow: FuncId::from_u32(0),
+            memory_fill: FuncId::from_u32(0),
+            memory_copy: FuncId::from_u32(0),
+            memory_init: FuncId::from_u32(0),
+            table_grow: FuncId::from_u32(0),
+            table_fill: FuncId::from_u32(0),
+            table_copy: FuncId::from_u32(0),
+            table_init: FuncId::from_u32(0),
+        },
+        funcrefs: DataId::from_u32(0),
+        data_segments: DataId::from_u32(0),
+        elem_segments: DataId::from_u32(0),
+    };
+    {
+        use ir::types::{I32, I64};
+        let mut rt = |name: &str, p: &[ir::Type], r: &[ir::Type]| {
+            module.declare_function(name, Linkage::Import, &ctx.c_signature(p, r)).map_err(decl_err)
+        };
+        let runtime = RuntimeFuncs {
+            memory_grow: rt(symbols::MEMORY_GROW, &[I64, I32], &[I32])?,
+            memory_fill: rt(symbols::MEMORY_FILL, &[I64, I32, I32, I32], &[I32])?,
+            memory_copy: rt(symbols::MEMORY_COPY, &[I64, I64, I32, I32, I32], &[I32])?,
+            memory_init: rt(symbols::MEMORY_INIT, &[I64, I64, I32, I32, I32], &[I32])?,
+            table_grow: rt(symbols::TABLE_GROW, &[I64, I64, I32], &[I32])?,
+            table_fill: rt(symbols::TABLE_FILL, &[I64, I32, I64, I32], &[I32])?,
+            table_copy: rt(symbols::TABLE_COPY, &[I64, I64, I32, I32, I32], &[I32])?,
+            table_init: rt(symbols::TABLE_INIT, &[I64, I64, I32, I32, I32], &[I32])?,
+        };
+        ctx.runtime = runtime;
+    }
+
+    // Host functions for imports (resolved by `crate::imports` beforehand).
+    let mut host_funcs = Vec::new();
+    for imp in &env.imports {
+        if let ImportKind::Func(ty) = imp.kind {
+            let sig = ctx.wasm_signature(&env.types[ty as usize]);
+            let name = format!("{}{}", symbols::WASI_PREFIX, imp.name);
+            host_funcs.push((module.declare_function(&name, Linkage::Import, &sig).map_err(decl_err)?, ty));
+        }
+    }
+
+    // Wasm functions.
+    let names = function_symbols(env);
+    let mut func_ids = vec![None; env.num_imported_funcs as usize];
+    for (i, name) in names.iter().enumerate() {
+        let f = env.num_imported_funcs + i as u32;
+        let sig = ctx.wasm_signature(env.func_type(f));
+        func_ids.push(Some(module.declare_function(name, Linkage::Local, &sig).map_err(decl_err)?));
+    }
+    ctx.func_ids = func_ids;
+
+    let data_ids = data::declare(&mut module, index).map_err(decl_err)?;
+    ctx.funcrefs = data_ids.funcrefs;
+    ctx.data_segments = data_ids.data_segments;
+    ctx.elem_segments = data_ids.elem_segments;
+
+    // Translate and compile every defined function in parallel. Each
+    // worker gets its own contexts; the ISA and ModuleCtx are shared.
+    let compiled: Vec<Result<CompiledFunc, CompileError>> = (0..env.bodies.len())
+        .into_par_iter()
+        .map_init(
+            || (Context::new(), FunctionBuilderContext::new()),
+            |(cctx, fctx), i| {
+                let index = env.num_imported_funcs + i as u32;
+                let id = ctx.func_ids[index as usize].expect("defined");
+                let name = || FuncName(index, env.func_display_name(index).map(str::to_string));
+                cctx.clear();
+                cctx.func.signature = ctx.wasm_signature(env.func_type(index));
+                cctx.func.name = UserFuncName::user(0, id.as_u32());
+                translate_function(&mut cctx.func, fctx, FuncEnv::new(&ctx), env.func_type(index), &env.bodies[i])
+                    .map_err(|(offset, message)| CompileError::Unsupported {
+                        path: path.to_string(),
+                        func: Some((index, name().1)),
+                        offset,
+                        message,
+                    })?;
+                finish_function(cctx, isa, index, id, opts.keep_clif, body_start(&env.bodies[i]))
+                    .map_err(|message| CompileError::Codegen { path: path.to_string(), func: name(), message })
+            },
+        )
+        .collect();
+    let mut compiled = compiled.into_iter().collect::<Result<Vec<_>, _>>()?;
+
+    // Generated helpers: init, start and entry trampolines.
+    let mut helpers = init::Helpers::declare(&mut module, &ctx, index, opts.is_command).map_err(decl_err)?;
+    let mut cctx = Context::new();
+    let mut fctx = FunctionBuilderContext::new();
+    for (id, kind) in helpers.list() {
+        cctx.clear();
+        init::build(&mut cctx.func, &mut fctx, &ctx, &data_ids, id, kind);
+        let f = finish_function(&mut cctx, isa, u32::MAX, id, opts.keep_clif, 0)
+            .map_err(|message| CompileError::Codegen { path: path.to_string(), func: FuncName(u32::MAX, Some(format!("{kind:?}"))), message })?;
+        helpers.compiled.push((id, f));
+    }
+
+    // Place code in index order, then the helpers.
+    let mut clif = String::new();
+    for f in &mut compiled {
+        let id = ctx.func_ids[f.index as usize].expect("defined");
+        module.define_function_bytes(id, f.alignment, &f.bytes, &f.relocs).map_err(decl_err)?;
+        if let Some(c) = f.clif.take() {
+            clif.push_str(&c);
+            clif.push('\n');
+        }
+    }
+    for (id, f) in &mut helpers.compiled {
+        module.define_function_bytes(*id, f.alignment, &f.bytes, &f.relocs).map_err(decl_err)?;
+        if let Some(c) = f.clif.take() {
+            clif.push_str(&c);
+            clif.push('\n');
+        }
+    }
+
+    data::define(&mut module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index).map_err(decl_err)?;
+
+    let product = module.finish();
+    let object = product.emit().map_err(|e| CompileError::Target(format!("{path}: cannot write object: {e}")))?;
+    Ok(ModuleOutput { object, clif })
+}
+
+fn body_start(body: &wasmparser::FunctionBody) -> u32 {
+    body.range().start as u32
+}
+
+/// Runs Cranelift on a translated function and extracts what the object
+/// and the trap table need.
+fn finish_function(
+    cctx: &mut Context,
+    isa: &OwnedTargetIsa,
+    index: u32,
+    id: FuncId,
+    keep_clif: bool,
+    default_offset: u32,
+) -> Result<CompiledFunc, String> {
+    let clif = keep_clif.then(|| cctx.func.display().to_string());
+    let mut ctrl = Default::default();
+    cctx.compile(&**isa, &mut ctrl).map_err(|e| format!("{:?}", e.inner))?;
+    let code = cctx.compiled_code().expect("compiled above");
+    let buffer = &code.buffer;
+    let srclocs = buffer.get_srclocs_sorted();
+    let traps = buffer
+        .traps()
+        .iter()
+        .map(|t| {
+            // The wasm offset is the source location of the code range
+            // holding the trapping instruction (the prologue's stack check
+            // has none: it is attributed to the function's start).
+            let loc = srclocs
+                .iter()
+                .find(|s| s.start <= t.offset && t.offset < s.end)
+                .map(|s| s.loc)
+                .filter(|l| !l.is_default())
+                .map(|l| l.bits())
+                .unwrap_or(default_offset);
+            (t.offset, trap_kind(t.code), loc)
+        })
+        .collect();
+    let relocs = buffer
+        .relocs()
+        .iter()
+        .map(|r: &FinalizedMachReloc| ModuleReloc::from_mach_reloc(r, &cctx.func, id))
+        .collect();
+    Ok(CompiledFunc {
+        index,
+        bytes: buffer.data().to_vec(),
+        alignment: buffer.alignment as u64,
+        relocs,
+        traps,
+        clif,
+    })
+}
+
+/// Emits the object holding the executable-wide tables (module list and
+/// build configuration).
+pub fn executable_object(isa: &OwnedTargetIsa, module_count: u32, config: &[u8]) -> Result<Vec<u8>, CompileError> {
+    let builder = ObjectBuilder::new(isa.clone(), "kiln_exe", default_libcall_names())
+        .map_err(|e| CompileError::Target(e.to_string()))?;
+    let mut module = ObjectModule::new(builder);
+    data::executable_tables(&mut module, module_count, config).map_err(|e| CompileError::Target(e.to_string()))?;
+    module.finish().emit().map_err(|e| CompileError::Target(format!("cannot write object: {e}")))
+}

@@ -1,0 +1,345 @@
+//! The module environment: everything about a wasm module except code.
+//!
+//! [`ModuleEnv::parse`] validates the whole module with wasmparser first and
+//! only then walks its sections, collecting types, imports, functions,
+//! tables, memories, globals, exports, segments and names. Translation
+//! relies on that order: nothing downstream re-checks what the validator
+//! already guaranteed (index bounds, operand types, block shapes).
+//!
+//! This file does no I/O and no code generation.
+
+use crate::error::CompileError;
+use std::collections::HashMap;
+use wasmparser::{
+    CompositeInnerType, ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, FunctionBody,
+    GlobalType, MemoryType, Name, Parser, Payload, RefType, TableType, TypeRef, ValType, Validator,
+    WasmFeatures,
+};
+
+/// A function signature in wasm terms.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+}
+
+/// What an import brings in.
+#[derive(Clone, Debug)]
+pub enum ImportKind {
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+#[derive(Clone, Debug)]
+pub struct Import<'a> {
+    pub module: &'a str,
+    pub name: &'a str,
+    pub kind: ImportKind,
+    pub offset: usize,
+}
+
+/// A defined global's type and initializer.
+#[derive(Clone)]
+pub struct Global<'a> {
+    pub ty: GlobalType,
+    pub init: Option<ConstExpr<'a>>,
+}
+
+/// The items of an element segment.
+#[derive(Clone)]
+pub enum ElemItems<'a> {
+    Functions(Vec<u32>),
+    Exprs(Vec<ConstExpr<'a>>),
+}
+
+#[derive(Clone)]
+pub struct ElemSegment<'a> {
+    pub kind: SegmentMode<'a>,
+    pub ty: RefType,
+    pub items: ElemItems<'a>,
+}
+
+#[derive(Clone)]
+pub enum SegmentMode<'a> {
+    Passive,
+    Declared,
+    Active { index: u32, offset: ConstExpr<'a> },
+}
+
+#[derive(Clone)]
+pub struct DataSegment<'a> {
+    pub kind: SegmentMode<'a>,
+    pub data: &'a [u8],
+}
+
+/// A parsed, validated module.
+pub struct ModuleEnv<'a> {
+    pub bytes: &'a [u8],
+    pub types: Vec<FuncType>,
+    pub imports: Vec<Import<'a>>,
+    /// Type index of every function, imported ones first.
+    pub functions: Vec<u32>,
+    pub num_imported_funcs: u32,
+    pub tables: Vec<TableType>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    /// Global types, imported ones first; `globals[i].init` is `None` for imports.
+    pub globals: Vec<Global<'a>>,
+    pub num_imported_globals: u32,
+    pub exports: Vec<(&'a str, ExternalKind, u32)>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment<'a>>,
+    pub datas: Vec<DataSegment<'a>>,
+    pub bodies: Vec<FunctionBody<'a>>,
+    /// Names from the name section's function subsection.
+    pub func_names: HashMap<u32, &'a str>,
+}
+
+/// The features Kiln compiles: WebAssembly 2.0 without SIMD.
+pub fn features() -> WasmFeatures {
+    WasmFeatures::WASM2 & !WasmFeatures::SIMD
+}
+
+impl<'a> ModuleEnv<'a> {
+    /// Validates `bytes` and collects the module's environment. `path` only
+    /// names the file in errors.
+    pub fn parse(path: &str, bytes: &'a [u8]) -> Result<ModuleEnv<'a>, CompileError> {
+        let mut validator = Validator::new_with_features(features());
+        if let Err(e) = validator.validate_all(bytes) {
+            // Name the function whose body holds the offset, when one does.
+            let func = function_at_offset(bytes, e.offset() as usize);
+            return Err(CompileError::Invalid {
+                path: path.to_string(),
+                func,
+                offset: e.offset() as usize,
+                message: e.message().to_string(),
+            });
+        }
+        Self::collect(bytes).map_err(|e| CompileError::Invalid {
+            path: path.to_string(),
+            func: None,
+            offset: e.offset() as usize,
+            message: e.message().to_string(),
+        })
+    }
+
+    fn collect(bytes: &'a [u8]) -> wasmparser::Result<ModuleEnv<'a>> {
+        let mut env = ModuleEnv {
+            bytes,
+            types: vec![],
+            imports: vec![],
+            functions: vec![],
+            num_imported_funcs: 0,
+            tables: vec![],
+            num_imported_tables: 0,
+            memories: vec![],
+            num_imported_memories: 0,
+            globals: vec![],
+            num_imported_globals: 0,
+            exports: vec![],
+            start: None,
+            elems: vec![],
+            datas: vec![],
+            bodies: vec![],
+            func_names: HashMap::new(),
+        };
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload? {
+                Payload::TypeSection(r) => {
+                    for rec in r {
+                        for sub in rec?.into_types() {
+                            match &sub.composite_type.inner {
+                                CompositeInnerType::Func(f) => env.types.push(FuncType {
+                                    params: f.params().to_vec(),
+                                    results: f.results().to_vec(),
+                                }),
+                                // Validation without the GC feature admits only function types.
+                                _ => unreachable!("non-function type admitted by validation"),
+                            }
+                        }
+                    }
+                }
+                Payload::ImportSection(r) => {
+                    for imp in r.into_imports_with_offsets() {
+                        let (offset, imp) = imp?;
+                        let kind = match imp.ty {
+                            TypeRef::Func(t) => {
+                                env.functions.push(t);
+                                env.num_imported_funcs += 1;
+                                ImportKind::Func(t)
+                            }
+                            TypeRef::Table(t) => {
+                                env.tables.push(t);
+                                env.num_imported_tables += 1;
+                                ImportKind::Table(t)
+                            }
+                            TypeRef::Memory(m) => {
+                                env.memories.push(m);
+                                env.num_imported_memories += 1;
+                                ImportKind::Memory(m)
+                            }
+                            TypeRef::Global(g) => {
+                                env.globals.push(Global { ty: g, init: None });
+                                env.num_imported_globals += 1;
+                                ImportKind::Global(g)
+                            }
+                            // Tags need exception handling, which validation rejects.
+                            _ => unreachable!("import kind admitted by validation"),
+                        };
+                        env.imports.push(Import { module: imp.module, name: imp.name, kind, offset: offset as usize });
+                    }
+                }
+                Payload::FunctionSection(r) => {
+                    for t in r {
+                        env.functions.push(t?);
+                    }
+                }
+                Payload::TableSection(r) => {
+                    for t in r {
+                        env.tables.push(t?.ty);
+                    }
+                }
+                Payload::MemorySection(r) => {
+                    for m in r {
+                        env.memories.push(m?);
+                    }
+                }
+                Payload::GlobalSection(r) => {
+                    for g in r {
+                        let g = g?;
+                        env.globals.push(Global { ty: g.ty, init: Some(g.init_expr) });
+                    }
+                }
+                Payload::ExportSection(r) => {
+                    for e in r {
+                        let e = e?;
+                        env.exports.push((e.name, e.kind, e.index));
+                    }
+                }
+                Payload::StartSection { func, .. } => env.start = Some(func),
+                Payload::ElementSection(r) => {
+                    for e in r {
+                        let e = e?;
+                        let kind = match e.kind {
+                            ElementKind::Passive => SegmentMode::Passive,
+                            ElementKind::Declared => SegmentMode::Declared,
+                            ElementKind::Active { table_index, offset_expr } => {
+                                SegmentMode::Active { index: table_index.unwrap_or(0), offset: offset_expr }
+                            }
+                        };
+                        let (ty, items) = match e.items {
+                            ElementItems::Functions(r) => {
+                                (RefType::FUNCREF, ElemItems::Functions(r.into_iter().collect::<Result<_, _>>()?))
+                            }
+                            ElementItems::Expressions(ty, r) => {
+                                (ty, ElemItems::Exprs(r.into_iter().collect::<Result<_, _>>()?))
+                            }
+                        };
+                        env.elems.push(ElemSegment { kind, ty, items });
+                    }
+                }
+                Payload::DataSection(r) => {
+                    for d in r {
+                        let d = d?;
+                        let kind = match d.kind {
+                            DataKind::Passive => SegmentMode::Passive,
+                            DataKind::Active { memory_index, offset_expr } => {
+                                SegmentMode::Active { index: memory_index, offset: offset_expr }
+                            }
+                        };
+                        env.datas.push(DataSegment { kind, data: d.data });
+                    }
+                }
+                Payload::CodeSectionEntry(body) => env.bodies.push(body),
+                Payload::CustomSection(c) => {
+                    if let wasmparser::KnownCustom::Name(names) = c.as_known() {
+                        // A malformed name section is ignored, as the spec allows.
+                        for n in names.into_iter().flatten() {
+                            if let Name::Function(map) = n {
+                                for naming in map.into_iter().flatten() {
+                                    env.func_names.insert(naming.index, naming.name);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(env)
+    }
+
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.functions[func as usize] as usize]
+    }
+
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.functions.len() as u32 - self.num_imported_funcs
+    }
+
+    /// Display name of a function: its name-section name, else an export
+    /// name, else none.
+    pub fn func_display_name(&self, func: u32) -> Option<&'a str> {
+        self.func_names.get(&func).copied().or_else(|| {
+            self.exports.iter().find(|(_, k, i)| *k == ExternalKind::Func && *i == func).map(|(n, _, _)| *n)
+        })
+    }
+
+    pub fn export_func(&self, name: &str) -> Option<u32> {
+        self.exports.iter().find(|(n, k, _)| *n == name && *k == ExternalKind::Func).map(|(_, _, i)| *i)
+    }
+}
+
+/// Finds which function body contains `offset`, for error messages:
+/// returns its index and display name. Best effort over a module that may
+/// be invalid; parse errors simply yield `None`.
+pub fn function_at_offset(bytes: &[u8], offset: usize) -> Option<(u32, Option<String>)> {
+    let mut imported = 0u32;
+    let mut body_index = 0u32;
+    let mut found = None;
+    let mut names = HashMap::new();
+    let mut exports = HashMap::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::ImportSection(r) => {
+                for i in r.into_imports().flatten() {
+                    if matches!(i.ty, TypeRef::Func(_)) {
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::ExportSection(r) => {
+                for e in r.into_iter().flatten() {
+                    if e.kind == ExternalKind::Func {
+                        exports.entry(e.index).or_insert_with(|| e.name.to_string());
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                if body.range().contains(&(offset as u64)) && found.is_none() {
+                    found = Some(imported + body_index);
+                }
+                body_index += 1;
+            }
+            Payload::CustomSection(c) => {
+                if let wasmparser::KnownCustom::Name(n) = c.as_known() {
+                    for n in n.into_iter().flatten() {
+                        if let Name::Function(map) = n {
+                            for naming in map.into_iter().flatten() {
+                                names.insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let idx = found?;
+    let name = names.get(&idx).or_else(|| exports.get(&idx)).cloned();
+    Some((idx, name))
+}

@@ -1,0 +1,407 @@
+//! The function environment: the only place that knows VMContext offsets,
+//! the runtime's entry points and how wasm entities are reached from code.
+//!
+//! [`ModuleCtx`] is built once per module and shared (read-only) by every
+//! function compiled in parallel. [`FuncEnv`] is per function: it creates
+//! the CLIF global values, signatures and external function references that
+//! the translator asks for, and caches them for the function's lifetime.
+//!
+//! Every load it creates from the VMContext is `notrap` (the VMContext is
+//! always valid), and loads of fields that never change after instantiation
+//! (memory bases, table and memory struct pointers, funcref contents) are
+//! also `readonly` and `can_move`, so Cranelift may hoist and share them.
+
+use crate::environ::{FuncType, ModuleEnv};
+use cranelift_codegen::ir::{
+    self, types, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, Function, GlobalValue,
+    GlobalValueData, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserExternalName, Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::FunctionBuilder;
+use cranelift_module::{DataId, FuncId};
+use kiln_abi::{TrapKind, VmOffsets, FUNCREF, MEMORY, SEGMENT, TABLE};
+use std::collections::HashMap;
+use wasmparser::ValType;
+
+/// Runtime entry points declared in the object (see `kiln_abi::symbols`).
+#[derive(Clone, Copy)]
+pub struct RuntimeFuncs {
+    pub memory_grow: FuncId,
+    pub memory_fill: FuncId,
+    pub memory_copy: FuncId,
+    pub memory_init: FuncId,
+    pub table_grow: FuncId,
+    pub table_fill: FuncId,
+    pub table_copy: FuncId,
+    pub table_init: FuncId,
+}
+
+/// Per-module facts shared by all functions of the module.
+pub struct ModuleCtx<'a> {
+    pub env: &'a ModuleEnv<'a>,
+    pub offsets: VmOffsets,
+    /// Canonical signature id of each module type index.
+    pub type_ids: Vec<u64>,
+    pub call_conv: CallConv,
+    /// Whether i32 arguments and results are sign-extended (riscv64).
+    pub extend_i32: bool,
+    /// The object symbol of every defined function, by wasm function index
+    /// (imported indices map to `None`).
+    pub func_ids: Vec<Option<FuncId>>,
+    pub runtime: RuntimeFuncs,
+    /// `kiln_funcref[num_defined_funcs]`, one per defined function.
+    pub funcrefs: DataId,
+    /// `kiln_segment[num data segments]`.
+    pub data_segments: DataId,
+    /// `kiln_segment[num elem segments]`.
+    pub elem_segments: DataId,
+}
+
+/// The CLIF type that represents a wasm value type. References are
+/// pointer-sized: a `kiln_funcref *` or an externref value, 0 for null.
+pub fn clif_type(t: ValType) -> Type {
+    match t {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
+        ValType::Ref(_) => types::I64,
+    }
+}
+
+/// The Cranelift trap code for a Kiln trap kind.
+pub fn trap(kind: TrapKind) -> ir::TrapCode {
+    ir::TrapCode::user(kind as u8).expect("trap kinds are small non-zero codes")
+}
+
+/// The Kiln trap kind of a Cranelift trap code in compiled code.
+pub fn trap_kind(code: ir::TrapCode) -> TrapKind {
+    match code {
+        ir::TrapCode::STACK_OVERFLOW => TrapKind::CallStackExhausted,
+        ir::TrapCode::HEAP_OUT_OF_BOUNDS => TrapKind::MemoryOutOfBounds,
+        ir::TrapCode::INTEGER_OVERFLOW => TrapKind::IntegerOverflow,
+        ir::TrapCode::INTEGER_DIVISION_BY_ZERO => TrapKind::IntegerDivideByZero,
+        ir::TrapCode::BAD_CONVERSION_TO_INTEGER => TrapKind::InvalidConversionToInteger,
+        // Every other code in generated code is one of Kiln's user codes.
+        other => TrapKind::ALL.iter().copied().find(|k| trap(*k) == other).unwrap_or(TrapKind::Unreachable),
+    }
+}
+
+impl<'a> ModuleCtx<'a> {
+    fn param(&self, t: Type) -> AbiParam {
+        if t == types::I32 && self.extend_i32 {
+            AbiParam::new(t).sext()
+        } else {
+            AbiParam::new(t)
+        }
+    }
+
+    /// The native signature of a wasm function type:
+    /// `(callee_vmctx, caller_vmctx, params...) -> results`.
+    pub fn wasm_signature(&self, ty: &FuncType) -> Signature {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+        sig.params.push(AbiParam::new(types::I64));
+        for p in &ty.params {
+            sig.params.push(self.param(clif_type(*p)));
+        }
+        for r in &ty.results {
+            sig.returns.push(self.param(clif_type(*r)));
+        }
+        sig
+    }
+
+    /// The array-call signature: `(callee_vmctx, caller_vmctx, values *)`.
+    pub fn array_call_signature(&self) -> Signature {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.push(AbiParam::new(types::I64));
+        sig
+    }
+
+    /// A C signature with the given parameter and result types.
+    pub fn c_signature(&self, params: &[Type], results: &[Type]) -> Signature {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.extend(params.iter().map(|t| self.param(*t)));
+        sig.returns.extend(results.iter().map(|t| self.param(*t)));
+        sig
+    }
+
+    pub fn runtime_signature(&self, f: FuncId) -> Signature {
+        use types::{I32, I64};
+        let r = &self.runtime;
+        let (p, res): (&[Type], &[Type]) = if f == r.memory_grow {
+            (&[I64, I32], &[I32])
+        } else if f == r.memory_fill {
+            (&[I64, I32, I32, I32], &[I32])
+        } else if f == r.memory_copy || f == r.table_copy {
+            (&[I64, I64, I32, I32, I32], &[I32])
+        } else if f == r.memory_init || f == r.table_init {
+            (&[I64, I64, I32, I32, I32], &[I32])
+        } else if f == r.table_grow {
+            (&[I64, I64, I32], &[I32])
+        } else if f == r.table_fill {
+            (&[I64, I32, I64, I32], &[I32])
+        } else {
+            unreachable!("not a runtime function")
+        };
+        self.c_signature(p, res)
+    }
+
+    /// Whether global `index` is an immutable defined global whose
+    /// initializer is a numeric constant, and its value if so.
+    pub fn constant_global(&self, index: u32) -> Option<wasmparser::Operator<'a>> {
+        let g = &self.env.globals[index as usize];
+        if g.ty.mutable {
+            return None;
+        }
+        let init = g.init.as_ref()?;
+        let mut ops = init.get_operators_reader();
+        let op = ops.read().ok()?;
+        let end = ops.read().ok()?;
+        match (&op, end) {
+            (
+                wasmparser::Operator::I32Const { .. }
+                | wasmparser::Operator::I64Const { .. }
+                | wasmparser::Operator::F32Const { .. }
+                | wasmparser::Operator::F64Const { .. },
+                wasmparser::Operator::End,
+            ) => Some(op),
+            _ => None,
+        }
+    }
+}
+
+/// Flags for loads of VMContext fields that never change once the instance
+/// is set up.
+pub fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Flags for loads and stores of mutable runtime state (globals, lengths).
+pub fn mutable() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Per-function environment.
+pub struct FuncEnv<'m, 'a> {
+    pub m: &'m ModuleCtx<'a>,
+    vmctx: Option<GlobalValue>,
+    /// The VMContext parameter (defined in the entry block, so it dominates
+    /// every use).
+    vmctx_value: Option<Value>,
+    sigs: HashMap<u32, SigRef>,
+    funcs: HashMap<u32, FuncRef>,
+    runtime: HashMap<FuncId, FuncRef>,
+    data: HashMap<DataId, GlobalValue>,
+}
+
+impl<'m, 'a> FuncEnv<'m, 'a> {
+    pub fn new(m: &'m ModuleCtx<'a>) -> Self {
+        FuncEnv {
+            m,
+            vmctx: None,
+            vmctx_value: None,
+            sigs: HashMap::new(),
+            funcs: HashMap::new(),
+            runtime: HashMap::new(),
+            data: HashMap::new(),
+        }
+    }
+
+    fn vmctx_gv(&mut self, func: &mut Function) -> GlobalValue {
+        *self.vmctx.get_or_insert_with(|| func.create_global_value(GlobalValueData::VMContext))
+    }
+
+    fn load_gv(func: &mut Function, base: GlobalValue, offset: u32, flags: MemFlagsData) -> GlobalValue {
+        let flags = func.dfg.mem_flags.insert_unchecked(flags);
+        func.create_global_value(GlobalValueData::Load {
+            base,
+            offset: (offset as i32).into(),
+            global_type: types::I64,
+            flags,
+        })
+    }
+
+    /// Installs the stack-limit check: every prologue compares the stack
+    /// pointer against `vmctx->stack_limit` and traps with "call stack
+    /// exhausted" before the frame would go below it.
+    pub fn set_stack_limit(&mut self, func: &mut Function) {
+        let vmctx = self.vmctx_gv(func);
+        let off = kiln_abi::VMCTX_HEADER.offset("stack_limit");
+        func.stack_limit = Some(Self::load_gv(func, vmctx, off, readonly()));
+    }
+
+    /// Records the function's VMContext parameter.
+    pub fn set_vmctx(&mut self, v: Value) {
+        self.vmctx_value = Some(v);
+    }
+
+    /// `vmctx->memories[index]`: the `kiln_memory *` of a memory.
+    pub fn memory_ptr(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let vm = self.vmctx(b);
+        b.ins().load(types::I64, readonly(), vm, self.m.offsets.memory(index) as i32)
+    }
+
+    /// The base address of a memory's reservation (never moves).
+    pub fn memory_base(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let ptr = self.memory_ptr(b, index);
+        b.ins().load(types::I64, readonly(), ptr, MEMORY.offset("base") as i32)
+    }
+
+    /// Current memory length in bytes.
+    pub fn memory_length(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let ptr = self.memory_ptr(b, index);
+        b.ins().load(types::I64, mutable(), ptr, MEMORY.offset("length") as i32)
+    }
+
+    /// `vmctx->tables[index]`: the `kiln_table *` of a table.
+    pub fn table_ptr(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let vm = self.vmctx(b);
+        b.ins().load(types::I64, readonly(), vm, self.m.offsets.table(index) as i32)
+    }
+
+    pub fn table_size(&mut self, b: &mut FunctionBuilder, table: Value) -> Value {
+        b.ins().load(types::I32, mutable(), table, TABLE.offset("size") as i32)
+    }
+
+    /// Address of element `index` of a table, after checking `index < size`
+    /// (trapping with "out of bounds table access" otherwise). Tables are
+    /// small and may move when grown, so they are bounds-checked explicitly
+    /// rather than guarded by pages.
+    pub fn table_elem_addr(&mut self, b: &mut FunctionBuilder, table_index: u32, index: Value) -> Value {
+        let table = self.table_ptr(b, table_index);
+        let size = self.table_size(b, table);
+        let oob = b.ins().icmp(ir::condcodes::IntCC::UnsignedGreaterThanOrEqual, index, size);
+        b.ins().trapnz(oob, trap(TrapKind::TableOutOfBounds));
+        let elems = b.ins().load(types::I64, mutable(), table, TABLE.offset("elements") as i32);
+        let idx = b.ins().uextend(types::I64, index);
+        let off = b.ins().ishl_imm_u(idx, 3);
+        b.ins().iadd(elems, off)
+    }
+
+    /// Address of a global's storage cell.
+    pub fn global_addr(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let vm = self.vmctx(b);
+        let env = self.m.env;
+        if index < env.num_imported_globals {
+            b.ins().load(types::I64, readonly(), vm, self.m.offsets.imported_global(index) as i32)
+        } else {
+            let off = self.m.offsets.defined_global(index - env.num_imported_globals);
+            b.ins().iadd_imm_s(vm, off as i64)
+        }
+    }
+
+    pub fn vmctx(&mut self, _b: &mut FunctionBuilder) -> Value {
+        self.vmctx_value.expect("set_vmctx is called at function entry")
+    }
+
+    /// A signature reference for module type `ty`.
+    pub fn sig_ref(&mut self, func: &mut Function, ty: u32) -> SigRef {
+        if let Some(s) = self.sigs.get(&ty) {
+            return *s;
+        }
+        let sig = self.m.wasm_signature(&self.m.env.types[ty as usize]);
+        let s = func.import_signature(sig);
+        self.sigs.insert(ty, s);
+        s
+    }
+
+    /// A direct reference to a defined function.
+    pub fn func_ref(&mut self, func: &mut Function, index: u32) -> FuncRef {
+        if let Some(f) = self.funcs.get(&index) {
+            return *f;
+        }
+        let id = self.m.func_ids[index as usize].expect("direct calls go to defined functions");
+        let signature = self.sig_ref(func, self.m.env.functions[index as usize]);
+        let name = func.declare_imported_user_function(UserExternalName::new(0, id.as_u32()));
+        let f = func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.funcs.insert(index, f);
+        f
+    }
+
+    pub fn runtime_ref(&mut self, func: &mut Function, id: FuncId) -> FuncRef {
+        if let Some(f) = self.runtime.get(&id) {
+            return *f;
+        }
+        let signature = func.import_signature(self.m.runtime_signature(id));
+        let name = func.declare_imported_user_function(UserExternalName::new(0, id.as_u32()));
+        let f = func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.runtime.insert(id, f);
+        f
+    }
+
+    /// Address of a data object of this module, plus `offset`.
+    pub fn data_addr(&mut self, b: &mut FunctionBuilder, data: DataId, offset: i64) -> Value {
+        let gv = match self.data.get(&data) {
+            Some(gv) => *gv,
+            None => {
+                let name = b.func.declare_imported_user_function(UserExternalName::new(1, data.as_u32()));
+                let gv = b.func.create_global_value(GlobalValueData::Symbol {
+                    name: ExternalName::user(name),
+                    offset: 0.into(),
+                    colocated: true,
+                    tls: false,
+                });
+                self.data.insert(data, gv);
+                gv
+            }
+        };
+        let addr = b.ins().symbol_value(types::I64, gv);
+        if offset == 0 {
+            addr
+        } else {
+            b.ins().iadd_imm_s(addr, offset)
+        }
+    }
+
+    /// The `kiln_funcref *` of function `index` (what `ref.func` yields).
+    pub fn funcref(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let env = self.m.env;
+        if index < env.num_imported_funcs {
+            let vm = self.vmctx(b);
+            b.ins().load(types::I64, readonly(), vm, self.m.offsets.imported_func(index) as i32)
+        } else {
+            let off = (index - env.num_imported_funcs) as i64 * FUNCREF.size() as i64;
+            self.data_addr(b, self.m.funcrefs, off)
+        }
+    }
+
+    /// Address of data segment `index`'s `kiln_segment`.
+    pub fn data_segment(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        self.data_addr(b, self.m.data_segments, index as i64 * SEGMENT.size() as i64)
+    }
+
+    /// Address of element segment `index`'s `kiln_segment`.
+    pub fn elem_segment(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        self.data_addr(b, self.m.elem_segments, index as i64 * SEGMENT.size() as i64)
+    }
+
+    /// Calls a runtime helper that returns 0 or a trap kind, and raises
+    /// `kind` if it returned non-zero. The trap is raised here, in generated
+    /// code, so it is found in the trap table with this wasm offset.
+    pub fn call_checked(&mut self, b: &mut FunctionBuilder, id: FuncId, args: &[Value], kind: TrapKind) {
+        let f = self.runtime_ref(b.func, id);
+        let call = b.ins().call(f, args);
+        let status = b.inst_results(call)[0];
+        b.ins().trapnz(status, trap(kind));
+    }
+
+    pub fn call_runtime(&mut self, b: &mut FunctionBuilder, id: FuncId, args: &[Value]) -> Value {
+        let f = self.runtime_ref(b.func, id);
+        let call = b.ins().call(f, args);
+        b.inst_results(call)[0]
+    }
+}

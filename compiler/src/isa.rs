@@ -1,0 +1,45 @@
+//! Building the Cranelift ISA for a Kiln target. The only inputs are the
+//! target description from kiln-targets and the user's flags: nothing here
+//! looks at the machine Kiln runs on, so output is the same on every host.
+
+use crate::error::CompileError;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use kiln_targets::Target;
+
+/// Cranelift optimisation level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptLevel {
+    /// `-O0`: fastest compile.
+    None,
+    /// `-O1`: optimise for speed.
+    Speed,
+    /// `-O2` (default): speed, plus size-reducing transforms.
+    SpeedAndSize,
+}
+
+pub fn build_isa(target: &Target, cpu: Option<&str>, opt: OptLevel) -> Result<OwnedTargetIsa, CompileError> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| {
+        f.set(k, v).map_err(|e| CompileError::Target(format!("cranelift setting {k}={v}: {e}")))
+    };
+    set(&mut flags, "opt_level", match opt {
+        OptLevel::None => "none",
+        OptLevel::Speed => "speed",
+        OptLevel::SpeedAndSize => "speed_and_size",
+    })?;
+    // Static, non-PIE executables: absolute relocations are fine.
+    set(&mut flags, "is_pic", "false")?;
+    // Wasm functions may return any number of values.
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+    // Frame pointers make backtraces (gdb, perf, traps) reliable.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    let mut isa = cranelift_codegen::isa::lookup(target.lexicon_triple())
+        .map_err(|e| CompileError::Target(format!("{}: {e}", target.triple)))?;
+    for (k, v) in target.cpu_flags(cpu).map_err(CompileError::Target)? {
+        isa.set(k, v).map_err(|e| CompileError::Target(format!("cpu flag {k}={v}: {e}")))?;
+    }
+    isa.finish(settings::Flags::new(flags)).map_err(|e| CompileError::Target(e.to_string()))
+}

@@ -1,0 +1,139 @@
+//! Kiln: an ahead-of-time compiler from WebAssembly to static native
+//! executables.
+//!
+//! The pipeline, one direction of flow:
+//! 1. [`environ`]: validate the module with wasmparser, then collect its
+//!    types, imports, functions, tables, memories, globals, exports,
+//!    segments and names. Nothing later re-validates.
+//! 2. [`imports`]: check every import against WASI preview1.
+//! 3. [`translate`]: our wasm-to-CLIF translator, one function at a time,
+//!    reaching the VMContext and the runtime only through [`func_env`].
+//! 4. [`codegen`]: compile all functions in parallel with Cranelift and
+//!    write one relocatable object with the module's static instance, trap
+//!    table and descriptor.
+//! 5. [`link`]: lld links the objects with the embedded C runtime into a
+//!    static ELF executable, written atomically.
+//!
+//! Library code does no printing; the `kiln` binary (`main.rs`, `cli/`)
+//! turns [`error::CompileError`] into messages.
+
+pub mod codegen;
+pub mod environ;
+pub mod error;
+pub mod func_env;
+pub mod imports;
+pub mod isa;
+pub mod link;
+pub mod translate;
+
+pub use error::CompileError;
+pub use isa::OptLevel;
+pub use kiln_targets::Target;
+
+use std::path::{Path, PathBuf};
+
+/// What `kiln compile` produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emit {
+    /// A static executable.
+    Exe,
+    /// The relocatable object of the module (plus the executable tables).
+    Obj,
+    /// The Cranelift IR of every function, as text.
+    Clif,
+}
+
+/// Everything `kiln compile` can be told.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub target: &'static Target,
+    pub cpu: Option<String>,
+    pub opt_level: OptLevel,
+    pub emit: Emit,
+    /// `KEY=VALUE` environment variables granted to the program.
+    pub env: Vec<String>,
+    /// Whether the program sees the whole environment it is started with.
+    pub inherit_env: bool,
+    pub linker: Option<PathBuf>,
+}
+
+impl Options {
+    pub fn new(target: &'static Target) -> Options {
+        Options {
+            target,
+            cpu: None,
+            opt_level: OptLevel::SpeedAndSize,
+            emit: Emit::Exe,
+            env: vec![],
+            inherit_env: false,
+            linker: None,
+        }
+    }
+
+    /// The configuration blob baked into the executable (see
+    /// `kiln_abi::config`).
+    fn config_blob(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        if self.inherit_env {
+            b.extend_from_slice(kiln_abi::config::INHERIT_ENV.as_bytes());
+            b.push(0);
+        }
+        for kv in &self.env {
+            b.extend_from_slice(kv.as_bytes());
+            b.push(0);
+        }
+        b.push(0);
+        b
+    }
+}
+
+/// Reads a module from `path`: binary wasm, or the text format (`.wat`, or
+/// any file that does not start with the wasm magic number).
+pub fn read_module(path: &Path) -> Result<Vec<u8>, CompileError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| CompileError::Read { path: shown.clone(), source: e })?;
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    wat::parse_bytes(&bytes)
+        .map(|b| b.into_owned())
+        .map_err(|e| CompileError::Text { path: shown, message: e.to_string() })
+}
+
+/// Compiles the module in `input` and writes `output` as `opts.emit` says.
+pub fn compile_file(input: &Path, output: &Path, opts: &Options) -> Result<(), CompileError> {
+    let shown = input.display().to_string();
+    let bytes = read_module(input)?;
+    compile_bytes(&shown, &bytes, output, opts)
+}
+
+/// Compiles a module already in memory; `name` is used in messages.
+pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) -> Result<(), CompileError> {
+    let env = environ::ModuleEnv::parse(name, bytes)?;
+    if opts.emit == Emit::Exe {
+        imports::check_wasi_imports(name, &env)?;
+        if opts.env.iter().any(|kv| !kv.contains('=') || kv.starts_with('=')) {
+            return Err(CompileError::Target("--env takes KEY=VALUE".into()));
+        }
+    }
+    // Find the linker before the (possibly long) compile, so a missing one
+    // is reported at once.
+    let linker = if opts.emit == Emit::Exe { Some(link::find_linker(opts.linker.as_deref())?) } else { None };
+    let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level)?;
+    let mut interner = codegen::TypeInterner::default();
+    let mopts = codegen::ModuleOptions {
+        isa: &isa,
+        extend_i32: opts.target.extend_i32_args,
+        keep_clif: opts.emit == Emit::Clif,
+        is_command: true,
+    };
+    let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
+    match opts.emit {
+        Emit::Clif => link::write_atomic(output, out.clif.as_bytes()),
+        Emit::Obj => link::write_atomic(output, &out.object),
+        Emit::Exe => {
+            let tables = codegen::executable_object(&isa, 1, &opts.config_blob())?;
+            link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output)
+        }
+    }
+}

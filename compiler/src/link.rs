@@ -1,0 +1,157 @@
+//! Linking objects and the embedded runtime into a static executable.
+//!
+//! Kiln drives lld directly: `ld.lld-19` or `ld.lld` from the PATH, or the
+//! `rust-lld` shipped inside a Rust toolchain (run as `-flavor gnu`);
+//! `--linker` or $KILN_LINKER override the search. The result is a static,
+//! non-PIE ELF with no interpreter and no libc.
+//!
+//! The output is written atomically: lld writes a temporary file next to
+//! the destination, which is renamed over it only on success.
+
+use crate::error::CompileError;
+use kiln_targets::Target;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A linker Kiln can run, and how.
+#[derive(Debug, Clone)]
+pub struct Linker {
+    pub path: PathBuf,
+    /// `rust-lld` needs `-flavor gnu`.
+    pub needs_flavor: bool,
+}
+
+fn works(path: &Path, flavor: bool) -> bool {
+    let mut c = Command::new(path);
+    if flavor {
+        c.args(["-flavor", "gnu"]);
+    }
+    c.arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+fn rust_lld_candidates() -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() {
+        if out.status.success() {
+            roots.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+        }
+    }
+    let home = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".rustup")));
+    if let Some(h) = home {
+        if let Ok(rd) = std::fs::read_dir(h.join("toolchains")) {
+            roots.extend(rd.flatten().map(|e| e.path()));
+        }
+    }
+    let mut found = Vec::new();
+    for root in roots {
+        if let Ok(rd) = std::fs::read_dir(root.join("lib/rustlib")) {
+            for e in rd.flatten() {
+                let p = e.path().join("bin/rust-lld");
+                if p.is_file() {
+                    found.push(p);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Finds a linker: an explicit choice, else $KILN_LINKER, else lld from the
+/// PATH, else rust-lld from a Rust toolchain.
+pub fn find_linker(explicit: Option<&Path>) -> Result<Linker, CompileError> {
+    let chosen = explicit.map(Path::to_path_buf).or_else(|| std::env::var_os("KILN_LINKER").map(PathBuf::from));
+    if let Some(p) = chosen {
+        let flavor = p.file_name().is_some_and(|n| n.to_string_lossy().contains("rust-lld"));
+        if works(&p, flavor) {
+            return Ok(Linker { path: p, needs_flavor: flavor });
+        }
+        return Err(CompileError::Link(format!("the linker `{}` does not run (`{0} --version` failed)", p.display())));
+    }
+    for name in ["ld.lld-19", "ld.lld"] {
+        if works(Path::new(name), false) {
+            return Ok(Linker { path: PathBuf::from(name), needs_flavor: false });
+        }
+    }
+    for p in rust_lld_candidates() {
+        if works(&p, true) {
+            return Ok(Linker { path: p, needs_flavor: true });
+        }
+    }
+    Err(CompileError::Link(
+        "no linker found: Kiln needs lld. Install it with `apt-get install lld-19`, \
+         or install a Rust toolchain (which ships rust-lld), or pass --linker PATH"
+            .into(),
+    ))
+}
+
+/// Links `objects` with the runtime for `target` into `output`.
+pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path) -> Result<(), CompileError> {
+    let runtime = kiln_runtime_lib::archive(target.name)
+        .ok_or_else(|| CompileError::Link(format!("no runtime for target {}", target.name)))?;
+    let tmp = tempfile::tempdir().map_err(|e| CompileError::Link(format!("cannot create a temporary directory: {e}")))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, CompileError> {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, bytes).map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })?;
+        Ok(p)
+    };
+    let mut inputs = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        inputs.push(write(&format!("m{i}.o"), o)?);
+    }
+    let rt = write("libkilnrt.a", runtime)?;
+
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let staged = tempfile::Builder::new()
+        .prefix(".kiln-link-")
+        .tempfile_in(&dir)
+        .map_err(|e| CompileError::Write { path: output.display().to_string(), source: e })?;
+
+    let mut cmd = Command::new(&linker.path);
+    if linker.needs_flavor {
+        cmd.args(["-flavor", "gnu"]);
+    }
+    cmd.args(["-m", target.lld_emulation, "-static", "-nostdlib", "--gc-sections", "--build-id=none"])
+        .args(["-z", "noexecstack", "-e", "_start", "-u", "_start"])
+        .arg("-o")
+        .arg(staged.path())
+        .args(&inputs)
+        .arg(&rt);
+    let out = cmd.output().map_err(|e| CompileError::Link(format!("cannot run {}: {e}", linker.path.display())))?;
+    if !out.status.success() {
+        return Err(CompileError::Link(format!(
+            "{} failed:\n{}",
+            linker.path.display(),
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        )));
+    }
+    set_executable(staged.path())?;
+    staged
+        .persist(output)
+        .map_err(|e| CompileError::Write { path: output.display().to_string(), source: e.error })?;
+    Ok(())
+}
+
+fn set_executable(p: &Path) -> Result<(), CompileError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })
+}
+
+/// Writes `bytes` to `output` atomically (temporary file, then rename).
+pub fn write_atomic(output: &Path, bytes: &[u8]) -> Result<(), CompileError> {
+    use std::io::Write;
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let err = |e: std::io::Error| CompileError::Write { path: output.display().to_string(), source: e };
+    let mut f = tempfile::Builder::new().prefix(".kiln-").tempfile_in(dir).map_err(err)?;
+    f.write_all(bytes).map_err(err)?;
+    f.persist(output).map_err(|e| err(e.error))?;
+    Ok(())
+}

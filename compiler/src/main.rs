@@ -1,0 +1,111 @@
+//! The `kiln` command line.
+//!
+//! `kiln compile app.wasm -o app` and `kiln targets`. Errors are printed as
+//! `kiln: error: ...` with exit status 1; Kiln never panics on bad input.
+
+use clap::{Parser, Subcommand};
+use kiln::{Emit, OptLevel, Options, Target};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kiln", version, about = "Fire WebAssembly into static native executables")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a WASI module (.wasm or .wat) into a static executable.
+    Compile(CompileArgs),
+    /// List the targets Kiln can compile for, with their CPU baselines.
+    Targets,
+}
+
+#[derive(clap::Args)]
+struct CompileArgs {
+    /// The module to compile (binary .wasm or text .wat).
+    input: PathBuf,
+    /// Output path (default: the input's name without extension).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// What to write: a static executable, a relocatable object, or CLIF text.
+    #[arg(long, value_enum, default_value = "exe")]
+    emit: EmitArg,
+    /// Optimisation level: 0 (fast compile), 1 (speed), 2 (speed and size).
+    #[arg(short = 'O', value_name = "LEVEL", default_value = "2", value_parser = ["0", "1", "2"])]
+    opt: String,
+    /// Target triple or alias (x86_64, aarch64, riscv64).
+    #[arg(long, default_value = "x86_64")]
+    target: String,
+    /// CPU level above the target's baseline (see `kiln targets`).
+    #[arg(long)]
+    cpu: Option<String>,
+    /// Grant the program an environment variable (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Let the program see the whole environment it is started with.
+    #[arg(long)]
+    inherit_env: bool,
+    /// The lld to link with (default: ld.lld-19, ld.lld, or rust-lld).
+    #[arg(long)]
+    linker: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EmitArg {
+    Exe,
+    Obj,
+    Clif,
+}
+
+fn compile(args: CompileArgs) -> Result<(), String> {
+    let target = Target::lookup(&args.target)?;
+    let mut opts = Options::new(target);
+    opts.cpu = args.cpu;
+    opts.opt_level = match args.opt.as_str() {
+        "0" => OptLevel::None,
+        "1" => OptLevel::Speed,
+        _ => OptLevel::SpeedAndSize,
+    };
+    opts.emit = match args.emit {
+        EmitArg::Exe => Emit::Exe,
+        EmitArg::Obj => Emit::Obj,
+        EmitArg::Clif => Emit::Clif,
+    };
+    opts.env = args.env;
+    opts.inherit_env = args.inherit_env;
+    opts.linker = args.linker;
+    let output = args.output.unwrap_or_else(|| {
+        let stem = args.input.with_extension("");
+        match opts.emit {
+            Emit::Exe if stem != args.input => stem,
+            Emit::Exe => args.input.with_extension("out"),
+            Emit::Obj => args.input.with_extension("o"),
+            Emit::Clif => args.input.with_extension("clif"),
+        }
+    });
+    kiln::compile_file(&args.input, &output, &opts).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile(a) => compile(a),
+        Command::Targets => {
+            for t in kiln_targets::TARGETS {
+                let levels: Vec<&str> = t.cpu_levels.iter().map(|(n, _)| *n).collect();
+                println!("{:<8} {:<28} baseline {:<10} --cpu: {}", t.name, t.triple, t.baseline, levels.join(", "));
+            }
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiln: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

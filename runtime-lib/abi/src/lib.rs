@@ -1,0 +1,546 @@
+//! The contract between Kiln's compiler and its C runtime, defined once.
+//!
+//! Everything that crosses the boundary between generated code and
+//! `runtime-lib/` lives here: trap kinds and their messages, the layout of
+//! the structures both sides read (VMContext header, memories, tables,
+//! funcrefs, the module descriptor, trap-table entries), and the names of
+//! runtime symbols the compiler calls.
+//!
+//! The C side never restates these facts by hand. `runtime-lib/build.rs`
+//! calls [`c_header`] to generate `kiln_abi.h`, which holds the C struct
+//! definitions *and* `_Static_assert`s that the C compiler's layout equals
+//! the offsets computed here. If the two ever disagree, the runtime does not
+//! build.
+//!
+//! Assumptions: every supported target is a little-endian LP64 Linux target
+//! (x86-64, aarch64, riscv64), so a pointer is 8 bytes. Offsets are still
+//! computed from [`POINTER_SIZE`] rather than from the host, so the compiler
+//! never asks what machine it runs on.
+
+/// Size in bytes of a pointer on every Kiln target.
+pub const POINTER_SIZE: u32 = 8;
+
+/// Version stamp written into every module descriptor; the runtime refuses a
+/// descriptor from a different ABI version.
+pub const ABI_VERSION: u32 = 1;
+
+/// Exit status of a process that stopped on a trap (the same as wasmtime's).
+pub const TRAP_EXIT_STATUS: i32 = 134;
+
+macro_rules! trap_kinds {
+    ($($name:ident = $val:literal, $msg:literal;)*) => {
+        /// Every way generated code can trap. The discriminant is the byte
+        /// stored in the trap table and passed to `kiln_trap`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum TrapKind { $($name = $val,)* }
+
+        impl TrapKind {
+            /// All trap kinds, in discriminant order.
+            pub const ALL: &'static [TrapKind] = &[$(TrapKind::$name,)*];
+
+            /// The message, in the wording of the WebAssembly spec tests.
+            pub fn message(self) -> &'static str {
+                match self { $(TrapKind::$name => $msg,)* }
+            }
+
+            /// The C enumerator name used in `kiln_abi.h`.
+            pub fn c_name(self) -> &'static str {
+                match self { $(TrapKind::$name => concat!("KILN_TRAP_", stringify!($name)),)* }
+            }
+
+            pub fn from_u8(v: u8) -> Option<TrapKind> {
+                match v { $($val => Some(TrapKind::$name),)* _ => None }
+            }
+        }
+    };
+}
+
+trap_kinds! {
+    Unreachable = 1, "unreachable";
+    MemoryOutOfBounds = 2, "out of bounds memory access";
+    TableOutOfBounds = 3, "out of bounds table access";
+    UninitializedElement = 4, "uninitialized element";
+    IndirectCallTypeMismatch = 5, "indirect call type mismatch";
+    IntegerDivideByZero = 6, "integer divide by zero";
+    IntegerOverflow = 7, "integer overflow";
+    InvalidConversionToInteger = 8, "invalid conversion to integer";
+    CallStackExhausted = 9, "call stack exhausted";
+}
+
+/// The C type of one field of a shared structure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CType {
+    U32,
+    U64,
+    /// Any data pointer; the string is the C pointee type, e.g. `"uint8_t"`.
+    Ptr(&'static str),
+}
+
+impl CType {
+    pub fn size(self) -> u32 {
+        match self {
+            CType::U32 => 4,
+            CType::U64 => 8,
+            CType::Ptr(_) => POINTER_SIZE,
+        }
+    }
+}
+
+/// A structure shared by generated code and the runtime. Fields are laid out
+/// in order with natural alignment, as C does on every Kiln target.
+pub struct Struct {
+    pub c_name: &'static str,
+    pub doc: &'static str,
+    pub fields: &'static [(&'static str, CType, &'static str)],
+}
+
+impl Struct {
+    /// Byte offset of `field`. Panics on an unknown field name: that is a
+    /// bug in the compiler, found by any test that emits the structure.
+    pub fn offset(&self, field: &str) -> u32 {
+        let mut off = 0;
+        for (name, ty, _) in self.fields {
+            off = align(off, ty.size());
+            if *name == field {
+                return off;
+            }
+            off += ty.size();
+        }
+        panic!("{} has no field {field}", self.c_name)
+    }
+
+    pub fn size(&self) -> u32 {
+        let mut off = 0;
+        let mut max_align = 1;
+        for (_, ty, _) in self.fields {
+            off = align(off, ty.size()) + ty.size();
+            max_align = max_align.max(ty.size());
+        }
+        align(off, max_align)
+    }
+
+    pub fn field_type(&self, field: &str) -> CType {
+        self.fields.iter().find(|f| f.0 == field).map(|f| f.1).expect("unknown field")
+    }
+}
+
+const fn align(v: u32, a: u32) -> u32 {
+    (v + a - 1) / a * a
+}
+
+/// The fixed header at the start of every instance's VMContext. The arrays
+/// that follow it depend on the module; [`VmOffsets`] computes them.
+pub const VMCTX_HEADER: Struct = Struct {
+    c_name: "kiln_vmctx_header",
+    doc: "Fixed start of every VMContext.",
+    fields: &[
+        ("stack_limit", CType::U64, "Lowest stack address wasm code may use; checked in every prologue."),
+        ("module", CType::Ptr("const struct kiln_module"), "The descriptor of the module this instance belongs to."),
+    ],
+};
+
+/// A linear memory. Generated code reads `base` (never changes: the whole
+/// guard reservation is made up front) and `length` (for memory.size).
+pub const MEMORY: Struct = Struct {
+    c_name: "kiln_memory",
+    doc: "One linear memory and its reservation.",
+    fields: &[
+        ("base", CType::Ptr("uint8_t"), "Start of the reservation; fixed for the memory's lifetime."),
+        ("length", CType::U64, "Current accessible size in bytes (a multiple of 64 KiB)."),
+        ("min_pages", CType::U64, "Declared minimum, in 64 KiB pages."),
+        ("max_pages", CType::U64, "Declared maximum in pages, capped by what the reservation can hold."),
+    ],
+};
+
+/// A table of references. Each element is a pointer-sized reference:
+/// a `kiln_funcref *` for funcref tables, an opaque host value for externref.
+pub const TABLE: Struct = Struct {
+    c_name: "kiln_table",
+    doc: "One table of references.",
+    fields: &[
+        ("elements", CType::Ptr("uint64_t"), "Element storage; may move when the table grows."),
+        ("size", CType::U32, "Current number of elements."),
+        ("max", CType::U32, "Declared maximum (0xffffffff when none)."),
+        ("min", CType::U32, "Declared minimum."),
+        ("capacity", CType::U32, "Allocated element slots."),
+    ],
+};
+
+/// A function reference: what `ref.func` yields and what a funcref table
+/// holds a pointer to. `type_id` is the canonical signature id, interned by
+/// the compiler across every module linked into one executable.
+pub const FUNCREF: Struct = Struct {
+    c_name: "kiln_funcref",
+    doc: "A callable function: code, canonical signature id, and the instance it closes over.",
+    fields: &[
+        ("code", CType::Ptr("void"), "Native code, wasm calling convention."),
+        ("type_id", CType::U64, "Canonical signature id."),
+        ("vmctx", CType::Ptr("void"), "VMContext passed as the callee's first argument."),
+    ],
+};
+
+/// A data or element segment as `memory.init` / `table.init` see it.
+/// Dropping a segment sets `length` to zero.
+pub const SEGMENT: Struct = Struct {
+    c_name: "kiln_segment",
+    doc: "A passive (or already applied) data or element segment.",
+    fields: &[
+        ("data", CType::Ptr("const uint8_t"), "Bytes (data) or 8-byte references (elements)."),
+        ("length", CType::U64, "Length in bytes (data) or elements; 0 once dropped."),
+    ],
+};
+
+/// One entry of the trap table, sorted by `pc`. The runtime binary-searches
+/// it with the faulting PC: only faults found here are wasm traps.
+pub const TRAP_ENTRY: Struct = Struct {
+    c_name: "kiln_trap_entry",
+    doc: "Maps a trapping instruction to its kind and wasm location.",
+    fields: &[
+        ("pc", CType::Ptr("const void"), "Address of the trapping instruction."),
+        ("wasm_offset", CType::U32, "Byte offset in the module of the wasm instruction."),
+        ("func_index", CType::U32, "Wasm function index."),
+        ("kind", CType::U32, "A kiln_trap_kind."),
+        ("module", CType::U32, "Index of the module in the executable."),
+    ],
+};
+
+/// Descriptor of one function, for names in trap messages and backtraces.
+pub const FUNC_INFO: Struct = Struct {
+    c_name: "kiln_func_info",
+    doc: "Native address range and name of one wasm function.",
+    fields: &[
+        ("start", CType::Ptr("const void"), "First instruction."),
+        ("name", CType::Ptr("const char"), "NUL-terminated display name."),
+        ("size", CType::U32, "Length of the native code in bytes."),
+        ("index", CType::U32, "Wasm function index."),
+    ],
+};
+
+/// Everything the runtime needs to know about one compiled module.
+pub const MODULE: Struct = Struct {
+    c_name: "kiln_module",
+    doc: "Emitted by the compiler for each module; read by the runtime at instantiation.",
+    fields: &[
+        ("abi_version", CType::U32, "Must equal KILN_ABI_VERSION."),
+        ("index", CType::U32, "Index of this module in the executable."),
+        ("name", CType::Ptr("const char"), "File name of the module, for messages."),
+        ("vmctx", CType::Ptr("uint8_t"), "The instance's VMContext (static storage)."),
+        ("init", CType::Ptr("void"), "Generated: evaluate globals, apply element and data segments. Array-call ABI."),
+        ("start", CType::Ptr("void"), "Array-call trampoline of the start function, or NULL."),
+        ("entry", CType::Ptr("void"), "Array-call trampoline of the `_start` export, or NULL."),
+        ("memories", CType::Ptr("struct kiln_memory"), "Defined memories (static storage)."),
+        ("tables", CType::Ptr("struct kiln_table"), "Defined tables (static storage)."),
+        ("funcs", CType::Ptr("const struct kiln_func_info"), "Defined functions, in index order."),
+        ("traps", CType::Ptr("const struct kiln_trap_entry"), "Trap table, sorted by pc."),
+        ("n_memories", CType::U32, "Number of defined memories."),
+        ("n_tables", CType::U32, "Number of defined tables."),
+        ("n_funcs", CType::U32, "Number of defined functions."),
+        ("n_traps", CType::U32, "Number of trap-table entries."),
+    ],
+};
+
+/// Structures generated into `kiln_abi.h`, in dependency order.
+pub const STRUCTS: &[&Struct] = &[
+    &VMCTX_HEADER,
+    &MEMORY,
+    &TABLE,
+    &FUNCREF,
+    &SEGMENT,
+    &TRAP_ENTRY,
+    &FUNC_INFO,
+    &MODULE,
+];
+
+/// Wasm page size.
+pub const WASM_PAGE_SIZE: u64 = 65536;
+
+/// Bytes reserved for each 32-bit linear memory: 4 GiB of addressable space
+/// plus a 4 GiB guard. Any `base + zext(i32 index) + offset + access_size`
+/// with `offset < 4 GiB` lands inside the reservation, so generated code
+/// needs no bounds check at all: an access past `length` hits PROT_NONE pages
+/// and faults, and the fault is turned into a trap via the trap table.
+pub const MEMORY_RESERVATION: u64 = 8 << 30;
+
+/// How much of the native stack is kept free below `stack_limit` for the
+/// runtime itself (signal handling, WASI calls) once wasm has used its share.
+pub const STACK_RED_ZONE: u64 = 64 << 10;
+
+/// Signature ids: the compiler interns every function type and hands out
+/// dense ids starting at 1, so 0 never matches a real function (a null
+/// funcref has no type).
+pub const FIRST_TYPE_ID: u64 = 1;
+
+/// Runtime entry points that generated code calls. Each is a C function in
+/// `runtime-lib/` taking the caller's VMContext first; names are listed here
+/// once so the compiler and `kiln_abi.h` cannot drift.
+pub mod symbols {
+    /// `uint32_t (void *vmctx, uint32_t mem, uint32_t delta_pages)`: memory.grow; returns old size or -1.
+    pub const MEMORY_GROW: &str = "kiln_rt_memory_grow";
+    /// `uint32_t (void *vmctx, uint32_t mem, uint32_t dst, uint32_t val, uint32_t len)`: 0, or a trap kind.
+    pub const MEMORY_FILL: &str = "kiln_rt_memory_fill";
+    /// `uint32_t (void *vmctx, uint32_t dst_mem, uint32_t src_mem, uint32_t dst, uint32_t src, uint32_t len)`.
+    pub const MEMORY_COPY: &str = "kiln_rt_memory_copy";
+    /// `uint32_t (void *vmctx, uint32_t mem, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
+    pub const MEMORY_INIT: &str = "kiln_rt_memory_init";
+    /// `uint32_t (void *vmctx, uint32_t table, uint64_t init, uint32_t delta)`: table.grow.
+    pub const TABLE_GROW: &str = "kiln_rt_table_grow";
+    /// `uint32_t (void *vmctx, uint32_t table, uint32_t dst, uint64_t val, uint32_t len)`.
+    pub const TABLE_FILL: &str = "kiln_rt_table_fill";
+    /// `uint32_t (void *vmctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t len)`.
+    pub const TABLE_COPY: &str = "kiln_rt_table_copy";
+    /// `uint32_t (void *vmctx, uint32_t table, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
+    pub const TABLE_INIT: &str = "kiln_rt_table_init";
+    /// Runtime's list of module descriptors in an executable, emitted by the compiler.
+    pub const MODULE_LIST: &str = "kiln_modules";
+    /// Number of entries in [`MODULE_LIST`] (a `uint32_t`).
+    pub const MODULE_COUNT: &str = "kiln_module_count";
+    /// Build-time configuration blob (environment grants), emitted by the compiler.
+    pub const CONFIG: &str = "kiln_config";
+    /// Prefix of WASI preview1 host functions: `kiln_wasi_<name>`.
+    pub const WASI_PREFIX: &str = "kiln_wasi_";
+}
+
+/// The configuration the compiler bakes into an executable, read by the
+/// runtime at start-up: a sequence of NUL-terminated strings, ended by an
+/// empty string. Each is `KEY=VALUE` for a granted environment variable, or
+/// one of the flags below.
+pub mod config {
+    /// Present when the executable inherits the whole host environment.
+    pub const INHERIT_ENV: &str = "\u{1}inherit-env";
+}
+
+
+/// WASI preview1 (`wasi_snapshot_preview1`): every function, its wasm
+/// parameter types (`i` = i32, `I` = i64) and whether it returns an errno.
+/// The compiler checks imports against this list, and `kiln_abi.h` declares
+/// the C implementations from it, so a signature cannot drift.
+pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
+pub const WASI_FUNCTIONS: &[(&str, &str, bool)] = &[
+    ("args_get", "ii", true),
+    ("args_sizes_get", "ii", true),
+    ("environ_get", "ii", true),
+    ("environ_sizes_get", "ii", true),
+    ("clock_res_get", "ii", true),
+    ("clock_time_get", "iIi", true),
+    ("fd_advise", "iIIi", true),
+    ("fd_allocate", "iII", true),
+    ("fd_close", "i", true),
+    ("fd_datasync", "i", true),
+    ("fd_fdstat_get", "ii", true),
+    ("fd_fdstat_set_flags", "ii", true),
+    ("fd_fdstat_set_rights", "iII", true),
+    ("fd_filestat_get", "ii", true),
+    ("fd_filestat_set_size", "iI", true),
+    ("fd_filestat_set_times", "iIIi", true),
+    ("fd_pread", "iiiIi", true),
+    ("fd_prestat_get", "ii", true),
+    ("fd_prestat_dir_name", "iii", true),
+    ("fd_pwrite", "iiiIi", true),
+    ("fd_read", "iiii", true),
+    ("fd_readdir", "iiiIi", true),
+    ("fd_renumber", "ii", true),
+    ("fd_seek", "iIii", true),
+    ("fd_sync", "i", true),
+    ("fd_tell", "ii", true),
+    ("fd_write", "iiii", true),
+    ("path_create_directory", "iii", true),
+    ("path_filestat_get", "iiiii", true),
+    ("path_filestat_set_times", "iiiiIIi", true),
+    ("path_link", "iiiiiii", true),
+    ("path_open", "iiiiiIIii", true),
+    ("path_readlink", "iiiiii", true),
+    ("path_remove_directory", "iii", true),
+    ("path_rename", "iiiiii", true),
+    ("path_symlink", "iiiii", true),
+    ("path_unlink_file", "iii", true),
+    ("poll_oneoff", "iiii", true),
+    ("proc_exit", "i", false),
+    ("proc_raise", "i", true),
+    ("sched_yield", "", true),
+    ("random_get", "ii", true),
+    ("sock_accept", "iii", true),
+    ("sock_recv", "iiiiii", true),
+    ("sock_send", "iiiii", true),
+    ("sock_shutdown", "ii", true),
+];
+
+/// The C prototype of a WASI host function: the callee and caller VMContexts
+/// come first, as for every function with the wasm calling convention.
+pub fn wasi_c_prototype(name: &str, params: &str, returns: bool) -> String {
+    let mut s = format!(
+        "{} {}{}(void *callee_vmctx, void *caller_vmctx",
+        if returns { "int32_t" } else { "_Noreturn void" },
+        symbols::WASI_PREFIX,
+        name
+    );
+    for (i, c) in params.chars().enumerate() {
+        s.push_str(if c == 'I' { ", int64_t" } else { ", int32_t" });
+        s.push_str(&format!(" a{i}"));
+    }
+    s.push(')');
+    s
+}
+
+/// Byte offsets inside a VMContext for one module, computed from its counts.
+///
+/// ```text
+/// struct vmctx {
+///     kiln_vmctx_header header;          // stack_limit, module
+///     kiln_memory      *memories[M];     // defined and imported alike
+///     kiln_table       *tables[T];
+///     kiln_funcref     *imported_funcs[F];
+///     uint8_t          *imported_globals[GI];   // points at a 16-byte cell
+///     uint8_t           globals[GD][16];        // defined globals, inline
+/// };
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VmOffsets {
+    pub num_memories: u32,
+    pub num_tables: u32,
+    pub num_imported_funcs: u32,
+    pub num_imported_globals: u32,
+    pub num_defined_globals: u32,
+}
+
+/// Size of one global's storage cell (large enough for v128).
+pub const GLOBAL_CELL_SIZE: u32 = 16;
+
+impl VmOffsets {
+    pub fn memories(&self) -> u32 {
+        VMCTX_HEADER.size()
+    }
+    pub fn memory(&self, i: u32) -> u32 {
+        self.memories() + i * POINTER_SIZE
+    }
+    pub fn tables(&self) -> u32 {
+        self.memory(self.num_memories)
+    }
+    pub fn table(&self, i: u32) -> u32 {
+        self.tables() + i * POINTER_SIZE
+    }
+    pub fn imported_func(&self, i: u32) -> u32 {
+        self.table(self.num_tables) + i * POINTER_SIZE
+    }
+    pub fn imported_global(&self, i: u32) -> u32 {
+        self.imported_func(self.num_imported_funcs) + i * POINTER_SIZE
+    }
+    pub fn defined_global(&self, i: u32) -> u32 {
+        align(self.imported_global(self.num_imported_globals), GLOBAL_CELL_SIZE) + i * GLOBAL_CELL_SIZE
+    }
+    pub fn size(&self) -> u32 {
+        self.defined_global(self.num_defined_globals)
+    }
+}
+
+/// The text of `kiln_abi.h`. Generated; never edited by hand.
+pub fn c_header() -> String {
+    use std::fmt::Write;
+    let mut h = String::new();
+    h.push_str("/* kiln_abi.h: GENERATED from runtime-lib/abi/src/lib.rs by runtime-lib/build.rs.\n");
+    h.push_str(" * Do not edit. The static asserts at the end check that the C layout of every\n");
+    h.push_str(" * shared structure equals the offsets the compiler uses. */\n");
+    h.push_str("#ifndef KILN_ABI_H\n#define KILN_ABI_H\n#include <stdint.h>\n#include <stddef.h>\n\n");
+    writeln!(h, "#define KILN_ABI_VERSION {ABI_VERSION}u").unwrap();
+    writeln!(h, "#define KILN_TRAP_EXIT_STATUS {TRAP_EXIT_STATUS}").unwrap();
+    writeln!(h, "#define KILN_WASM_PAGE_SIZE {WASM_PAGE_SIZE}ull").unwrap();
+    writeln!(h, "#define KILN_MEMORY_RESERVATION {MEMORY_RESERVATION}ull").unwrap();
+    writeln!(h, "#define KILN_STACK_RED_ZONE {STACK_RED_ZONE}ull").unwrap();
+    writeln!(h, "#define KILN_GLOBAL_CELL_SIZE {GLOBAL_CELL_SIZE}u").unwrap();
+    writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"\n").unwrap();
+    h.push_str("/* Trap kinds: the byte in each trap-table entry. */\nenum kiln_trap_kind {\n    KILN_TRAP_NONE = 0,\n");
+    for t in TrapKind::ALL {
+        writeln!(h, "    {} = {}, /* {} */", t.c_name(), *t as u8, t.message()).unwrap();
+    }
+    writeln!(h, "    KILN_TRAP_KIND_COUNT = {}\n}};\n", TrapKind::ALL.len() + 1).unwrap();
+    h.push_str("static const char *const kiln_trap_messages[KILN_TRAP_KIND_COUNT] = {\n    \"unknown trap\",\n");
+    for t in TrapKind::ALL {
+        writeln!(h, "    \"{}\",", t.message()).unwrap();
+    }
+    h.push_str("};\n\n");
+    for s in STRUCTS {
+        writeln!(h, "/* {} */\nstruct {} {{", s.doc, s.c_name).unwrap();
+        for (name, ty, doc) in s.fields {
+            let cty = match ty {
+                CType::U32 => "uint32_t".to_string(),
+                CType::U64 => "uint64_t".to_string(),
+                CType::Ptr(p) => format!("{p} *"),
+            };
+            writeln!(h, "    {cty} {name}; /* {doc} */").unwrap();
+        }
+        h.push_str("};\n\n");
+    }
+    for s in STRUCTS {
+        writeln!(h, "_Static_assert(sizeof(struct {}) == {}, \"layout of {} drifted from kiln-abi\");", s.c_name, s.size(), s.c_name).unwrap();
+        for (name, _, _) in s.fields {
+            writeln!(
+                h,
+                "_Static_assert(offsetof(struct {0}, {1}) == {2}, \"{0}.{1} drifted from kiln-abi\");",
+                s.c_name,
+                name,
+                s.offset(name)
+            )
+            .unwrap();
+        }
+    }
+    h.push_str("\n/* Runtime entry points called by generated code. */\n");
+    for (k, v) in [
+        ("MEMORY_GROW", symbols::MEMORY_GROW),
+        ("MEMORY_FILL", symbols::MEMORY_FILL),
+        ("MEMORY_COPY", symbols::MEMORY_COPY),
+        ("MEMORY_INIT", symbols::MEMORY_INIT),
+        ("TABLE_GROW", symbols::TABLE_GROW),
+        ("TABLE_FILL", symbols::TABLE_FILL),
+        ("TABLE_COPY", symbols::TABLE_COPY),
+        ("TABLE_INIT", symbols::TABLE_INIT),
+        ("MODULE_LIST", symbols::MODULE_LIST),
+        ("MODULE_COUNT", symbols::MODULE_COUNT),
+        ("CONFIG", symbols::CONFIG),
+    ] {
+        writeln!(h, "#define KILN_SYM_{k} {v}").unwrap();
+    }
+    h.push_str("\n/* WASI preview1 host functions (wasm calling convention). */\n");
+    for (name, params, returns) in WASI_FUNCTIONS {
+        writeln!(h, "{};", wasi_c_prototype(name, params, *returns)).unwrap();
+    }
+    h.push_str("\n#endif\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_are_natural() {
+        assert_eq!(FUNCREF.size(), 24);
+        assert_eq!(TABLE.offset("size"), 8);
+        assert_eq!(TRAP_ENTRY.size(), 24);
+        assert_eq!(MEMORY.offset("length"), 8);
+    }
+
+    #[test]
+    fn vmoffsets_are_ordered_and_aligned() {
+        let o = VmOffsets {
+            num_memories: 1,
+            num_tables: 2,
+            num_imported_funcs: 3,
+            num_imported_globals: 1,
+            num_defined_globals: 2,
+        };
+        assert_eq!(o.memory(0), 16);
+        assert_eq!(o.table(0), 24);
+        assert_eq!(o.imported_func(0), 40);
+        assert_eq!(o.imported_global(0), 64);
+        assert_eq!(o.defined_global(0), 80);
+        assert_eq!(o.size(), 112);
+    }
+
+    #[test]
+    fn trap_kinds_round_trip() {
+        for t in TrapKind::ALL {
+            assert_eq!(TrapKind::from_u8(*t as u8), Some(*t));
+        }
+        assert_eq!(TrapKind::from_u8(0), None);
+    }
+}

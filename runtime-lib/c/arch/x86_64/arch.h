@@ -1,0 +1,68 @@
+/* arch.h (x86-64 Linux): syscall numbers, the raw syscall instruction, and
+ * where the kernel puts the PC and SP in a signal's ucontext.
+ * Every arch/<arch>/arch.h defines the same names. */
+#ifndef KILN_ARCH_H
+#define KILN_ARCH_H
+#include <stdint.h>
+
+#define KILN_ARCH_NAME "x86_64"
+
+#define SYS_read 0
+#define SYS_write 1
+#define SYS_close 3
+#define SYS_fstat 5
+#define SYS_lseek 8
+#define SYS_mmap 9
+#define SYS_mprotect 10
+#define SYS_munmap 11
+#define SYS_rt_sigaction 13
+#define SYS_rt_sigreturn 15
+#define SYS_readv 19
+#define SYS_writev 20
+#define SYS_sched_yield 24
+#define SYS_nanosleep 35
+#define SYS_getpid 39
+#define SYS_fcntl 72
+#define SYS_sigaltstack 131
+#define SYS_gettid 186
+#define SYS_tkill 200
+#define SYS_clock_gettime 228
+#define SYS_clock_getres 229
+#define SYS_exit_group 231
+#define SYS_getrandom 318
+
+/* x86-64 requires SA_RESTORER: the kernel returns from a handler through it. */
+#define KILN_ARCH_NEEDS_RESTORER 1
+void kiln_arch_restorer(void);
+
+static inline long kiln_syscall6(long n, long a, long b, long c, long d, long e, long f) {
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+/* struct ucontext: uc_flags, uc_link, uc_stack (24 bytes), then
+ * uc_mcontext.gregs[23] with REG_RSP = 15 and REG_RIP = 16. */
+#define KILN_UC_GREGS 40
+static inline uintptr_t *kiln_uc_pc(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_GREGS + 16 * 8); }
+static inline uintptr_t *kiln_uc_sp(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_GREGS + 15 * 8); }
+
+
+/* struct stat as the x86-64 kernel fills it (fstat/newfstatat). */
+struct kiln_stat {
+    uint64_t st_dev, st_ino, st_nlink;
+    uint32_t st_mode, st_uid, st_gid, __pad0;
+    uint64_t st_rdev;
+    int64_t st_size, st_blksize, st_blocks;
+    int64_t st_atime_sec, st_atime_nsec, st_mtime_sec, st_mtime_nsec, st_ctime_sec, st_ctime_nsec;
+    int64_t __unused[3];
+};
+_Static_assert(sizeof(struct kiln_stat) == 144, "x86-64 struct stat");
+
+#endif

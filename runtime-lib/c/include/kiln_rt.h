@@ -1,0 +1,127 @@
+/* kiln_rt.h: the runtime's internal interface.
+ *
+ * The runtime is freestanding C: no libc, no dynamic loader. It reaches the
+ * kernel only through the os_* functions below, which sit on the per-arch
+ * syscall layer in arch/<arch>/arch.h. Everything shared with generated code
+ * (structure layouts, trap kinds, entry-point names) comes from the
+ * generated kiln_abi.h; nothing here restates it.
+ */
+#ifndef KILN_RT_H
+#define KILN_RT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include "kiln_abi.h"
+#include "arch.h"
+
+#define KILN_NORETURN __attribute__((noreturn))
+#define KILN_UNUSED __attribute__((unused))
+#define KILN_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- Linux ABI constants (identical on x86-64, aarch64 and riscv64) ---- */
+#define K_PROT_NONE 0
+#define K_PROT_READ 1
+#define K_PROT_WRITE 2
+#define K_MAP_PRIVATE 0x02
+#define K_MAP_FIXED 0x10
+#define K_MAP_ANONYMOUS 0x20
+#define K_MAP_NORESERVE 0x4000
+#define K_MAP_FAILED ((void *)-1)
+#define K_SIGILL 4
+#define K_SIGTRAP 5
+#define K_SIGABRT 6
+#define K_SIGBUS 7
+#define K_SIGFPE 8
+#define K_SIGSEGV 11
+#define K_SA_SIGINFO 4
+#define K_SA_ONSTACK 0x08000000
+#define K_SA_RESTORER 0x04000000
+#define K_SA_NODEFER 0x40000000
+#define K_EINTR 4
+#define K_EAGAIN 11
+
+/* ---- os.c: thin wrappers over raw syscalls. Return -errno on failure. ---- */
+long os_write(int fd, const void *buf, size_t len);
+long os_read(int fd, void *buf, size_t len);
+long os_writev(int fd, const void *iov, int iovcnt);
+long os_readv(int fd, const void *iov, int iovcnt);
+long os_lseek(int fd, int64_t off, int whence);
+long os_close(int fd);
+long os_fstat(int fd, void *statbuf);
+long os_fcntl(int fd, int cmd, long arg);
+void *os_mmap(void *addr, size_t len, int prot, int flags);
+long os_mprotect(void *addr, size_t len, int prot);
+long os_munmap(void *addr, size_t len);
+long os_clock_gettime(int clock, int64_t *sec, int64_t *nsec);
+long os_clock_getres(int clock, int64_t *sec, int64_t *nsec);
+long os_nanosleep(int64_t sec, int64_t nsec);
+long os_getrandom(void *buf, size_t len);
+long os_sched_yield(void);
+long os_sigaction(int sig, const void *act, void *old);
+long os_sigaltstack(const void *ss, void *old);
+long os_kill_self(int sig);
+KILN_NORETURN void os_exit(int status);
+
+/* Write all of buf to fd, retrying on short writes and EINTR. */
+void os_write_all(int fd, const void *buf, size_t len);
+
+/* ---- libc.c: the handful of libc functions clang may call implicitly. ---- */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+/* A tiny formatted writer for diagnostics (no printf). */
+struct kiln_buf {
+    char data[512];
+    size_t len;
+};
+void buf_str(struct kiln_buf *b, const char *s);
+void buf_u64(struct kiln_buf *b, uint64_t v);
+void buf_hex(struct kiln_buf *b, uint64_t v);
+void buf_flush(struct kiln_buf *b, int fd);
+
+/* Bump allocator over anonymous mmap for runtime-side state. Never freed. */
+void *rt_alloc(size_t size);
+
+/* ---- start.c: process state. ---- */
+struct kiln_process {
+    int argc;
+    char **argv;
+    char **envp;        /* host environment */
+    char **wasi_env;    /* environment the program is allowed to see */
+    size_t wasi_envc;
+    uintptr_t stack_limit;
+};
+extern struct kiln_process kiln_proc;
+
+/* The module descriptors the compiler emitted (see kiln-abi). */
+extern const struct kiln_module *const kiln_modules[];
+extern const uint32_t kiln_module_count;
+extern const char kiln_config[];
+
+/* ---- memory.c, table.c ---- */
+void kiln_memory_setup(struct kiln_memory *m);
+void kiln_table_setup(struct kiln_table *t);
+
+/* The memory WASI functions read and write: memory 0 of the command. */
+extern struct kiln_memory *kiln_wasi_memory;
+
+/* ---- trap.c ---- */
+void kiln_signals_install(void);
+/* Report a trap raised outside generated code (e.g. by the runtime). */
+KILN_NORETURN void kiln_trap_report(uint32_t kind, uintptr_t pc);
+/* Fatal runtime error: prints "kiln: <msg>" and exits with status 1 (or the
+ * given status). */
+KILN_NORETURN void kiln_fatal(const char *msg, const char *detail);
+
+/* Array-call ABI shared by init functions and export trampolines: the
+ * generated function reads its arguments from `values` (16-byte slots) and
+ * writes its results back over them. */
+typedef void (*kiln_array_call)(void *vmctx, void *caller_vmctx, uint64_t *values);
+
+#endif

@@ -1,0 +1,99 @@
+/* libc.c: the few libc routines the runtime and clang-generated code need,
+ * a diagnostic string builder, and a bump allocator. Freestanding: these
+ * are the only definitions of memcpy & co. in a Kiln executable. */
+#include "kiln_rt.h"
+
+/* Keep clang from turning these loops back into calls to themselves. */
+#define NO_BUILTIN __attribute__((no_builtin))
+
+NO_BUILTIN void *memcpy(void *dst, const void *src, size_t n) {
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    while (n >= 8) { uint64_t v; __builtin_memcpy_inline(&v, s, 8); __builtin_memcpy_inline(d, &v, 8); d += 8; s += 8; n -= 8; }
+    while (n--) *d++ = *s++;
+    return dst;
+}
+
+NO_BUILTIN void *memmove(void *dst, const void *src, size_t n) {
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (d == s || n == 0) return dst;
+    if (d < s || d >= s + n) return memcpy(dst, src, n);
+    d += n; s += n;
+    while (n >= 8) { uint64_t v; d -= 8; s -= 8; n -= 8; __builtin_memcpy_inline(&v, s, 8); __builtin_memcpy_inline(d, &v, 8); }
+    while (n--) *--d = *--s;
+    return dst;
+}
+
+NO_BUILTIN void *memset(void *dst, int c, size_t n) {
+    unsigned char *d = dst;
+    uint64_t v = (uint8_t)c * 0x0101010101010101ull;
+    while (n >= 8) { __builtin_memcpy_inline(d, &v, 8); d += 8; n -= 8; }
+    while (n--) *d++ = (unsigned char)c;
+    return dst;
+}
+
+NO_BUILTIN int memcmp(const void *a, const void *b, size_t n) {
+    const unsigned char *x = a, *y = b;
+    for (; n; n--, x++, y++) if (*x != *y) return *x - *y;
+    return 0;
+}
+
+NO_BUILTIN size_t strlen(const char *s) {
+    const char *p = s;
+    while (*p) p++;
+    return (size_t)(p - s);
+}
+
+NO_BUILTIN int strcmp(const char *a, const char *b) {
+    while (*a && *a == *b) { a++; b++; }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+NO_BUILTIN int strncmp(const char *a, const char *b, size_t n) {
+    for (; n; n--, a++, b++) {
+        if (*a != *b) return (unsigned char)*a - (unsigned char)*b;
+        if (!*a) return 0;
+    }
+    return 0;
+}
+
+void buf_str(struct kiln_buf *b, const char *s) {
+    while (*s && b->len < sizeof b->data) b->data[b->len++] = *s++;
+}
+
+void buf_u64(struct kiln_buf *b, uint64_t v) {
+    char tmp[24];
+    int i = 0;
+    do { tmp[i++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (i && b->len < sizeof b->data) b->data[b->len++] = tmp[--i];
+}
+
+void buf_hex(struct kiln_buf *b, uint64_t v) {
+    char tmp[20];
+    int i = 0;
+    do { tmp[i++] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
+    buf_str(b, "0x");
+    while (i && b->len < sizeof b->data) b->data[b->len++] = tmp[--i];
+}
+
+void buf_flush(struct kiln_buf *b, int fd) {
+    os_write_all(fd, b->data, b->len);
+    b->len = 0;
+}
+
+static uint8_t *arena_next, *arena_end;
+
+void *rt_alloc(size_t size) {
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(arena_end - arena_next) < size) {
+        size_t chunk = size > (1u << 20) ? size : (1u << 20);
+        void *p = os_mmap(0, chunk, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS);
+        if (p == K_MAP_FAILED) kiln_fatal("out of memory", "runtime allocation");
+        arena_next = p;
+        arena_end = arena_next + chunk;
+    }
+    void *r = arena_next;
+    arena_next += size;
+    return r;
+}

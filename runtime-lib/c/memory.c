@@ -1,0 +1,59 @@
+/* memory.c: linear memories and the bulk-memory operations.
+ *
+ * SANDBOX-CRITICAL. Every 32-bit memory is a KILN_MEMORY_RESERVATION-byte
+ * (8 GiB) PROT_NONE reservation whose first `length` bytes are read/write.
+ * Generated code computes base + zext32(index) + offset with offset < 4 GiB
+ * and performs no bounds check, so the whole reachable range must stay
+ * inside the reservation: 2^32 - 1 + 2^32 - 1 + 16 < 8 GiB. Growing only
+ * changes protections; the base never moves, which is why the compiler may
+ * treat `base` as read-only.
+ *
+ * The bulk operations check their ranges explicitly (in 64-bit arithmetic,
+ * so dst + len cannot wrap) before touching memory, because wasm requires
+ * that an out-of-bounds memory.fill/copy/init writes nothing at all. They
+ * return 0, or a trap kind for the generated caller to raise.
+ */
+#include "kiln_rt.h"
+
+#define MAX_PAGES_32 65536ull
+
+void kiln_memory_setup(struct kiln_memory *m) {
+    if (m->max_pages > MAX_PAGES_32) m->max_pages = MAX_PAGES_32;
+    uint8_t *base = os_mmap(0, KILN_MEMORY_RESERVATION, K_PROT_NONE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
+    if (base == K_MAP_FAILED) kiln_fatal("cannot reserve linear memory", "mmap of 8 GiB failed (check ulimit -v)");
+    uint64_t bytes = m->min_pages * KILN_WASM_PAGE_SIZE;
+    if (bytes && os_mprotect(base, bytes, K_PROT_READ | K_PROT_WRITE) != 0)
+        kiln_fatal("cannot commit linear memory", "mprotect failed");
+    m->base = base;
+    m->length = bytes;
+}
+
+uint32_t kiln_rt_memory_grow(struct kiln_memory *m, uint32_t delta) {
+    uint64_t old_pages = m->length / KILN_WASM_PAGE_SIZE;
+    uint64_t new_pages = old_pages + delta;
+    if (new_pages > m->max_pages) return (uint32_t)-1;
+    if (delta) {
+        if (os_mprotect(m->base + m->length, (uint64_t)delta * KILN_WASM_PAGE_SIZE, K_PROT_READ | K_PROT_WRITE) != 0)
+            return (uint32_t)-1;
+        m->length = new_pages * KILN_WASM_PAGE_SIZE;
+    }
+    return (uint32_t)old_pages;
+}
+
+uint32_t kiln_rt_memory_fill(struct kiln_memory *m, uint32_t dst, uint32_t val, uint32_t len) {
+    if ((uint64_t)dst + len > m->length) return KILN_TRAP_MemoryOutOfBounds;
+    memset(m->base + dst, (int)val, len);
+    return 0;
+}
+
+uint32_t kiln_rt_memory_copy(struct kiln_memory *dm, struct kiln_memory *sm, uint32_t dst, uint32_t src, uint32_t len) {
+    if ((uint64_t)dst + len > dm->length || (uint64_t)src + len > sm->length) return KILN_TRAP_MemoryOutOfBounds;
+    memmove(dm->base + dst, sm->base + src, len);
+    return 0;
+}
+
+uint32_t kiln_rt_memory_init(struct kiln_memory *m, const struct kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len) {
+    if ((uint64_t)src + len > seg->length || (uint64_t)dst + len > m->length) return KILN_TRAP_MemoryOutOfBounds;
+    memcpy(m->base + dst, seg->data + src, len);
+    return 0;
+}

@@ -1,0 +1,98 @@
+/* start.c: process start-up. Reads argv/envp from the initial stack, applies
+ * the build-time configuration (environment grants), installs the trap
+ * handler, moves onto a dedicated wasm stack whose lowest usable address is
+ * the `stack_limit` every generated prologue checks, instantiates each
+ * module in order and runs the command's `_start`.
+ *
+ * Stack layout (grows down):
+ *   [ guard page, PROT_NONE ][ red zone: runtime & WASI calls ][ wasm frames ... top ]
+ *                            ^ mapping + page    ^ stack_limit
+ * A wasm call that would go below stack_limit traps with "call stack
+ * exhausted" in its prologue, leaving the red zone for the trap handler and
+ * host calls; the guard page catches a runtime bug, not wasm.
+ */
+#include "kiln_rt.h"
+
+struct kiln_process kiln_proc;
+struct kiln_memory *kiln_wasi_memory;
+
+#define WASM_STACK_SIZE (8ull << 20)
+#define GUARD_SIZE 4096ull
+
+void kiln_arch_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
+void kiln_main(uintptr_t *sp) KILN_NORETURN;
+
+static int env_granted(const char *kv) {
+    /* An inherited variable is shadowed by a granted one of the same name. */
+    for (const char *c = kiln_config; *c; c += strlen(c) + 1) {
+        if (c[0] == '\001') continue;
+        size_t n = 0;
+        while (c[n] && c[n] != '=') n++;
+        if (strncmp(c, kv, n) == 0 && kv[n] == '=') return 1;
+    }
+    return 0;
+}
+
+static void setup_environment(void) {
+    int inherit = 0;
+    size_t n = 0;
+    for (const char *c = kiln_config; *c; c += strlen(c) + 1) {
+        if (strcmp(c, KILN_CONFIG_INHERIT_ENV) == 0) inherit = 1;
+        else n++;
+    }
+    size_t host = 0;
+    if (inherit)
+        for (char **e = kiln_proc.envp; *e; e++) host++;
+    char **env = rt_alloc((n + host + 1) * sizeof(char *));
+    size_t k = 0;
+    if (inherit)
+        for (char **e = kiln_proc.envp; *e; e++)
+            if (!env_granted(*e)) env[k++] = *e;
+    for (const char *c = kiln_config; *c; c += strlen(c) + 1)
+        if (c[0] != '\001') env[k++] = (char *)c;
+    env[k] = 0;
+    kiln_proc.wasi_env = env;
+    kiln_proc.wasi_envc = k;
+}
+
+static void call_array(void *fn, void *vmctx) {
+    uint64_t values[2] = {0, 0};
+    ((kiln_array_call)fn)(vmctx, vmctx, values);
+}
+
+static void instantiate(const struct kiln_module *m) {
+    if (m->abi_version != KILN_ABI_VERSION) kiln_fatal("module compiled for another runtime ABI", m->name);
+    struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)m->vmctx;
+    h->stack_limit = kiln_proc.stack_limit;
+    for (uint32_t i = 0; i < m->n_memories; i++) kiln_memory_setup(&m->memories[i]);
+    for (uint32_t i = 0; i < m->n_tables; i++) kiln_table_setup(&m->tables[i]);
+    call_array(m->init, m->vmctx);
+    if (m->start) call_array(m->start, m->vmctx);
+}
+
+static void run(void *unused) {
+    (void)unused;
+    for (uint32_t i = 0; i < kiln_module_count; i++) {
+        const struct kiln_module *m = kiln_modules[i];
+        if (i + 1 == kiln_module_count && m->n_memories) kiln_wasi_memory = &m->memories[0];
+        instantiate(m);
+    }
+    const struct kiln_module *cmd = kiln_modules[kiln_module_count - 1];
+    if (cmd->entry) call_array(cmd->entry, cmd->vmctx);
+    os_exit(0);
+}
+
+void kiln_main(uintptr_t *sp) {
+    kiln_proc.argc = (int)sp[0];
+    kiln_proc.argv = (char **)(sp + 1);
+    kiln_proc.envp = kiln_proc.argv + kiln_proc.argc + 1;
+    setup_environment();
+    kiln_signals_install();
+
+    uint8_t *stack = os_mmap(0, WASM_STACK_SIZE + GUARD_SIZE, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
+    if (stack == K_MAP_FAILED) kiln_fatal("cannot allocate the wasm stack", 0);
+    os_mprotect(stack, GUARD_SIZE, K_PROT_NONE);
+    kiln_proc.stack_limit = (uintptr_t)stack + GUARD_SIZE + KILN_STACK_RED_ZONE;
+    kiln_arch_call_on_stack(run, 0, stack + GUARD_SIZE + WASM_STACK_SIZE);
+    os_exit(1);
+}

@@ -1,0 +1,136 @@
+/* trap.c: turning faults in generated code into wasm traps.
+ *
+ * SANDBOX-CRITICAL. The handler claims a signal only if the faulting PC is
+ * an entry of a trap table the compiler emitted: those are exactly the
+ * instructions that may fault by design (loads and stores into the guard
+ * reservation, explicit trap instructions for unreachable, division,
+ * conversions, table and signature checks, and the stack-limit check in
+ * prologues). Any other fault (a bug in the runtime, or in Kiln's code
+ * generation) is not swallowed: the handler restores the default action and
+ * returns, the instruction faults again, and the process dies with the
+ * signal it really got.
+ *
+ * The handler runs on an alternate signal stack so that it works even if
+ * the fault came from running out of native stack.
+ */
+#include "kiln_rt.h"
+
+struct k_sigaction {
+    void (*handler)(int, void *, void *);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+struct k_stack {
+    void *sp;
+    int flags;
+    size_t size;
+};
+
+static const int trap_signals[] = {K_SIGSEGV, K_SIGBUS, K_SIGILL, K_SIGFPE, K_SIGTRAP};
+
+/* Binary search of one module's trap table (sorted by pc, as emitted). */
+static const struct kiln_trap_entry *lookup_in(const struct kiln_module *m, uintptr_t pc) {
+    uint32_t lo = 0, hi = m->n_traps;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uintptr_t p = (uintptr_t)m->traps[mid].pc;
+        if (p == pc) return &m->traps[mid];
+        if (p < pc) lo = mid + 1; else hi = mid;
+    }
+    return 0;
+}
+
+static const struct kiln_trap_entry *trap_lookup(uintptr_t pc) {
+    for (uint32_t i = 0; i < kiln_module_count; i++) {
+        const struct kiln_trap_entry *e = lookup_in(kiln_modules[i], pc);
+        if (e) return e;
+    }
+    return 0;
+}
+
+static const char *func_name(const struct kiln_module *m, uint32_t index) {
+    for (uint32_t i = 0; i < m->n_funcs; i++)
+        if (m->funcs[i].index == index) return m->funcs[i].name;
+    return 0;
+}
+
+static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e) {
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "kiln: wasm trap: ");
+    buf_str(&b, kind < KILN_TRAP_KIND_COUNT ? kiln_trap_messages[kind] : "unknown trap");
+    if (e) {
+        const struct kiln_module *m = kiln_modules[e->module];
+        const char *name = func_name(m, e->func_index);
+        buf_str(&b, ", in function ");
+        if (name) {
+            buf_str(&b, name);
+            buf_str(&b, " (#");
+            buf_u64(&b, e->func_index);
+            buf_str(&b, ")");
+        } else {
+            buf_str(&b, "#");
+            buf_u64(&b, e->func_index);
+        }
+        buf_str(&b, " at wasm offset ");
+        buf_hex(&b, e->wasm_offset);
+        if (kiln_module_count > 1) {
+            buf_str(&b, " of ");
+            buf_str(&b, m->name);
+        }
+    }
+    buf_str(&b, "\n");
+    buf_flush(&b, 2);
+    os_exit(KILN_TRAP_EXIT_STATUS);
+}
+
+void kiln_trap_report(uint32_t kind, uintptr_t pc) {
+    report(kind, trap_lookup(pc));
+}
+
+void kiln_fatal(const char *msg, const char *detail) {
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "kiln: ");
+    buf_str(&b, msg);
+    if (detail) {
+        buf_str(&b, ": ");
+        buf_str(&b, detail);
+    }
+    buf_str(&b, "\n");
+    buf_flush(&b, 2);
+    os_exit(1);
+}
+
+static void restore_default(int sig) {
+    struct k_sigaction sa = {0};
+    os_sigaction(sig, &sa, 0); /* SIG_DFL */
+}
+
+static void handler(int sig, void *info, void *uc) {
+    (void)info;
+    uintptr_t pc = *kiln_uc_pc(uc);
+    const struct kiln_trap_entry *e = trap_lookup(pc);
+    if (!e) {
+        /* Not generated code faulting by design: let the real crash happen. */
+        restore_default(sig);
+        return;
+    }
+    report(e->kind, e);
+}
+
+void kiln_signals_install(void) {
+    static uint8_t altstack[64 * 1024] __attribute__((aligned(16)));
+    struct k_stack ss = {.sp = altstack, .flags = 0, .size = sizeof altstack};
+    os_sigaltstack(&ss, 0);
+    for (size_t i = 0; i < sizeof trap_signals / sizeof trap_signals[0]; i++) {
+        struct k_sigaction sa = {0};
+        sa.handler = handler;
+        sa.flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER;
+#if KILN_ARCH_NEEDS_RESTORER
+        sa.flags |= K_SA_RESTORER;
+        sa.restorer = kiln_arch_restorer;
+#endif
+        if (os_sigaction(trap_signals[i], &sa, 0) != 0) kiln_fatal("cannot install signal handler", 0);
+    }
+}

@@ -1,0 +1,28 @@
+//! Kiln's runtime, as embedded static archives.
+//!
+//! The runtime itself is freestanding C in `c/` (see its files' headers);
+//! `build.rs` compiles it for every target. This crate only hands the
+//! resulting `libkilnrt.a` for a target to the linker step, so the `kiln`
+//! binary carries the runtime for all targets inside itself.
+
+/// The static archive of the runtime for the target named `name`
+/// (a `kiln_targets::Target::name`), or `None` for an unknown name.
+pub fn archive(name: &str) -> Option<&'static [u8]> {
+    match name {
+        "x86_64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/x86_64/libkilnrt.a"))),
+        "aarch64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/aarch64/libkilnrt.a"))),
+        "riscv64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/riscv64/libkilnrt.a"))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_target_has_a_runtime() {
+        for t in kiln_targets::TARGETS {
+            let a = super::archive(t.name).expect("archive");
+            assert!(a.starts_with(b"!<arch>\n"), "{} runtime is not an ar archive", t.name);
+        }
+    }
+}

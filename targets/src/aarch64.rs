@@ -1,0 +1,16 @@
+//! aarch64 Linux. Baseline armv8.0-a.
+use crate::Target;
+
+pub const TARGET: Target = Target {
+    name: "aarch64",
+    triple: "aarch64-unknown-linux-gnu",
+    clang_triple: "aarch64-unknown-linux-gnu",
+    clang_flags: &["-march=armv8-a"],
+    lld_emulation: "aarch64linux",
+    baseline: "armv8.0-a",
+    baseline_isa_flags: &[],
+    cpu_levels: &[("armv8.1-a", &[("has_lse", "true")])],
+    extend_i32_args: false,
+    page_size: 4096,
+    qemu: "qemu-aarch64",
+};
