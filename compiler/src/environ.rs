@@ -56,6 +56,8 @@ pub enum ElemItems<'a> {
 
 #[derive(Clone)]
 pub struct ElemSegment<'a> {
+    /// Byte offset of the segment in the module.
+    pub offset: usize,
     pub kind: SegmentMode<'a>,
     pub ty: RefType,
     pub items: ElemItems<'a>,
@@ -70,6 +72,8 @@ pub enum SegmentMode<'a> {
 
 #[derive(Clone)]
 pub struct DataSegment<'a> {
+    /// Byte offset of the segment in the module.
+    pub offset: usize,
     pub kind: SegmentMode<'a>,
     pub data: &'a [u8],
 }
@@ -238,7 +242,7 @@ impl<'a> ModuleEnv<'a> {
                                 (ty, ElemItems::Exprs(r.into_iter().collect::<Result<_, _>>()?))
                             }
                         };
-                        env.elems.push(ElemSegment { kind, ty, items });
+                        env.elems.push(ElemSegment { offset: e.range.start as usize, kind, ty, items });
                     }
                 }
                 Payload::DataSection(r) => {
@@ -250,7 +254,7 @@ impl<'a> ModuleEnv<'a> {
                                 SegmentMode::Active { index: memory_index, offset: offset_expr }
                             }
                         };
-                        env.datas.push(DataSegment { kind, data: d.data });
+                        env.datas.push(DataSegment { offset: d.range.start as usize, kind, data: d.data });
                     }
                 }
                 Payload::CodeSectionEntry(body) => env.bodies.push(body),

@@ -63,14 +63,17 @@ static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e)
     if (e) {
         const struct kiln_module *m = kiln_modules[e->module];
         const char *name = func_name(m, e->func_index);
-        buf_str(&b, ", in function ");
-        if (name) {
+        if (e->func_index == UINT32_MAX) {
+            /* Generated instantiation code: the offset is the segment's. */
+            buf_str(&b, ", during instantiation");
+        } else if (name) {
+            buf_str(&b, ", in function ");
             buf_str(&b, name);
             buf_str(&b, " (#");
             buf_u64(&b, e->func_index);
             buf_str(&b, ")");
         } else {
-            buf_str(&b, "#");
+            buf_str(&b, ", in function #");
             buf_u64(&b, e->func_index);
         }
         buf_str(&b, " at wasm offset ");

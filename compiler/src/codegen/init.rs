@@ -189,6 +189,7 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
             }
         };
         if let SegmentMode::Active { index, offset } = &e.kind {
+            b.set_srcloc(ir::SourceLoc::new(e.offset as u32));
             let dst = const_expr(b, env, offset);
             let table = env.table_ptr(b, *index);
             let seg = env.elem_segment(b, i as u32);
@@ -202,6 +203,7 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
     }
     for (i, d) in wenv.datas.iter().enumerate() {
         if let SegmentMode::Active { index, offset } = &d.kind {
+            b.set_srcloc(ir::SourceLoc::new(d.offset as u32));
             let dst = const_expr(b, env, offset);
             let mem = env.memory_ptr(b, *index);
             let seg = env.data_segment(b, i as u32);

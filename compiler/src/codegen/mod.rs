@@ -219,7 +219,13 @@ pub fn compile_module(
     for (id, kind) in helpers.list() {
         cctx.clear();
         init::build(&mut cctx.func, &mut fctx, &ctx, &data_ids, id, kind);
-        let f = finish_function(&mut cctx, isa, u32::MAX, id, opts.keep_clif, 0)
+        // Traps in init are attributed to instantiation (index u32::MAX);
+        // a trampoline's to the function it calls.
+        let owner = match kind {
+            init::HelperKind::Init => u32::MAX,
+            init::HelperKind::Trampoline(f) => f,
+        };
+        let f = finish_function(&mut cctx, isa, owner, id, opts.keep_clif, 0)
             .map_err(|message| CompileError::Codegen { path: path.to_string(), func: FuncName(u32::MAX, Some(format!("{kind:?}"))), message })?;
         helpers.compiled.push((id, f));
     }

@@ -1,0 +1,11 @@
+// A C program that divides by zero traps; output before it is flushed.
+#include <stdio.h>
+
+__attribute__((noinline)) int divide(int a, int b) { return a / b; }
+
+int main(int argc, char **argv) {
+    (void)argv;
+    printf("about to divide\n");
+    fflush(stdout);
+    return divide(10, argc - 1);
+}

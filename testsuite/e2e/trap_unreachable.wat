@@ -1,0 +1,1 @@
+(module (func $boom unreachable) (func (export "_start") call $boom))

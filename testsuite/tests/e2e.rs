@@ -1,0 +1,129 @@
+//! End-to-end tests: real programs compiled by Kiln into static
+//! executables and run, for every target this machine can run.
+//!
+//! Each test in `testsuite/e2e/` is `NAME.c` (built with clang-19 and
+//! wasi-libc) or `NAME.wat`, with optional `NAME.args` (shell words),
+//! `NAME.stdin` and `NAME.flags` (`--env K=V`, `--inherit-env`). The
+//! expected `NAME.stdout` and `NAME.status` were recorded from wasmtime by
+//! `scripts/bless-e2e.py`; `NAME.stderr` too, except for traps, whose line is
+//! Kiln's own format. `NAME.compile-error` instead expects compilation to
+//! fail with exactly that message and to leave no output file behind.
+
+use kiln_testsuite::*;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+
+fn words(path: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else { return vec![] };
+    // Shell-like words: whitespace separated, single quotes group.
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in text.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+fn options(target: &'static Target, flags: &[String]) -> Result<kiln::Options, String> {
+    let mut o = kiln::Options::new(target);
+    let mut it = flags.iter();
+    while let Some(f) = it.next() {
+        match f.as_str() {
+            "--env" => o.env.push(it.next().ok_or("--env needs a value")?.clone()),
+            "--inherit-env" => o.inherit_env = true,
+            other => return Err(format!("unknown flag in .flags: {other}")),
+        }
+    }
+    Ok(o)
+}
+
+fn module_bytes(dir: &Path, name: &str, src: &Path) -> Result<Vec<u8>, String> {
+    if src.extension().is_some_and(|e| e == "c") {
+        let wasm = scratch("e2e-wasm").join(format!("{name}.wasm"));
+        build_c(src, &wasm, &[])?;
+        std::fs::read(&wasm).map_err(|e| e.to_string())
+    } else {
+        let _ = dir;
+        kiln::read_module(src).map_err(|e| e.to_string())
+    }
+}
+
+fn run_test(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Result<(), Failed> {
+    let base = dir.join(name);
+    let bytes = module_bytes(dir, name, src)?;
+    let opts = options(target, &words(&base.with_extension("flags")))?;
+    let exe = scratch(&format!("e2e-{}", target.name)).join(name);
+    let _ = std::fs::remove_file(&exe);
+    let shown = src.file_name().unwrap().to_string_lossy().to_string();
+    let compiled = kiln::compile_bytes(&shown, &bytes, &exe, &opts);
+    let expect_error = base.with_extension("compile-error");
+    if expect_error.exists() || name.starts_with("unresolved_") {
+        let err = match compiled {
+            Ok(()) => return Err("compilation succeeded but was expected to fail".into()),
+            Err(e) => format!("{e}\n"),
+        };
+        if exe.exists() {
+            return Err("a failed compilation left an output file behind".into());
+        }
+        check_file(&expect_error, err.as_bytes(), "compile error")?;
+        return Ok(());
+    }
+    compiled.map_err(|e| e.to_string())?;
+    let stdin = base.with_extension("stdin");
+    let out = run(target, &exe, &words(&base.with_extension("args")), stdin.exists().then_some(stdin.as_path()))?;
+    let mut errors = Vec::new();
+    for (ext, actual) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        if let Err(e) = check_file(&base.with_extension(ext), actual, ext) {
+            errors.push(e);
+        }
+    }
+    if let Err(e) = check_file(&base.with_extension("status"), format!("{}\n", out.status).as_bytes(), "exit status") {
+        errors.push(e);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n").into())
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir: PathBuf = root().join("testsuite/e2e");
+    let mut srcs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "wat"))
+        .collect();
+    srcs.sort();
+    let mut trials = Vec::new();
+    for target in test_targets() {
+        for src in &srcs {
+            let name = src.file_stem().unwrap().to_string_lossy().to_string();
+            let (d, s) = (dir.clone(), src.clone());
+            trials.push(Trial::test(format!("{}::{name}", target.name), move || run_test(&d, &name, &s, target)));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
