@@ -180,6 +180,13 @@ pub fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
+/// Flags for loads of immutable fields behind a pointer that is only valid
+/// after a check (a funcref loaded from a table, checked for null): they
+/// may be shared but never hoisted above the check, so no `can_move`.
+pub fn readonly_checked() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
 /// Flags for loads and stores of mutable runtime state (globals, lengths).
 pub fn mutable() -> MemFlagsData {
     MemFlagsData::trusted()

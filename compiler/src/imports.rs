@@ -25,8 +25,9 @@ pub fn check_wasi_imports(path: &str, env: &ModuleEnv) -> Result<(), CompileErro
                         let t = &env.types[*ty as usize];
                         if t.params != want_params || t.results != want_results {
                             bad.push(format!(
-                                "{what}: signature {:?} -> {:?} does not match WASI's {:?} -> {:?}",
-                                t.params, t.results, want_params, want_results
+                                "{what}: signature {} does not match WASI's {}",
+                                signature(&t.params, &t.results),
+                                signature(&want_params, &want_results)
                             ));
                         }
                     }
@@ -43,4 +44,10 @@ pub fn check_wasi_imports(path: &str, env: &ModuleEnv) -> Result<(), CompileErro
     } else {
         Err(CompileError::UnresolvedImports { path: path.to_string(), list: bad })
     }
+}
+
+/// `(i32, i64) -> i32` style rendering of a signature.
+fn signature(params: &[ValType], results: &[ValType]) -> String {
+    let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+    format!("({}) -> ({})", list(params), list(results))
 }

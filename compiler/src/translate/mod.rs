@@ -21,7 +21,7 @@
 mod heap;
 
 use crate::environ::FuncType;
-use crate::func_env::{clif_type, mutable, readonly, trap, FuncEnv};
+use crate::func_env::{clif_type, mutable, readonly_checked, trap, FuncEnv};
 use cranelift_codegen::ir::{
     self, condcodes::FloatCC, condcodes::IntCC, types, Block, BlockArg, InstBuilder, JumpTableData,
     MemFlagsData, SourceLoc, Type, Value,
@@ -292,8 +292,8 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
     fn call_funcref(&mut self, funcref: Value, ty: u32) {
         let ft = self.env.m.env.types[ty as usize].clone();
         let args = self.popn(ft.params.len());
-        let code = self.b.ins().load(types::I64, readonly(), funcref, FUNCREF.offset("code") as i32);
-        let callee_vmctx = self.b.ins().load(types::I64, readonly(), funcref, FUNCREF.offset("vmctx") as i32);
+        let code = self.b.ins().load(types::I64, readonly_checked(), funcref, FUNCREF.offset("code") as i32);
+        let callee_vmctx = self.b.ins().load(types::I64, readonly_checked(), funcref, FUNCREF.offset("vmctx") as i32);
         let caller = self.env.vmctx(&mut self.b);
         let sig = self.env.sig_ref(self.b.func, ty);
         let mut all = vec![callee_vmctx, caller];
@@ -436,7 +436,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 let addr = self.env.table_elem_addr(&mut self.b, table_index, index);
                 let fr = self.b.ins().load(types::I64, mutable(), addr, 0);
                 self.b.ins().trapz(fr, trap(TrapKind::UninitializedElement));
-                let id = self.b.ins().load(types::I64, readonly(), fr, FUNCREF.offset("type_id") as i32);
+                let id = self.b.ins().load(types::I64, readonly_checked(), fr, FUNCREF.offset("type_id") as i32);
                 let want = self.env.m.type_ids[type_index as usize];
                 let bad = self.b.ins().icmp_imm_u(IntCC::NotEqual, id, want as i64);
                 self.b.ins().trapnz(bad, trap(TrapKind::IndirectCallTypeMismatch));

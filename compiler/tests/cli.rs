@@ -1,0 +1,156 @@
+//! The `kiln` command line, including its failure paths: bad input gets a
+//! clear error naming the file, the function and the wasm offset, exits 1,
+//! and never leaves a half-written output behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kiln(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kiln")).args(args).current_dir(dir).output().expect("run kiln")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+const GOOD: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (func (export "_start") (call $exit (i32.const 5))))"#;
+
+#[test]
+fn compiles_wat_and_runs_it() {
+    let d = tmp();
+    write(d.path(), "exit5.wat", GOOD.as_bytes());
+    for opt in ["-O0", "-O1", "-O2"] {
+        let o = kiln(&["compile", "exit5.wat", "-o", "exit5", opt], d.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        let run = Command::new(d.path().join("exit5")).output().unwrap();
+        assert_eq!(run.status.code(), Some(5));
+    }
+}
+
+#[test]
+fn default_output_name_drops_the_extension() {
+    let d = tmp();
+    write(d.path(), "app.wat", GOOD.as_bytes());
+    let o = kiln(&["compile", "app.wat"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.path().join("app").is_file());
+}
+
+#[test]
+fn emits_object_and_clif() {
+    let d = tmp();
+    write(d.path(), "m.wat", GOOD.as_bytes());
+    let o = kiln(&["compile", "m.wat", "--emit", "obj", "-o", "m.o"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let obj = std::fs::read(d.path().join("m.o")).unwrap();
+    assert_eq!(&obj[..4], b"\x7fELF");
+    assert_eq!(obj[16], 1, "ET_REL");
+    let o = kiln(&["compile", "m.wat", "--emit", "clif", "-o", "m.clif"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let clif = std::fs::read_to_string(d.path().join("m.clif")).unwrap();
+    assert!(clif.contains("function u0:"), "{clif}");
+    assert!(clif.contains("stack_limit"), "{clif}");
+}
+
+#[test]
+fn malformed_module_names_file_and_offset() {
+    let d = tmp();
+    write(d.path(), "bad.wasm", b"\0asm\x01\0\0\0\x01\x05\x01\x60\x00");
+    let o = kiln(&["compile", "bad.wasm", "-o", "bad"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.starts_with("kiln: error: bad.wasm: invalid module, at wasm offset 0x"), "{e}");
+    assert!(!d.path().join("bad").exists());
+}
+
+#[test]
+fn invalid_function_names_the_function() {
+    let d = tmp();
+    write(d.path(), "t.wat", b"(module (func $ok) (func $broken (result i32) (i64.const 1)))");
+    let o = kiln(&["compile", "t.wat", "-o", "t"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("t.wat: invalid module in function 1 (broken), at wasm offset 0x"), "{e}");
+    assert!(e.contains("type mismatch"), "{e}");
+}
+
+#[test]
+fn text_syntax_errors_are_reported() {
+    let d = tmp();
+    write(d.path(), "s.wat", b"(module (func (i32.bogus)))");
+    let o = kiln(&["compile", "s.wat"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("s.wat: cannot parse the text format"), "{}", stderr(&o));
+}
+
+#[test]
+fn failed_compile_keeps_the_old_output() {
+    let d = tmp();
+    write(d.path(), "app", b"previous build");
+    write(d.path(), "bad.wat", b"(module (func (result i32)))");
+    let o = kiln(&["compile", "bad.wat", "-o", "app"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(d.path().join("app")).unwrap(), b"previous build");
+    let leftovers: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".kiln"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+#[test]
+fn missing_input_and_bad_linker_are_clear() {
+    let d = tmp();
+    let o = kiln(&["compile", "nope.wasm"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nope.wasm: cannot read"), "{}", stderr(&o));
+    write(d.path(), "m.wat", GOOD.as_bytes());
+    let o = kiln(&["compile", "m.wat", "--linker", "/nonexistent/ld.lld"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/ld.lld"), "{}", stderr(&o));
+}
+
+#[test]
+fn simd_is_rejected_cleanly() {
+    let d = tmp();
+    write(d.path(), "v.wat", b"(module (func (drop (v128.const i32x4 0 0 0 0))))");
+    let o = kiln(&["compile", "v.wat"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("SIMD"), "{}", stderr(&o));
+}
+
+#[test]
+fn output_is_static_with_no_interpreter() {
+    let d = tmp();
+    write(d.path(), "m.wat", GOOD.as_bytes());
+    let o = kiln(&["compile", "m.wat", "-o", "m"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let exe = std::fs::read(d.path().join("m")).unwrap();
+    assert_eq!(exe[16], 2, "ET_EXEC");
+    let elf = object::File::parse(&*exe).unwrap();
+    use object::Object;
+    assert!(elf.section_by_name(".interp").is_none());
+    assert!(elf.section_by_name(".dynamic").is_none());
+}
+
+#[test]
+fn lists_targets() {
+    let o = kiln(&["targets"], Path::new("."));
+    let s = String::from_utf8_lossy(&o.stdout);
+    for t in ["x86_64", "aarch64", "riscv64", "x86-64-v1", "armv8.0-a", "rv64gc"] {
+        assert!(s.contains(t), "{s}");
+    }
+}
