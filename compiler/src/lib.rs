@@ -126,6 +126,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         extend_i32: opts.target.extend_i32_args,
         keep_clif: opts.emit == Emit::Clif,
         is_command: true,
+        link: codegen::LinkMode::Wasi,
     };
     let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
     match opts.emit {
@@ -136,4 +137,31 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
             link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output)
         }
     }
+}
+
+/// Builds a *test-driver* executable from several modules: module `i` of the
+/// executable is `modules[i]`, imports are resolved by name when a module is
+/// instantiated, and instead of running a command the executable answers
+/// requests on stdin (see `runtime-lib/c/driver.c`). This is how the spec
+/// suite runs real executables on every target.
+pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options) -> Result<(), CompileError> {
+    let linker = link::find_linker(opts.linker.as_deref())?;
+    let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level)?;
+    let mut interner = codegen::TypeInterner::default();
+    let mopts = codegen::ModuleOptions {
+        isa: &isa,
+        extend_i32: opts.target.extend_i32_args,
+        keep_clif: false,
+        is_command: false,
+        link: codegen::LinkMode::Dynamic,
+    };
+    let mut objects = Vec::with_capacity(modules.len() + 1);
+    for (i, (name, bytes)) in modules.iter().enumerate() {
+        let env = environ::ModuleEnv::parse(name, bytes)?;
+        objects.push(codegen::compile_module(name, &env, i as u32, &mopts, &mut interner)?.object);
+    }
+    let mut config = kiln_abi::config::DRIVER.as_bytes().to_vec();
+    config.extend_from_slice(&[0, 0]);
+    objects.push(codegen::executable_object(&isa, modules.len() as u32, &config)?);
+    link::link(&linker, opts.target, &objects, output)
 }

