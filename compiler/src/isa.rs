@@ -38,8 +38,8 @@ pub fn build_isa(target: &Target, cpu: Option<&str>, opt: OptLevel) -> Result<Ow
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
     let mut isa = cranelift_codegen::isa::lookup(target.lexicon_triple())
         .map_err(|e| CompileError::Target(format!("{}: {e}", target.triple)))?;
-    for (k, v) in target.cpu_flags(cpu).map_err(CompileError::Target)? {
-        isa.set(k, v).map_err(|e| CompileError::Target(format!("cpu flag {k}={v}: {e}")))?;
+    for f in target.cpu_features(cpu).map_err(CompileError::Target)? {
+        isa.enable(f.isa_flag).map_err(|e| CompileError::Target(format!("cpu feature {}: {e}", f.name)))?;
     }
     isa.finish(settings::Flags::new(flags)).map_err(|e| CompileError::Target(e.to_string()))
 }

@@ -72,8 +72,14 @@ impl Options {
 
     /// The configuration blob baked into the executable (see
     /// `kiln_abi::config`).
-    fn config_blob(&self) -> Vec<u8> {
+    fn config_blob(&self) -> Result<Vec<u8>, CompileError> {
         let mut b = Vec::new();
+        let features = self.target.cpu_features(self.cpu.as_deref()).map_err(CompileError::Target)?;
+        if !features.is_empty() {
+            let list: Vec<&str> = features.iter().map(|f| f.name).collect();
+            b.extend_from_slice(format!("{}{}", kiln_abi::config::CPU_PREFIX, list.join(",")).as_bytes());
+            b.push(0);
+        }
         if self.inherit_env {
             b.extend_from_slice(kiln_abi::config::INHERIT_ENV.as_bytes());
             b.push(0);
@@ -83,7 +89,7 @@ impl Options {
             b.push(0);
         }
         b.push(0);
-        b
+        Ok(b)
     }
 }
 
@@ -133,7 +139,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         Emit::Clif => link::write_atomic(output, out.clif.as_bytes()),
         Emit::Obj => link::write_atomic(output, &out.object),
         Emit::Exe => {
-            let tables = codegen::executable_object(&isa, 1, &opts.config_blob())?;
+            let tables = codegen::executable_object(&isa, 1, &opts.config_blob()?)?;
             link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output)
         }
     }

@@ -39,7 +39,9 @@ struct CompileArgs {
     /// Target triple or alias (x86_64, aarch64, riscv64).
     #[arg(long, default_value = "x86_64")]
     target: String,
-    /// CPU level above the target's baseline (see `kiln targets`).
+    /// CPU level above the target's baseline (see `kiln targets`), a
+    /// comma-separated feature list, or `native` (this machine's features).
+    /// The executable checks at start-up that the CPU has them.
     #[arg(long)]
     cpu: Option<String>,
     /// Grant the program an environment variable (repeatable).
@@ -63,7 +65,10 @@ enum EmitArg {
 fn compile(args: CompileArgs) -> Result<(), String> {
     let target = Target::lookup(&args.target)?;
     let mut opts = Options::new(target);
-    opts.cpu = args.cpu;
+    opts.cpu = match args.cpu.as_deref() {
+        Some("native") => Some(native_features(target)?),
+        other => other.map(str::to_string),
+    };
     opts.opt_level = match args.opt.as_str() {
         "0" => OptLevel::None,
         "1" => OptLevel::Speed,
@@ -89,6 +94,44 @@ fn compile(args: CompileArgs) -> Result<(), String> {
     kiln::compile_file(&args.input, &output, &opts).map_err(|e| e.to_string())
 }
 
+/// `--cpu native`: every optional feature of the target that this machine
+/// has. This is the only place Kiln looks at the host, and only on request.
+fn native_features(target: &Target) -> Result<String, String> {
+    if target.name != std::env::consts::ARCH {
+        return Err(format!("--cpu native needs the target to be this machine's ({})", std::env::consts::ARCH));
+    }
+    let has = |name: &str| -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            return match name {
+                "sse3" => std::arch::is_x86_feature_detected!("sse3"),
+                "ssse3" => std::arch::is_x86_feature_detected!("ssse3"),
+                "sse4.1" => std::arch::is_x86_feature_detected!("sse4.1"),
+                "sse4.2" => std::arch::is_x86_feature_detected!("sse4.2"),
+                "popcnt" => std::arch::is_x86_feature_detected!("popcnt"),
+                "avx" => std::arch::is_x86_feature_detected!("avx"),
+                "avx2" => std::arch::is_x86_feature_detected!("avx2"),
+                "bmi1" => std::arch::is_x86_feature_detected!("bmi1"),
+                "bmi2" => std::arch::is_x86_feature_detected!("bmi2"),
+                "lzcnt" => std::arch::is_x86_feature_detected!("lzcnt"),
+                "fma" => std::arch::is_x86_feature_detected!("fma"),
+                _ => false,
+            };
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            return name == "lse" && std::arch::is_aarch64_feature_detected!("lse");
+        }
+        #[allow(unreachable_code)]
+        {
+            let _ = name;
+            false
+        }
+    };
+    let list: Vec<&str> = target.features.iter().map(|f| f.name).filter(|n| has(n)).collect();
+    Ok(if list.is_empty() { "baseline".to_string() } else { list.join(",") })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -96,7 +139,7 @@ fn main() -> ExitCode {
         Command::Targets => {
             for t in kiln_targets::TARGETS {
                 let levels: Vec<&str> = t.cpu_levels.iter().map(|(n, _)| *n).collect();
-                println!("{:<8} {:<28} baseline {:<10} --cpu: {}", t.name, t.triple, t.baseline, levels.join(", "));
+                println!("{:<8} {:<28} baseline {:<10} --cpu: {}, native", t.name, t.triple, t.baseline, levels.join(", "));
             }
             Ok(())
         }

@@ -55,6 +55,40 @@ static void setup_environment(void) {
     kiln_proc.wasi_envc = k;
 }
 
+uint64_t kiln_getauxval(uint64_t type) {
+    for (uint64_t *a = kiln_proc.auxv; a[0]; a += 2)
+        if (a[0] == type) return a[1];
+    return 0;
+}
+
+/* The executable was compiled for optional CPU features (--cpu): refuse to
+ * run, naming what is missing, rather than die on an illegal instruction. */
+static void check_cpu(void) {
+    size_t plen = strlen(KILN_CONFIG_CPU_PREFIX);
+    for (const char *c = kiln_config; *c; c += strlen(c) + 1) {
+        if (strncmp(c, KILN_CONFIG_CPU_PREFIX, plen) != 0) continue;
+        struct kiln_buf b = {.len = 0};
+        for (const char *f = c + plen; *f;) {
+            size_t n = 0;
+            while (f[n] && f[n] != ',') n++;
+            if (!kiln_arch_cpu_has(f, n)) {
+                buf_str(&b, b.len ? ", " : "kiln: this CPU lacks features the program was compiled for: ");
+                for (size_t i = 0; i < n; i++) {
+                    char one[2] = {f[i], 0};
+                    buf_str(&b, one);
+                }
+            }
+            f += n;
+            if (*f == ',') f++;
+        }
+        if (b.len) {
+            buf_str(&b, " (recompile with a lower --cpu)\n");
+            buf_flush(&b, 2);
+            os_exit(1);
+        }
+    }
+}
+
 static int has_config(const char *flag) {
     for (const char *c = kiln_config; *c; c += strlen(c) + 1)
         if (strcmp(c, flag) == 0) return 1;
@@ -77,8 +111,12 @@ void kiln_main(uintptr_t *sp) {
     kiln_proc.argc = (int)sp[0];
     kiln_proc.argv = (char **)(sp + 1);
     kiln_proc.envp = kiln_proc.argv + kiln_proc.argc + 1;
-    setup_environment();
+    char **e = kiln_proc.envp;
+    while (*e) e++;
+    kiln_proc.auxv = (uint64_t *)(e + 1);
     kiln_signals_install();
+    check_cpu();
+    setup_environment();
 
     uint8_t *stack = os_mmap(0, WASM_STACK_SIZE + GUARD_SIZE, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
     if (stack == K_MAP_FAILED) kiln_fatal("cannot allocate the wasm stack", 0);

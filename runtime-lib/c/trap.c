@@ -110,8 +110,24 @@ static void restore_default(int sig) {
     os_sigaction(sig, &sa, 0); /* SIG_DFL */
 }
 
+/* Set only while kiln_probe_instruction runs a probe. */
+static kiln_jmpbuf *probe_catcher;
+
+bool kiln_probe_instruction(void (*fn)(void)) {
+    kiln_jmpbuf jb;
+    if (kiln_arch_setjmp(&jb) == 0) {
+        probe_catcher = &jb;
+        fn();
+        probe_catcher = 0;
+        return true;
+    }
+    probe_catcher = 0;
+    return false;
+}
+
 static void handler(int sig, void *info, void *uc) {
     (void)info;
+    if (sig == K_SIGILL && probe_catcher) kiln_arch_longjmp(probe_catcher, 1);
     uintptr_t pc = *kiln_uc_pc(uc);
     const struct kiln_trap_entry *e = trap_lookup(pc);
     if (!e) {

@@ -1,5 +1,5 @@
 //! aarch64 Linux. Baseline armv8.0-a.
-use crate::Target;
+use crate::{Feature, Target};
 
 pub const TARGET: Target = Target {
     name: "aarch64",
@@ -8,8 +8,8 @@ pub const TARGET: Target = Target {
     clang_flags: &["-march=armv8-a"],
     lld_emulation: "aarch64linux",
     baseline: "armv8.0-a",
-    baseline_isa_flags: &[],
-    cpu_levels: &[("armv8.1-a", &[("has_lse", "true")])],
+    features: &[Feature { name: "lse", isa_flag: "has_lse" }],
+    cpu_levels: &[("armv8.1-a", &["lse"])],
     extend_i32_args: false,
     page_size: 4096,
     qemu: "qemu-aarch64",

@@ -28,10 +28,10 @@ pub struct Target {
     pub lld_emulation: &'static str,
     /// The CPU baseline used when no `--cpu` is given, as users read it.
     pub baseline: &'static str,
-    /// Cranelift ISA flags that give the baseline.
-    pub baseline_isa_flags: &'static [(&'static str, &'static str)],
-    /// Named higher CPU levels accepted by `--cpu`, with their ISA flags.
-    pub cpu_levels: &'static [(&'static str, &'static [(&'static str, &'static str)])],
+    /// Optional CPU features above the baseline that Kiln can use.
+    pub features: &'static [Feature],
+    /// Named CPU levels accepted by `--cpu`, as lists of feature names.
+    pub cpu_levels: &'static [(&'static str, &'static [&'static str])],
     /// Whether the platform ABI needs 32-bit integer arguments and results
     /// sign-extended to 64 bits in registers (riscv64 does; C code compiled
     /// for it relies on that).
@@ -40,6 +40,15 @@ pub struct Target {
     pub page_size: u64,
     /// qemu-user binary that runs this target's executables on another host.
     pub qemu: &'static str,
+}
+
+/// A CPU feature above a target's baseline: its name, as `--cpu` lists and
+/// the runtime's start-up check know it, and the Cranelift ISA flag that
+/// lets generated code use it.
+#[derive(Debug)]
+pub struct Feature {
+    pub name: &'static str,
+    pub isa_flag: &'static str,
 }
 
 /// All supported targets; the first is the default.
@@ -82,23 +91,29 @@ impl Target {
         self.triple.parse().expect("Kiln's own target triples parse")
     }
 
-    /// ISA flags for a `--cpu` level: `None` for the baseline.
-    pub fn cpu_flags(&self, cpu: Option<&str>) -> Result<Vec<(&'static str, &'static str)>, String> {
-        let mut flags = self.baseline_isa_flags.to_vec();
-        match cpu {
-            None | Some("baseline") => Ok(flags),
+    /// The features of a `--cpu` level (`None` or `baseline`: none), or
+    /// of a comma-separated list of feature names.
+    pub fn cpu_features(&self, cpu: Option<&str>) -> Result<Vec<&'static Feature>, String> {
+        let names: Vec<&str> = match cpu {
+            None | Some("baseline") => return Ok(vec![]),
             Some(level) => match self.cpu_levels.iter().find(|(n, _)| *n == level) {
-                Some((_, extra)) => {
-                    flags.extend_from_slice(extra);
-                    Ok(flags)
-                }
-                None => Err(format!(
-                    "unknown --cpu `{level}` for {}; known levels: baseline{}",
-                    self.name,
-                    self.cpu_levels.iter().map(|(n, _)| format!(", {n}")).collect::<String>()
-                )),
+                Some((_, list)) => list.to_vec(),
+                None => level.split(',').map(str::trim).collect(),
             },
-        }
+        };
+        names
+            .iter()
+            .map(|n| {
+                self.features.iter().find(|f| f.name == *n).ok_or_else(|| {
+                    format!(
+                        "unknown --cpu `{n}` for {}; levels: baseline, {}, native; features: {}",
+                        self.name,
+                        self.cpu_levels.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", "),
+                        self.features.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                    )
+                })
+            })
+            .collect()
     }
 }
 

@@ -1,7 +1,7 @@
 //! riscv64 Linux. Baseline rv64gc. The psABI keeps 32-bit values
 //! sign-extended in 64-bit registers across calls, and clang-built runtime
 //! code relies on it, so i32 arguments and results are extended.
-use crate::Target;
+use crate::{Feature, Target};
 
 pub const TARGET: Target = Target {
     name: "riscv64",
@@ -10,8 +10,12 @@ pub const TARGET: Target = Target {
     clang_flags: &["-march=rv64gc", "-mabi=lp64d", "-mno-relax"],
     lld_emulation: "elf64lriscv",
     baseline: "rv64gc",
-    baseline_isa_flags: &[],
-    cpu_levels: &[("rva22u64", &[("has_zba", "true"), ("has_zbb", "true"), ("has_zbs", "true")])],
+    features: &[
+        Feature { name: "zba", isa_flag: "has_zba" },
+        Feature { name: "zbb", isa_flag: "has_zbb" },
+        Feature { name: "zbs", isa_flag: "has_zbs" },
+    ],
+    cpu_levels: &[("rva22u64", &["zba", "zbb", "zbs"])],
     extend_i32_args: true,
     page_size: 4096,
     qemu: "qemu-riscv64",

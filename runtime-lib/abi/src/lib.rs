@@ -368,6 +368,10 @@ pub mod config {
     /// command it reads instantiate/register/invoke/get requests on stdin
     /// (see runtime-lib/c/driver.c).
     pub const DRIVER: &str = "\u{1}driver";
+    /// Prefix of the entry listing the CPU features generated code uses,
+    /// comma-separated (`kiln_targets::Feature` names); the runtime checks
+    /// them at start-up.
+    pub const CPU_PREFIX: &str = "\u{1}cpu=";
 }
 
 
@@ -509,6 +513,7 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_GLOBAL_CELL_SIZE {GLOBAL_CELL_SIZE}u").unwrap();
     writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_DRIVER \"\\001driver\"").unwrap();
+    writeln!(h, "#define KILN_CONFIG_CPU_PREFIX \"\\001cpu=\"").unwrap();
     writeln!(h, "#define KILN_EXTERN_FUNC {EXTERN_FUNC}u\n#define KILN_EXTERN_TABLE {EXTERN_TABLE}u").unwrap();
     writeln!(h, "#define KILN_EXTERN_MEMORY {EXTERN_MEMORY}u\n#define KILN_EXTERN_GLOBAL {EXTERN_GLOBAL}u").unwrap();
     writeln!(h, "#define KILN_NO_MAX UINT64_MAX\n").unwrap();

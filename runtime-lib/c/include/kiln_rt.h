@@ -93,6 +93,7 @@ struct kiln_process {
     int argc;
     char **argv;
     char **envp;        /* host environment */
+    uint64_t *auxv;     /* ELF auxiliary vector: (type, value) pairs, 0-terminated */
     char **wasi_env;    /* environment the program is allowed to see */
     size_t wasi_envc;
     uintptr_t stack_limit;
@@ -118,6 +119,16 @@ KILN_NORETURN void kiln_trap_report(uint32_t kind, uintptr_t pc);
 /* Fatal runtime error: prints "kiln: <msg>" and exits with status 1 (or the
  * given status). */
 KILN_NORETURN void kiln_fatal(const char *msg, const char *detail);
+
+/* Value of an auxiliary-vector entry (AT_HWCAP = 16), or 0. */
+uint64_t kiln_getauxval(uint64_t type);
+/* Whether the CPU has the named optional feature (kiln-targets' names);
+ * arch/<arch>/arch.c. Unknown names count as missing. */
+bool kiln_arch_cpu_has(const char *name, size_t len);
+
+/* Runs fn and reports whether it completed without an illegal-instruction
+ * fault (trap.c); for probing CPU features. */
+bool kiln_probe_instruction(void (*fn)(void));
 
 /* ---- Trap recovery (arch/<arch>/arch.c, instance.c) ---- */
 typedef struct { uint64_t regs[32]; } kiln_jmpbuf;

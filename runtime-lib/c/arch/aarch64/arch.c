@@ -62,3 +62,10 @@ __asm__(".text\n"
         "    cmp w1, #0\n"
         "    csinc w0, w1, wzr, ne\n"
         "    ret\n");
+
+/* CPU features by name, from AT_HWCAP. */
+bool kiln_arch_cpu_has(const char *name, size_t len) {
+    uint64_t hwcap = kiln_getauxval(16 /* AT_HWCAP */);
+    if (len == 3 && memcmp(name, "lse", 3) == 0) return (hwcap >> 8) & 1; /* HWCAP_ATOMICS */
+    return false;
+}

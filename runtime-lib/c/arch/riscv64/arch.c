@@ -55,3 +55,25 @@ __asm__(".text\n"
         "    bnez a0, 1f\n"
         "    li a0, 1\n"
         "1:  ret\n");
+
+/* Instructions from each extension, for probing when riscv_hwprobe cannot
+ * answer (kernels before 6.4; qemu-user). Each writes only x0. */
+static void probe_zba(void) { __asm__ volatile(".insn r 0x33, 2, 0x10, x0, x0, x0"); } /* sh1add */
+static void probe_zbb(void) { __asm__ volatile(".insn r 0x33, 7, 0x20, x0, x0, x0"); } /* andn */
+static void probe_zbs(void) { __asm__ volatile(".insn r 0x33, 1, 0x14, x0, x0, x0"); } /* bset */
+
+/* CPU features by name: from the riscv_hwprobe syscall where the kernel has
+ * it, else by executing one instruction of the extension under a SIGILL
+ * probe. */
+bool kiln_arch_cpu_has(const char *name, size_t len) {
+    static const struct { const char *name; int bit; void (*probe)(void); } table[] = {
+        {"zba", 3, probe_zba}, {"zbb", 4, probe_zbb}, {"zbs", 5, probe_zbs}};
+    struct { int64_t key; uint64_t value; } pair = {4 /* RISCV_HWPROBE_KEY_IMA_EXT_0 */, 0};
+    long r = kiln_syscall6(258 /* riscv_hwprobe */, (long)&pair, 1, 0, 0, 0, 0);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (strlen(table[i].name) != len || memcmp(table[i].name, name, len) != 0) continue;
+        if (r == 0 && pair.key == 4) return (pair.value >> table[i].bit) & 1;
+        return kiln_probe_instruction(table[i].probe);
+    }
+    return false;
+}

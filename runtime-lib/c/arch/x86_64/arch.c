@@ -71,3 +71,39 @@ __asm__(".text\n"
         "    mov 40(%rdi), %r15\n"
         "    mov 48(%rdi), %rsp\n"
         "    jmp *56(%rdi)\n");
+
+/* CPU features by name, from cpuid. AVX (and AVX2, FMA) also need the OS to
+ * save YMM state: OSXSAVE set and XCR0 bits 1 and 2. */
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+bool kiln_arch_cpu_has(const char *name, size_t len) {
+    uint32_t l1[4], l7[4] = {0, 0, 0, 0}, e1[4] = {0, 0, 0, 0}, max[4];
+    cpuid(0, 0, max);
+    cpuid(1, 0, l1);
+    if (max[0] >= 7) cpuid(7, 0, l7);
+    cpuid(0x80000000u, 0, e1);
+    uint32_t ext = e1[0];
+    e1[2] = 0;
+    if (ext >= 0x80000001u) cpuid(0x80000001u, 0, e1);
+    bool ymm = false;
+    if (l1[2] & (1u << 27)) {
+        uint32_t lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        ymm = (lo & 6) == 6;
+    }
+    static const struct { const char *name; int reg; int leaf; int bit; bool avx; } table[] = {
+        {"sse3", 2, 1, 0, false},   {"ssse3", 2, 1, 9, false}, {"sse4.1", 2, 1, 19, false},
+        {"sse4.2", 2, 1, 20, false}, {"popcnt", 2, 1, 23, false}, {"avx", 2, 1, 28, true},
+        {"fma", 2, 1, 12, true},     {"avx2", 1, 7, 5, true},    {"bmi1", 1, 7, 3, false},
+        {"bmi2", 1, 7, 8, false},    {"lzcnt", 2, 0x81, 5, false},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (strlen(table[i].name) != len || memcmp(table[i].name, name, len) != 0) continue;
+        const uint32_t *r = table[i].leaf == 1 ? l1 : table[i].leaf == 7 ? l7 : e1;
+        bool has = (r[table[i].reg] >> table[i].bit) & 1;
+        return has && (!table[i].avx || ymm);
+    }
+    return false;
+}

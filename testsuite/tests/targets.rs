@@ -1,0 +1,86 @@
+//! Cross-target behaviour: ELF machine per target, bit-identical output for
+//! identical inputs, and the start-up check of `--cpu` features (run under
+//! qemu-user with a CPU model that lacks them).
+
+use kiln_testsuite::*;
+use std::path::PathBuf;
+use std::process::Command;
+
+const PROGRAM: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "ran\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
+fn compile(target: &str, cpu: Option<&str>, name: &str) -> PathBuf {
+    let t = Target::lookup(target).unwrap();
+    let mut o = kiln::Options::new(t);
+    o.cpu = cpu.map(str::to_string);
+    let out = scratch("targets").join(name);
+    kiln::compile_bytes("program.wat", &wat::parse_str(PROGRAM).unwrap(), &out, &o).unwrap();
+    out
+}
+
+fn qemu_available(q: &str) -> bool {
+    Command::new(q).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+#[test]
+fn elf_machine_matches_target() {
+    for (alias, machine) in [("x86_64", 62u16), ("aarch64-unknown-linux", 183), ("riscv64gc-unknown-linux-gnu", 243)] {
+        let exe = std::fs::read(compile(alias, None, &format!("machine-{alias}"))).unwrap();
+        assert_eq!(u16::from_le_bytes([exe[18], exe[19]]), machine, "{alias}");
+        assert_eq!(exe[16], 2, "{alias}: ET_EXEC");
+    }
+}
+
+#[test]
+fn output_is_bit_identical() {
+    for t in TARGETS {
+        let a = std::fs::read(compile(t.name, None, &format!("det-a-{}", t.name))).unwrap();
+        let b = std::fs::read(compile(t.name, None, &format!("det-b-{}", t.name))).unwrap();
+        assert!(a == b, "{}: two compilations differ", t.name);
+    }
+}
+
+/// A binary built for features the CPU lacks refuses to start, naming them.
+#[test]
+fn missing_cpu_features_are_named() {
+    let cases = [
+        ("x86_64", "x86-64-v3", "qemu-x86_64", "qemu64", "avx"),
+        ("aarch64", "armv8.1-a", "qemu-aarch64", "cortex-a53", "lse"),
+        ("riscv64", "rva22u64", "qemu-riscv64", "rv64,zba=false,zbb=false,zbs=false", "zba, zbb, zbs"),
+    ];
+    for (target, level, qemu, weak_cpu, missing) in cases {
+        if !qemu_available(qemu) {
+            eprintln!("skipping {target}: {qemu} not installed");
+            continue;
+        }
+        let exe = compile(target, Some(level), &format!("cpu-{target}"));
+        let out = Command::new(qemu).args(["-cpu", weak_cpu]).arg(&exe).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{target}: {err}");
+        assert!(err.contains("this CPU lacks features the program was compiled for") && err.contains(missing), "{target}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+/// The same binaries run where the CPU has the features.
+#[test]
+fn present_cpu_features_run() {
+    let cases = [
+        ("aarch64", "armv8.1-a", "qemu-aarch64", "max"),
+        ("riscv64", "rva22u64", "qemu-riscv64", "rv64,zba=true,zbb=true,zbs=true"),
+        ("x86_64", "x86-64-v2", "qemu-x86_64", "max"),
+    ];
+    for (target, level, qemu, cpu) in cases {
+        if !qemu_available(qemu) {
+            continue;
+        }
+        let exe = compile(target, Some(level), &format!("cpu-ok-{target}"));
+        let out = Command::new(qemu).args(["-cpu", cpu]).arg(&exe).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{target}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
