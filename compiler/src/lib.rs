@@ -22,6 +22,7 @@ pub mod environ;
 pub mod error;
 pub mod func_env;
 pub mod imports;
+pub mod inspect;
 pub mod isa;
 pub mod link;
 pub mod translate;
@@ -54,7 +55,32 @@ pub struct Options {
     pub env: Vec<String>,
     /// Whether the program sees the whole environment it is started with.
     pub inherit_env: bool,
+    /// Directory grants: (host path, guest path, read-only).
+    pub dirs: Vec<DirGrant>,
+    /// Whether the person running the executable may add grants (KILN_DIRS).
+    pub runtime_dirs: bool,
     pub linker: Option<PathBuf>,
+}
+
+/// A directory the program may use, as `kiln compile --dir` grants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirGrant {
+    /// Host path, resolved when the executable starts.
+    pub host: String,
+    /// The path the program sees.
+    pub guest: String,
+    pub read_only: bool,
+}
+
+impl DirGrant {
+    /// Parses `HOST[::GUEST]`; the guest path defaults to the host path.
+    pub fn parse(spec: &str, read_only: bool) -> Result<DirGrant, CompileError> {
+        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+        if host.is_empty() || guest.is_empty() || host.contains('\0') || guest.contains('\0') {
+            return Err(CompileError::Target(format!("--dir takes HOST[::GUEST], got `{spec}`")));
+        }
+        Ok(DirGrant { host: host.to_string(), guest: guest.to_string(), read_only })
+    }
 }
 
 impl Options {
@@ -66,6 +92,8 @@ impl Options {
             emit: Emit::Exe,
             env: vec![],
             inherit_env: false,
+            dirs: vec![],
+            runtime_dirs: false,
             linker: None,
         }
     }
@@ -82,6 +110,15 @@ impl Options {
         }
         if self.inherit_env {
             b.extend_from_slice(kiln_abi::config::INHERIT_ENV.as_bytes());
+            b.push(0);
+        }
+        for d in &self.dirs {
+            let mode = if d.read_only { "ro" } else { "rw" };
+            b.extend_from_slice(format!("{}{mode}:{}::{}", kiln_abi::config::DIR_PREFIX, d.host, d.guest).as_bytes());
+            b.push(0);
+        }
+        if self.runtime_dirs {
+            b.extend_from_slice(kiln_abi::config::RUNTIME_DIRS.as_bytes());
             b.push(0);
         }
         for kv in &self.env {

@@ -88,8 +88,19 @@ pub fn find_linker(explicit: Option<&Path>) -> Result<Linker, CompileError> {
 
 /// Links `objects` with the runtime for `target` into `output`.
 pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path) -> Result<(), CompileError> {
-    let runtime = kiln_runtime_lib::archive(target.name)
-        .ok_or_else(|| CompileError::Link(format!("no runtime for target {}", target.name)))?;
+    // KILN_RUNTIME_<TARGET> (e.g. KILN_RUNTIME_X86_64) points at a runtime
+    // archive to link instead of the embedded one: for developing the
+    // runtime without rebuilding Kiln.
+    let override_var = format!("KILN_RUNTIME_{}", target.name.to_uppercase());
+    let external = match std::env::var_os(&override_var) {
+        Some(p) => Some(std::fs::read(&p).map_err(|e| CompileError::Read { path: PathBuf::from(p).display().to_string(), source: e })?),
+        None => None,
+    };
+    let runtime = match &external {
+        Some(bytes) => bytes.as_slice(),
+        None => kiln_runtime_lib::archive(target.name)
+            .ok_or_else(|| CompileError::Link(format!("no runtime for target {}", target.name)))?,
+    };
     let tmp = tempfile::tempdir().map_err(|e| CompileError::Link(format!("cannot create a temporary directory: {e}")))?;
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, CompileError> {
         let p = tmp.path().join(name);

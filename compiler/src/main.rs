@@ -21,6 +21,12 @@ enum Command {
     Compile(CompileArgs),
     /// List the targets Kiln can compile for, with their CPU baselines.
     Targets,
+    /// Show the settings baked into a Kiln executable: target, CPU
+    /// features, directory and environment grants.
+    Inspect {
+        /// The executable.
+        executable: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -50,6 +56,18 @@ struct CompileArgs {
     /// Let the program see the whole environment it is started with.
     #[arg(long)]
     inherit_env: bool,
+    /// Grant a directory, read-write: HOST[::GUEST]. HOST is resolved when
+    /// the executable starts (`.` is its working directory then); the
+    /// program sees it as GUEST (default: HOST). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Grant a directory read-only: HOST[::GUEST]. Repeatable.
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+    /// Let whoever runs the executable grant more directories with
+    /// KILN_DIRS=HOST::GUEST[::ro];... (off by default).
+    #[arg(long)]
+    allow_runtime_dirs: bool,
     /// The lld to link with (default: ld.lld-19, ld.lld, or rust-lld).
     #[arg(long)]
     linker: Option<PathBuf>,
@@ -81,6 +99,13 @@ fn compile(args: CompileArgs) -> Result<(), String> {
     };
     opts.env = args.env;
     opts.inherit_env = args.inherit_env;
+    for d in &args.dirs {
+        opts.dirs.push(kiln::DirGrant::parse(d, false).map_err(|e| e.to_string())?);
+    }
+    for d in &args.dirs_ro {
+        opts.dirs.push(kiln::DirGrant::parse(d, true).map_err(|e| e.to_string())?);
+    }
+    opts.runtime_dirs = args.allow_runtime_dirs;
     opts.linker = args.linker;
     let output = args.output.unwrap_or_else(|| {
         let stem = args.input.with_extension("");
@@ -136,6 +161,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile(a) => compile(a),
+        Command::Inspect { executable } => kiln::inspect::inspect(&executable).map(|i| print!("{i}")).map_err(|e| e.to_string()),
         Command::Targets => {
             for t in kiln_targets::TARGETS {
                 let levels: Vec<&str> = t.cpu_levels.iter().map(|(n, _)| *n).collect();

@@ -89,6 +89,20 @@ pub struct Outcome {
 
 /// Runs `exe` for `target` with arguments and optional stdin.
 pub fn run(target: &Target, exe: &Path, args: &[String], stdin: Option<&Path>) -> Result<Outcome, String> {
+    run_in(target, exe, args, stdin, Path::new("."), &[])
+}
+
+/// Runs `exe` in working directory `cwd`, with `env` added to a minimal
+/// environment.
+pub fn run_in(
+    target: &Target,
+    exe: &Path,
+    args: &[String],
+    stdin: Option<&Path>,
+    cwd: &Path,
+    env: &[(String, String)],
+) -> Result<Outcome, String> {
+    let exe = &std::fs::canonicalize(exe).map_err(|e| format!("{}: {e}", exe.display()))?;
     let prefix = runner(target).ok_or_else(|| format!("cannot run {} executables here", target.name))?;
     let mut cmd = match prefix.split_first() {
         Some((q, rest)) => {
@@ -98,7 +112,8 @@ pub fn run(target: &Target, exe: &Path, args: &[String], stdin: Option<&Path>) -
         }
         None => Command::new(exe),
     };
-    cmd.args(args).env_clear().env("HOME", "/nonexistent").env("PATH", "/usr/bin:/bin");
+    cmd.args(args).env_clear().env("HOME", "/nonexistent").env("PATH", "/usr/bin:/bin").current_dir(cwd);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     cmd.stdin(match stdin {
         Some(p) => Stdio::from(std::fs::File::open(p).map_err(|e| e.to_string())?),
         None => Stdio::null(),

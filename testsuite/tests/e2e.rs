@@ -3,7 +3,10 @@
 //!
 //! Each test in `testsuite/e2e/` is `NAME.c` (built with clang-19 and
 //! wasi-libc) or `NAME.wat`, with optional `NAME.args` (shell words),
-//! `NAME.stdin` and `NAME.flags` (`--env K=V`, `--inherit-env`). The
+//! `NAME.stdin`, `NAME.flags` (`--env K=V`, `--inherit-env`, `--dir`,
+//! `--dir-ro`, `--allow-runtime-dirs`), `NAME.runenv` (`K=V` lines set in
+//! the environment the executable runs in) and `NAME.fixture/` (a directory
+//! copied fresh into the executable's working directory for each run). The
 //! expected `NAME.stdout` and `NAME.status` were recorded from wasmtime by
 //! `scripts/bless-e2e.py`; `NAME.stderr` too, except for traps, whose line is
 //! Kiln's own format. `NAME.compile-error` instead expects compilation to
@@ -51,6 +54,11 @@ fn options(target: &'static Target, flags: &[String]) -> Result<kiln::Options, S
         match f.as_str() {
             "--env" => o.env.push(it.next().ok_or("--env needs a value")?.clone()),
             "--inherit-env" => o.inherit_env = true,
+            "--dir" | "--dir-ro" => {
+                let spec = it.next().ok_or("--dir needs a value")?;
+                o.dirs.push(kiln::DirGrant::parse(spec, f == "--dir-ro").map_err(|e| e.to_string())?);
+            }
+            "--allow-runtime-dirs" => o.runtime_dirs = true,
             other => return Err(format!("unknown flag in .flags: {other}")),
         }
     }
@@ -90,7 +98,26 @@ fn run_test(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Resu
     }
     compiled.map_err(|e| e.to_string())?;
     let stdin = base.with_extension("stdin");
-    let out = run(target, &exe, &words(&base.with_extension("args")), stdin.exists().then_some(stdin.as_path()))?;
+    let work = scratch(&format!("e2e-{}-work", target.name)).join(name);
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let fixture = dir.join(format!("{name}.fixture"));
+    if fixture.is_dir() {
+        copy_tree(&fixture, &work).map_err(|e| format!("copying {}: {e}", fixture.display()))?;
+    }
+    let runenv: Vec<(String, String)> = std::fs::read_to_string(base.with_extension("runenv"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    let out = run_in(
+        target,
+        &exe,
+        &words(&base.with_extension("args")),
+        stdin.exists().then_some(stdin.as_path()),
+        &work,
+        &runenv,
+    )?;
     let mut errors = Vec::new();
     for (ext, actual) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         if let Err(e) = check_file(&base.with_extension(ext), actual, ext) {
@@ -105,6 +132,23 @@ fn run_test(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Resu
     } else {
         Err(errors.join("\n").into())
     }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let dst = to.join(e.file_name());
+        let ty = e.file_type()?;
+        if ty.is_dir() {
+            std::fs::create_dir_all(&dst)?;
+            copy_tree(&e.path(), &dst)?;
+        } else if ty.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(e.path())?, &dst)?;
+        } else {
+            std::fs::copy(e.path(), &dst)?;
+        }
+    }
+    Ok(())
 }
 
 fn main() {

@@ -372,6 +372,17 @@ pub mod config {
     /// comma-separated (`kiln_targets::Feature` names); the runtime checks
     /// them at start-up.
     pub const CPU_PREFIX: &str = "\u{1}cpu=";
+    /// Prefix of a directory grant: `\u{1}dir=` then `ro:` or `rw:`, the
+    /// host path, `::`, and the guest path. Host paths are resolved when
+    /// the executable starts (so `.` is its working directory then).
+    pub const DIR_PREFIX: &str = "\u{1}dir=";
+    /// Present when the person running the executable may add directory
+    /// grants through the `KILN_DIRS` environment variable.
+    pub const RUNTIME_DIRS: &str = "\u{1}runtime-dirs";
+    /// The environment variable read for run-time grants (only with
+    /// [`RUNTIME_DIRS`]): `HOST::GUEST` entries separated by `;`, each
+    /// optionally suffixed `::ro`.
+    pub const RUNTIME_DIRS_ENV: &str = "KILN_DIRS";
 }
 
 
@@ -514,6 +525,9 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_DRIVER \"\\001driver\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_CPU_PREFIX \"\\001cpu=\"").unwrap();
+    writeln!(h, "#define KILN_CONFIG_DIR_PREFIX \"\\001dir=\"").unwrap();
+    writeln!(h, "#define KILN_CONFIG_RUNTIME_DIRS \"\\001runtime-dirs\"").unwrap();
+    writeln!(h, "#define KILN_RUNTIME_DIRS_ENV \"{}\"", config::RUNTIME_DIRS_ENV).unwrap();
     writeln!(h, "#define KILN_EXTERN_FUNC {EXTERN_FUNC}u\n#define KILN_EXTERN_TABLE {EXTERN_TABLE}u").unwrap();
     writeln!(h, "#define KILN_EXTERN_MEMORY {EXTERN_MEMORY}u\n#define KILN_EXTERN_GLOBAL {EXTERN_GLOBAL}u").unwrap();
     writeln!(h, "#define KILN_NO_MAX UINT64_MAX\n").unwrap();
