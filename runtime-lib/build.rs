@@ -86,8 +86,9 @@ fn main() {
             .flag("-nostdlibinc")
             .flag("-fno-stack-protector")
             .flag("-fno-builtin")
-            .flag("-fno-asynchronous-unwind-tables")
-            .flag("-fno-unwind-tables")
+            // Unwind tables let debuggers and profilers walk through the
+            // runtime's frames (to `_start`) as well as wasm's.
+            .flag("-fasynchronous-unwind-tables")
             .flag("-ffunction-sections")
             .flag("-fdata-sections")
             .flag("-fno-pie")

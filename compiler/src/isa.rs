@@ -34,7 +34,7 @@ pub fn build_isa(target: &Target, cpu: Option<&str>, opt: OptLevel) -> Result<Ow
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     // Frame pointers make backtraces (gdb, perf, traps) reliable.
     set(&mut flags, "preserve_frame_pointers", "true")?;
-    set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "unwind_info", "true")?;
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
     let mut isa = cranelift_codegen::isa::lookup(target.lexicon_triple())
         .map_err(|e| CompileError::Target(format!("{}: {e}", target.triple)))?;

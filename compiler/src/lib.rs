@@ -18,6 +18,7 @@
 //! turns [`error::CompileError`] into messages.
 
 pub mod codegen;
+pub mod debug;
 pub mod environ;
 pub mod error;
 pub mod func_env;

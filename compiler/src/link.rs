@@ -126,7 +126,7 @@ pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path
     if linker.needs_flavor {
         cmd.args(["-flavor", "gnu"]);
     }
-    cmd.args(["-m", target.lld_emulation, "-static", "-nostdlib", "--gc-sections", "--build-id=none"])
+    cmd.args(["-m", target.lld_emulation, "-static", "-nostdlib", "--gc-sections", "--build-id=none", "--eh-frame-hdr"])
         .args(["-z", "noexecstack", "-e", "_start", "-u", "_start"])
         .arg("-o")
         .arg(staged.path())

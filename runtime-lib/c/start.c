@@ -122,6 +122,8 @@ void kiln_main(uintptr_t *sp) {
     if (stack == K_MAP_FAILED) kiln_fatal("cannot allocate the wasm stack", 0);
     os_mprotect(stack, GUARD_SIZE, K_PROT_NONE);
     kiln_proc.stack_limit = (uintptr_t)stack + GUARD_SIZE + KILN_STACK_RED_ZONE;
+    kiln_proc.stack_lo = (uintptr_t)stack + GUARD_SIZE;
+    kiln_proc.stack_hi = (uintptr_t)stack + GUARD_SIZE + WASM_STACK_SIZE;
     kiln_arch_call_on_stack(run, 0, stack + GUARD_SIZE + WASM_STACK_SIZE);
     os_exit(1);
 }

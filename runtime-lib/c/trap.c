@@ -50,13 +50,81 @@ static const struct kiln_trap_entry *trap_lookup(uintptr_t pc) {
     return 0;
 }
 
+/* The call site whose return address is pc, in any module. */
+static const struct kiln_call_site *call_lookup(uintptr_t pc, const struct kiln_module **in) {
+    for (uint32_t i = 0; i < kiln_module_count; i++) {
+        const struct kiln_module *m = kiln_modules[i];
+        uint32_t lo = 0, hi = m->n_calls;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            uintptr_t p = (uintptr_t)m->calls[mid].pc;
+            if (p == pc) {
+                *in = m;
+                return &m->calls[mid];
+            }
+            if (p < pc) lo = mid + 1; else hi = mid;
+        }
+    }
+    return 0;
+}
+
 static const char *func_name(const struct kiln_module *m, uint32_t index) {
     for (uint32_t i = 0; i < m->n_funcs; i++)
         if (m->funcs[i].index == index) return m->funcs[i].name;
     return 0;
 }
 
-static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e) {
+static void frame_line(struct kiln_buf *b, unsigned n, const struct kiln_module *m, uint32_t func, uint32_t offset) {
+    buf_str(b, "    ");
+    buf_u64(b, n);
+    buf_str(b, ": ");
+    const char *name = func == UINT32_MAX ? "<instantiation>" : func_name(m, func);
+    if (name) {
+        buf_str(b, name);
+        buf_str(b, " ");
+    }
+    if (func != UINT32_MAX) {
+        buf_str(b, "(#");
+        buf_u64(b, func);
+        buf_str(b, ") ");
+    }
+    buf_str(b, "at wasm offset ");
+    buf_hex(b, offset);
+    buf_str(b, "\n");
+    buf_flush(b, 2);
+}
+
+/* Prints the wasm frames below the trapping one by following the frame
+ * pointer chain, which every Cranelift frame keeps. Only addresses inside
+ * the wasm stack are read, so a corrupt chain ends the walk rather than
+ * faulting in the handler; it also ends at the first return address that is
+ * not a call site in generated code (the runtime's frames). */
+#define MAX_FRAMES 32
+
+static void backtrace(const struct kiln_trap_entry *e, uintptr_t fp) {
+    struct kiln_buf b = {.len = 0};
+    const struct kiln_module *m = kiln_modules[e->module];
+    buf_str(&b, "wasm backtrace:\n");
+    frame_line(&b, 0, m, e->func_index, e->wasm_offset);
+    unsigned n = 1;
+    while (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0) {
+        uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
+        const struct kiln_call_site *c = call_lookup(ret, &m);
+        if (!c) break;
+        if (n == MAX_FRAMES) {
+            /* Deep recursion (stack exhaustion): the count depends on frame
+             * sizes, which differ between targets, so it is not printed. */
+            buf_str(&b, "    ... more frames\n");
+            buf_flush(&b, 2);
+            break;
+        }
+        frame_line(&b, n++, m, c->func_index, c->wasm_offset);
+        if (next <= fp) break; /* frames grow towards higher addresses */
+        fp = next;
+    }
+}
+
+static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e, uintptr_t fp) {
     struct kiln_buf b = {.len = 0};
     buf_str(&b, "kiln: wasm trap: ");
     buf_str(&b, kind < KILN_TRAP_KIND_COUNT ? kiln_trap_messages[kind] : "unknown trap");
@@ -85,11 +153,12 @@ static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e)
     }
     buf_str(&b, "\n");
     buf_flush(&b, 2);
+    if (e && fp) backtrace(e, fp);
     os_exit(KILN_TRAP_EXIT_STATUS);
 }
 
 void kiln_trap_report(uint32_t kind, uintptr_t pc) {
-    report(kind, trap_lookup(pc));
+    report(kind, trap_lookup(pc), 0);
 }
 
 void kiln_fatal(const char *msg, const char *detail) {
@@ -143,7 +212,7 @@ static void handler(int sig, void *info, void *uc) {
         kiln_trap_catcher = 0;
         kiln_arch_longjmp(c, (int)e->kind);
     }
-    report(e->kind, e);
+    report(e->kind, e, *kiln_uc_fp(uc));
 }
 
 void kiln_signals_install(void) {

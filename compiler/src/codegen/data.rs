@@ -14,7 +14,7 @@ use crate::func_env::ModuleCtx;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleRelocTarget, ModuleResult};
 use cranelift_object::ObjectModule;
 use kiln_abi::{
-    Struct, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FUNCREF, FUNC_INFO, IMPORT, MEMORY, MODULE,
+    Struct, CALL_SITE, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FUNCREF, FUNC_INFO, IMPORT, MEMORY, MODULE,
     NO_MAX, SEGMENT, TABLE, TRAP_ENTRY, VMCTX_HEADER,
 };
 use wasmparser::{ExternalKind, GlobalType, Operator, RefType, ValType};
@@ -66,6 +66,7 @@ pub struct DataIds {
     pub funcs: DataId,
     pub names: DataId,
     pub traps: DataId,
+    pub calls: DataId,
     pub imports: DataId,
     pub exports: DataId,
     pub module: DataId,
@@ -86,6 +87,7 @@ pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
         funcs: d("funcs", false)?,
         names: d("names", false)?,
         traps: d("traps", false)?,
+        calls: d("calls", false)?,
         imports: d("imports", false)?,
         exports: d("exports", false)?,
         module: module.declare_data(&format!("kiln_m{index}_module"), Linkage::Export, false, false)?,
@@ -459,6 +461,22 @@ pub fn define(
     }
     traps.define(module, ids.traps)?;
 
+    // Call sites of wasm functions, in the same address order. Helpers have
+    // none, so a backtrace ends at the trampoline that entered wasm.
+    let wasm_funcs = &all[..compiled.len()];
+    let n_calls: usize = wasm_funcs.iter().map(|(_, f)| f.call_sites.len()).sum();
+    let mut calls = Blob::array(&CALL_SITE, n_calls);
+    let mut k = 0;
+    for (id, f) in wasm_funcs {
+        for (ret, wasm) in &f.call_sites {
+            calls.field_ptr(&CALL_SITE, k, "pc", Target::Func(*id), *ret as i64);
+            calls.field_u32(&CALL_SITE, k, "wasm_offset", *wasm);
+            calls.field_u32(&CALL_SITE, k, "func_index", f.index);
+            k += 1;
+        }
+    }
+    calls.define(module, ids.calls)?;
+
     // The descriptor.
     let mut m = Blob::new(MODULE.size() as usize);
     m.u32(MODULE.offset("abi_version"), kiln_abi::ABI_VERSION);
@@ -477,6 +495,8 @@ pub fn define(
     m.ptr(MODULE.offset("funcs"), Target::Data(ids.funcs), 0);
     m.ptr(MODULE.offset("traps"), Target::Data(ids.traps), 0);
     m.ptr(MODULE.offset("imports"), Target::Data(ids.imports), 0);
+    m.ptr(MODULE.offset("calls"), Target::Data(ids.calls), 0);
+    m.u32(MODULE.offset("n_calls"), n_calls as u32);
     m.ptr(MODULE.offset("exports"), Target::Data(ids.exports), 0);
     m.u32(MODULE.offset("n_imports"), dynamic_imports.len() as u32);
     m.u32(MODULE.offset("n_exports"), env.exports.len() as u32);

@@ -52,6 +52,9 @@ pub struct CompiledFunc {
     pub relocs: Vec<ModuleReloc>,
     /// (code offset, trap kind, wasm offset)
     pub traps: Vec<(u32, TrapKind, u32)>,
+    /// (return-address offset, wasm offset) of every call, for backtraces.
+    pub call_sites: Vec<(u32, u32)>,
+    pub unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
     pub clif: Option<String>,
 }
 
@@ -94,14 +97,24 @@ fn reserved_name(name: &str) -> bool {
         )
 }
 
-/// The native symbol of each defined function: its name-section name when
-/// that is unique and not reserved, else `wasm_function_<index>`.
+/// The native symbol of each defined function, so debuggers and profilers
+/// show wasm names: the name-section (or export) name; `NAME.wasm` when that
+/// would shadow a runtime symbol; `NAME.INDEX` when taken twice;
+/// `wasm_function_INDEX` when the function has no name.
 fn function_symbols(env: &ModuleEnv) -> Vec<String> {
     let mut seen = HashSet::new();
     (env.num_imported_funcs..env.functions.len() as u32)
-        .map(|i| match env.func_display_name(i) {
-            Some(n) if !n.is_empty() && !n.contains('\0') && !reserved_name(n) && seen.insert(n.to_string()) => n.to_string(),
-            _ => format!("wasm_function_{i}"),
+        .map(|i| {
+            let name = match env.func_display_name(i) {
+                Some(n) if !n.is_empty() && !n.contains('\0') => n,
+                _ => return format!("wasm_function_{i}"),
+            };
+            let name = if reserved_name(name) { format!("{name}.wasm") } else { name.to_string() };
+            if seen.insert(name.clone()) {
+                name
+            } else {
+                format!("{name}.{i}")
+            }
         })
         .collect()
 }
@@ -263,7 +276,20 @@ pub fn compile_module(
     data::define(&mut module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index, opts.link)
         .map_err(decl_err)?;
 
-    let product = module.finish();
+    let mut product = module.finish();
+    let mut frames = Vec::new();
+    for f in compiled.iter_mut() {
+        if let Some(u) = f.unwind.take() {
+            frames.push((product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")), u));
+        }
+    }
+    for (id, f) in helpers.compiled.iter_mut() {
+        if let Some(u) = f.unwind.take() {
+            frames.push((product.function_symbol(*id), u));
+        }
+    }
+    crate::debug::write_eh_frame(&mut product.object, &**isa, frames)
+        .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
     let object = product.emit().map_err(|e| CompileError::Target(format!("{path}: cannot write object: {e}")))?;
     Ok(ModuleOutput { object, clif })
 }
@@ -310,12 +336,27 @@ fn finish_function(
         .iter()
         .map(|r: &FinalizedMachReloc| ModuleReloc::from_mach_reloc(r, &cctx.func, id))
         .collect();
+    let wasm_offset_at = |at: u32| {
+        srclocs
+            .iter()
+            .find(|s| s.start <= at && at < s.end)
+            .map(|s| s.loc)
+            .filter(|l| !l.is_default())
+            .map(|l| l.bits())
+            .unwrap_or(default_offset)
+    };
+    // The call instruction ends at the return address; its wasm offset is
+    // that of the byte before.
+    let call_sites = buffer.call_sites().map(|c| (c.ret_addr, wasm_offset_at(c.ret_addr.saturating_sub(1)))).collect();
+    let unwind = code.create_unwind_info(&**isa).map_err(|e| format!("unwind info: {e:?}"))?;
     Ok(CompiledFunc {
         index,
         bytes: buffer.data().to_vec(),
         alignment: buffer.alignment as u64,
         relocs,
         traps,
+        call_sites,
+        unwind,
         clif,
     })
 }

@@ -206,6 +206,18 @@ pub const TRAP_ENTRY: Struct = Struct {
     ],
 };
 
+/// One call site: the return address of a call in generated code, sorted
+/// by address, so a trap can print a wasm backtrace with offsets.
+pub const CALL_SITE: Struct = Struct {
+    c_name: "kiln_call_site",
+    doc: "Maps a return address to the wasm call instruction.",
+    fields: &[
+        ("pc", CType::Ptr("const void"), "Return address of the call."),
+        ("wasm_offset", CType::U32, "Byte offset in the module of the wasm call."),
+        ("func_index", CType::U32, "Wasm function containing the call."),
+    ],
+};
+
 /// Kinds of imports and exports, as in the binary format.
 pub const EXTERN_FUNC: u32 = 0;
 pub const EXTERN_TABLE: u32 = 1;
@@ -283,6 +295,7 @@ pub const MODULE: Struct = Struct {
         ("tables", CType::Ptr("struct kiln_table"), "Defined tables (static storage)."),
         ("funcs", CType::Ptr("const struct kiln_func_info"), "Defined functions, in index order."),
         ("traps", CType::Ptr("const struct kiln_trap_entry"), "Trap table, sorted by pc."),
+        ("calls", CType::Ptr("const struct kiln_call_site"), "Call sites, sorted by return address."),
         ("imports", CType::Ptr("const struct kiln_import"), "Imports resolved at instantiation (empty when bound at compile time)."),
         ("exports", CType::Ptr("const struct kiln_export"), "Exports."),
         ("n_imports", CType::U32, "Number of entries in imports."),
@@ -291,6 +304,8 @@ pub const MODULE: Struct = Struct {
         ("n_tables", CType::U32, "Number of defined tables."),
         ("n_funcs", CType::U32, "Number of defined functions."),
         ("n_traps", CType::U32, "Number of trap-table entries."),
+        ("n_calls", CType::U32, "Number of call sites."),
+        ("pad", CType::U32, "Unused."),
     ],
 };
 
@@ -302,6 +317,7 @@ pub const STRUCTS: &[&Struct] = &[
     &FUNCREF,
     &SEGMENT,
     &TRAP_ENTRY,
+    &CALL_SITE,
     &IMPORT,
     &EXPORT,
     &FUNC_INFO,

@@ -97,6 +97,7 @@ struct kiln_process {
     char **wasi_env;    /* environment the program is allowed to see */
     size_t wasi_envc;
     uintptr_t stack_limit;
+    uintptr_t stack_lo, stack_hi; /* the wasm stack mapping */
 };
 extern struct kiln_process kiln_proc;
 

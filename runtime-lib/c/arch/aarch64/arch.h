@@ -50,6 +50,10 @@ static inline long kiln_syscall6(long n, long a, long b, long c, long d, long e,
 #define KILN_UC_MCONTEXT 176
 static inline uintptr_t *kiln_uc_pc(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_MCONTEXT + 8 + 32 * 8); }
 static inline uintptr_t *kiln_uc_sp(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_MCONTEXT + 8 + 31 * 8); }
+/* The frame pointer register (rbp / x29 / s0). Cranelift frames on every
+ * target store the caller's frame pointer at [fp] and the return address at
+ * [fp + 8]. */
+static inline uintptr_t *kiln_uc_fp(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_MCONTEXT + 8 + 29 * 8); }
 
 
 /* struct stat as the asm-generic kernel ABI fills it (aarch64, riscv64). */

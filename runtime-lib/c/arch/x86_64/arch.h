@@ -52,6 +52,10 @@ static inline long kiln_syscall6(long n, long a, long b, long c, long d, long e,
 #define KILN_UC_GREGS 40
 static inline uintptr_t *kiln_uc_pc(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_GREGS + 16 * 8); }
 static inline uintptr_t *kiln_uc_sp(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_GREGS + 15 * 8); }
+/* The frame pointer register (rbp / x29 / s0). Cranelift frames on every
+ * target store the caller's frame pointer at [fp] and the return address at
+ * [fp + 8]. */
+static inline uintptr_t *kiln_uc_fp(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_GREGS + 10 * 8); }
 
 
 /* struct stat as the x86-64 kernel fills it (fstat/newfstatat). */

@@ -1,0 +1,11 @@
+//! Debugging support in the native object: unwind tables so that debuggers,
+//! profilers and the runtime can walk wasm frames, and (with `-g`) DWARF
+//! translated from the module's own.
+//!
+//! This module works on the finished `object::write::Object` that
+//! cranelift-object produced, adding sections with relocations against the
+//! function symbols it defined.
+
+mod unwind;
+
+pub use unwind::write_eh_frame;
