@@ -100,6 +100,9 @@ pub struct ModuleEnv<'a> {
     pub bodies: Vec<FunctionBody<'a>>,
     /// Names from the name section's function subsection.
     pub func_names: HashMap<u32, &'a str>,
+    /// Module offset of the code section's contents: wasm DWARF addresses
+    /// are relative to it.
+    pub code_section_start: usize,
 }
 
 /// The features Kiln compiles: WebAssembly 2.0 without SIMD.
@@ -149,6 +152,7 @@ impl<'a> ModuleEnv<'a> {
             datas: vec![],
             bodies: vec![],
             func_names: HashMap::new(),
+            code_section_start: 0,
         };
         for payload in Parser::new(0).parse_all(bytes) {
             match payload? {
@@ -257,6 +261,7 @@ impl<'a> ModuleEnv<'a> {
                         env.datas.push(DataSegment { offset: d.range.start as usize, kind, data: d.data });
                     }
                 }
+                Payload::CodeSectionStart { unchecked_range, .. } => env.code_section_start = unchecked_range.start as usize,
                 Payload::CodeSectionEntry(body) => env.bodies.push(body),
                 Payload::CustomSection(c) => {
                     if let wasmparser::KnownCustom::Name(names) = c.as_known() {

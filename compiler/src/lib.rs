@@ -60,6 +60,8 @@ pub struct Options {
     pub dirs: Vec<DirGrant>,
     /// Whether the person running the executable may add grants (KILN_DIRS).
     pub runtime_dirs: bool,
+    /// `-g`: translate the module's DWARF into the executable.
+    pub debug: bool,
     pub linker: Option<PathBuf>,
 }
 
@@ -95,6 +97,7 @@ impl Options {
             inherit_env: false,
             dirs: vec![],
             runtime_dirs: false,
+            debug: false,
             linker: None,
         }
     }
@@ -171,6 +174,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         keep_clif: opts.emit == Emit::Clif,
         is_command: true,
         link: codegen::LinkMode::Wasi,
+        debug: opts.debug,
     };
     let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
     match opts.emit {
@@ -198,6 +202,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         keep_clif: false,
         is_command: false,
         link: codegen::LinkMode::Dynamic,
+        debug: opts.debug,
     };
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {

@@ -42,6 +42,10 @@ struct CompileArgs {
     /// Optimisation level: 0 (fast compile), 1 (speed), 2 (speed and size).
     #[arg(short = 'O', value_name = "LEVEL", default_value = "2", value_parser = ["0", "1", "2"])]
     opt: String,
+    /// Debug info: translate the module's DWARF so gdb and lldb debug the
+    /// executable at the source level.
+    #[arg(short = 'g')]
+    debug: bool,
     /// Target triple or alias (x86_64, aarch64, riscv64).
     #[arg(long, default_value = "x86_64")]
     target: String,
@@ -106,6 +110,7 @@ fn compile(args: CompileArgs) -> Result<(), String> {
         opts.dirs.push(kiln::DirGrant::parse(d, true).map_err(|e| e.to_string())?);
     }
     opts.runtime_dirs = args.allow_runtime_dirs;
+    opts.debug = args.debug;
     opts.linker = args.linker;
     let output = args.output.unwrap_or_else(|| {
         let stem = args.input.with_extension("");

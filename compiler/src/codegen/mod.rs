@@ -54,6 +54,8 @@ pub struct CompiledFunc {
     pub traps: Vec<(u32, TrapKind, u32)>,
     /// (return-address offset, wasm offset) of every call, for backtraces.
     pub call_sites: Vec<(u32, u32)>,
+    /// (native start, native end, wasm offset) of every instruction range.
+    pub srclocs: Vec<(u32, u32, u32)>,
     pub unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
     pub clif: Option<String>,
 }
@@ -68,6 +70,8 @@ pub struct ModuleOptions<'o> {
     pub is_command: bool,
     /// How imports are bound.
     pub link: LinkMode,
+    /// Whether to translate the module's DWARF (`-g`).
+    pub debug: bool,
 }
 
 /// How a module's imports are bound.
@@ -290,6 +294,26 @@ pub fn compile_module(
     }
     crate::debug::write_eh_frame(&mut product.object, &**isa, frames)
         .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
+    if opts.debug {
+        let sections = crate::debug::dwarf_sections(env.bytes);
+        if sections.contains_key(".debug_info") {
+            let funcs: Vec<crate::debug::FuncDebug> = compiled
+                .iter()
+                .map(|f| {
+                    let body = &env.bodies[(f.index - env.num_imported_funcs) as usize];
+                    crate::debug::FuncDebug {
+                        symbol: product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")),
+                        wasm_start: body.range().start as u64,
+                        wasm_end: body.range().end as u64,
+                        native_size: f.bytes.len() as u64,
+                        srclocs: f.srclocs.clone(),
+                    }
+                })
+                .collect();
+            crate::debug::write_dwarf(&mut product.object, &**isa, &sections, env.code_section_start as u64, &funcs)
+                .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
+        }
+    }
     let object = product.emit().map_err(|e| CompileError::Target(format!("{path}: cannot write object: {e}")))?;
     Ok(ModuleOutput { object, clif })
 }
@@ -356,6 +380,7 @@ fn finish_function(
         relocs,
         traps,
         call_sites,
+        srclocs: srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect(),
         unwind,
         clif,
     })

@@ -6,6 +6,8 @@
 //! cranelift-object produced, adding sections with relocations against the
 //! function symbols it defined.
 
+mod dwarf;
 mod unwind;
 
+pub use dwarf::{dwarf_sections, write_dwarf, FuncDebug};
 pub use unwind::write_eh_frame;

@@ -1,0 +1,362 @@
+//! Translating the module's DWARF (clang `-g`, rustc debuginfo) into native
+//! DWARF for the compiled code, so gdb and lldb debug at the source level.
+//!
+//! Wasm DWARF describes code by *code-section offsets*; Cranelift tells us,
+//! for every native instruction range, the wasm byte offset it came from
+//! (the source locations the translator sets). The translation:
+//!
+//! - Line tables are rebuilt: for each compiled function, one sequence whose
+//!   rows are the native ranges, each carrying the file/line/column of the
+//!   wasm row that covers its wasm offset. Native code is not in wasm order,
+//!   so rows are generated per native range rather than by shifting.
+//! - DIEs are copied. Address attributes are rewritten: a range that is a
+//!   whole function becomes that function's native symbol and size; any
+//!   other range (lexical blocks, inlined code, the CU) becomes the native
+//!   ranges whose wasm offsets fall inside it.
+//! - Variable locations are not translated yet: location and frame-base
+//!   expressions use wasm-specific operators (`DW_OP_WASM_location`) and are
+//!   dropped, so gdb shows such variables as optimized out.
+//!
+//! Nothing here reads the host; every address is a relocation against a
+//! function symbol, resolved by the linker.
+
+use cranelift_codegen::isa::TargetIsa;
+use gimli::write::{
+    Address, AttributeValue, ConvertUnitSection, Dwarf, EndianVec, LineRow, Range, RangeList, RelocateWriter, Relocation,
+    RelocationTarget, Sections,
+};
+use gimli::{constants, LittleEndian, SectionId};
+use object::write::{Object, Relocation as ObjReloc, SectionKind, SymbolId};
+use object::{RelocationEncoding, RelocationFlags, RelocationKind};
+use std::collections::HashMap;
+
+/// What the translation needs to know about one compiled function.
+pub struct FuncDebug {
+    pub symbol: SymbolId,
+    /// Body range in the module, as absolute byte offsets.
+    pub wasm_start: u64,
+    pub wasm_end: u64,
+    pub native_size: u64,
+    /// (native start, native end, absolute wasm offset), in native order.
+    pub srclocs: Vec<(u32, u32, u32)>,
+}
+
+type R<'a> = gimli::EndianSlice<'a, LittleEndian>;
+
+/// Maps wasm code-section addresses to native addresses.
+struct AddressMap<'f> {
+    /// Functions sorted by wasm start, in code-section addresses.
+    funcs: Vec<(u64, u64, usize)>,
+    all: &'f [FuncDebug],
+    code_start: u64,
+}
+
+impl AddressMap<'_> {
+    fn func_at(&self, addr: u64) -> Option<usize> {
+        let i = self.funcs.partition_point(|(s, _, _)| *s <= addr);
+        let (s, e, f) = *self.funcs.get(i.checked_sub(1)?)?;
+        (addr >= s && addr < e).then_some(f)
+    }
+
+    /// Native ranges (symbol index, start, end) of the code whose wasm
+    /// offsets fall in [begin, end), merged when adjacent.
+    fn native_ranges(&self, begin: u64, end: u64) -> Vec<(usize, u64, u64)> {
+        let mut out: Vec<(usize, u64, u64)> = Vec::new();
+        let first = self.funcs.partition_point(|(_, e, _)| *e <= begin);
+        for &(fs, fe, f) in &self.funcs[first..] {
+            if fs >= end {
+                break;
+            }
+            let func = &self.all[f];
+            if begin <= fs && fe <= end {
+                out.push((f, 0, func.native_size));
+                continue;
+            }
+            for &(ns, ne, w) in &func.srclocs {
+                let w = (w as u64).wrapping_sub(self.code_start);
+                if w >= begin && w < end {
+                    match out.last_mut() {
+                        Some((lf, _, le)) if *lf == f && *le == ns as u64 => *le = ne as u64,
+                        _ => out.push((f, ns as u64, ne as u64)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A single address: the native code for the first wasm instruction at
+    /// or after it, within its function.
+    fn address(&self, addr: u64) -> Option<Address> {
+        let f = self.func_at(addr)?;
+        let func = &self.all[f];
+        let (fs, _, _) = self.funcs.iter().find(|x| x.2 == f).copied()?;
+        if addr == fs {
+            return Some(Address::Symbol { symbol: f, addend: 0 });
+        }
+        let best = func
+            .srclocs
+            .iter()
+            .filter(|(_, _, w)| (*w as u64).wrapping_sub(self.code_start) >= addr)
+            .min_by_key(|(_, _, w)| *w)
+            .map(|(ns, _, _)| *ns as i64)
+            .unwrap_or(0);
+        Some(Address::Symbol { symbol: f, addend: best })
+    }
+}
+
+/// The module's DWARF custom sections, by name.
+pub fn dwarf_sections(bytes: &[u8]) -> HashMap<String, &[u8]> {
+    let mut out = HashMap::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let Ok(wasmparser::Payload::CustomSection(c)) = payload {
+            if c.name().starts_with(".debug_") {
+                out.insert(c.name().to_string(), c.data());
+            }
+        }
+    }
+    out
+}
+
+#[derive(Clone)]
+struct Section {
+    writer: EndianVec<LittleEndian>,
+    relocs: Vec<Relocation>,
+}
+
+impl RelocateWriter for Section {
+    type Writer = EndianVec<LittleEndian>;
+    fn writer(&self) -> &Self::Writer {
+        &self.writer
+    }
+    fn writer_mut(&mut self) -> &mut Self::Writer {
+        &mut self.writer
+    }
+    fn relocate(&mut self, r: Relocation) {
+        self.relocs.push(r);
+    }
+}
+
+/// Translates the DWARF in `sections` for `funcs` and adds the native
+/// `.debug_*` sections to `obj`. `code_start` is the module offset of the
+/// code section's contents (wasm DWARF addresses are relative to it).
+pub fn write_dwarf(
+    obj: &mut Object<'static>,
+    _isa: &dyn TargetIsa,
+    sections: &HashMap<String, &[u8]>,
+    code_start: u64,
+    funcs: &[FuncDebug],
+) -> Result<(), String> {
+    let load = |id: SectionId| -> Result<R, gimli::Error> {
+        Ok(gimli::EndianSlice::new(sections.get(id.name()).copied().unwrap_or(&[]), LittleEndian))
+    };
+    let read = gimli::read::Dwarf::load(load).map_err(|e| format!("reading DWARF: {e}"))?;
+    let mut map_funcs: Vec<(u64, u64, usize)> = funcs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.wasm_start - code_start, f.wasm_end - code_start, i))
+        .collect();
+    map_funcs.sort();
+    let map = AddressMap { funcs: map_funcs, all: funcs, code_start };
+
+    let mut dwarf = Dwarf::default();
+    let err = |e: gimli::write::ConvertError| format!("translating DWARF: {e}");
+    {
+        let mut convert: ConvertUnitSection<R> = dwarf.convert(&read).map_err(err)?;
+        while let Some((mut unit, root)) = convert.read_unit().map_err(err)? {
+            // The line program, rebuilt per native function.
+            let mut rows: Vec<(u64, LineRow)> = Vec::new();
+            if let Some(mut program) = unit.read_line_program(None, None).map_err(err)? {
+                while let Some(seq) = program.read_sequence().map_err(err)? {
+                    let Some(start) = seq.start else { continue };
+                    rows.extend(seq.rows.into_iter().map(|r| (start + r.address_offset, r)));
+                }
+                rows.sort_by_key(|(a, _)| *a);
+                for &(fs, fe, f) in &map.funcs {
+                    let lo = rows.partition_point(|(a, _)| *a < fs);
+                    if lo >= rows.len() || rows[lo].0 >= fe {
+                        continue; // this function belongs to another unit
+                    }
+                    let func = &funcs[f];
+                    program.begin_sequence(Some(Address::Symbol { symbol: f, addend: 0 }));
+                    let mut last: Option<(gimli::write::FileId, u64, u64)> = None;
+                    for &(ns, _, w) in &func.srclocs {
+                        let w = (w as u64).wrapping_sub(code_start);
+                        if w < fs || w >= fe {
+                            continue;
+                        }
+                        let i = rows.partition_point(|(a, _)| *a <= w);
+                        let Some((_, row)) = rows.get(i.saturating_sub(1).max(lo)) else { continue };
+                        let key = (row.file, row.line, row.column);
+                        if last == Some(key) {
+                            continue;
+                        }
+                        // Entering a new line starts a statement: the wasm
+                        // row that carried is_stmt may have produced no
+                        // native code of its own.
+                        let new_line = last.is_none_or(|(f, l, _)| f != key.0 || l != key.1);
+                        last = Some(key);
+                        let mut r = row.clone();
+                        r.address_offset = ns as u64;
+                        r.is_statement = r.is_statement || new_line;
+                        program.generate_row(r);
+                    }
+                    program.end_sequence(func.native_size);
+                }
+                let (p, files) = program.program();
+                unit.set_line_program(p, files);
+            }
+
+            // DIEs, with addresses rewritten.
+            let mut entry = root;
+            let root_id = unit.unit.root();
+            convert_entry(&mut unit, root_id, &entry, &map)?;
+            while let Some(id) = unit.read_entry(&mut entry).map_err(err)? {
+                let Some(id) = id else { continue };
+                let id = unit.add_entry(Some(id), &entry);
+                convert_entry(&mut unit, id, &entry, &map)?;
+            }
+        }
+    }
+
+    let mut out = Sections::new(Section { writer: EndianVec::new(LittleEndian), relocs: vec![] });
+    dwarf.write(&mut out).map_err(|e| format!("writing DWARF: {e}"))?;
+
+    // Add the sections, then their relocations (which may refer to other
+    // debug sections, so all must exist first).
+    let mut ids = HashMap::new();
+    out.for_each(|id, s| -> Result<(), String> {
+        if !s.writer.slice().is_empty() {
+            let sid = obj.add_section(vec![], id.name().as_bytes().to_vec(), SectionKind::Debug);
+            obj.append_section_data(sid, s.writer.slice(), 1);
+            ids.insert(id, sid);
+        }
+        Ok(())
+    })?;
+    out.for_each(|id, s| -> Result<(), String> {
+        let Some(&sid) = ids.get(&id) else { return Ok(()) };
+        for r in &s.relocs {
+            let (symbol, addend) = match r.target {
+                RelocationTarget::Symbol(i) => (funcs[i].symbol, r.addend),
+                RelocationTarget::Section(target) => match ids.get(&target) {
+                    Some(t) => (obj.section_symbol(*t), r.addend),
+                    None => continue,
+                },
+            };
+            let flags = RelocationFlags::Generic {
+                kind: RelocationKind::Absolute,
+                encoding: RelocationEncoding::Generic,
+                size: r.size * 8,
+            };
+            obj.add_relocation(sid, ObjReloc { offset: r.offset as u64, symbol, addend, flags })
+                .map_err(|e| format!("relocating {}: {e}", id.name()))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Copies one DIE's attributes, translating address ranges and dropping
+/// wasm-specific location expressions.
+fn convert_entry<'a>(
+    unit: &mut gimli::write::ConvertUnit<'_, R<'a>>,
+    id: gimli::write::UnitEntryId,
+    entry: &gimli::write::ConvertUnitEntry<'_, R<'a>>,
+    map: &AddressMap,
+) -> Result<(), String> {
+    let err = |e: gimli::write::ConvertError| format!("translating DWARF: {e}");
+    let read_unit = entry.read_unit;
+    let mut low = None;
+    let mut high = None;
+    let mut high_is_len = false;
+    for attr in entry.read_entry.attrs() {
+        match attr.name() {
+            constants::DW_AT_low_pc => {
+                if let gimli::AttributeValue::Addr(a) = attr.value() {
+                    low = Some(a);
+                } else if let Ok(Some(a)) = read_unit.attr_address(attr.value()) {
+                    low = Some(a);
+                }
+            }
+            constants::DW_AT_high_pc => match attr.value() {
+                gimli::AttributeValue::Addr(a) => high = Some(a),
+                v => {
+                    if let Some(len) = v.udata_value() {
+                        high = Some(len);
+                        high_is_len = true;
+                    } else if let Ok(Some(a)) = read_unit.attr_address(v) {
+                        high = Some(a);
+                    }
+                }
+            },
+            constants::DW_AT_ranges => {
+                let Ok(Some(offset)) = read_unit.attr_ranges_offset(attr.value()) else { continue };
+                let mut wasm = Vec::new();
+                if let Ok(mut it) = read_unit.ranges(offset) {
+                    while let Ok(Some(r)) = it.next() {
+                        wasm.push((r.begin, r.end));
+                    }
+                }
+                set_ranges(unit, id, map, &wasm);
+            }
+            // Wasm location expressions have no native meaning yet.
+            constants::DW_AT_location | constants::DW_AT_frame_base | constants::DW_AT_GNU_locviews => {}
+            name => {
+                let value = match unit.convert_attribute_value(read_unit, &attr, &|a| map.address(a)) {
+                    Ok(v) => v,
+                    // An attribute that cannot be translated is left out
+                    // rather than failing the whole module.
+                    Err(_) => continue,
+                };
+                unit.unit.get_mut(id).set(name, value);
+            }
+        }
+    }
+    if let Some(lo) = low {
+        let hi = match high {
+            Some(h) if high_is_len => lo + h,
+            Some(h) => h,
+            None => lo + 1,
+        };
+        // A whole function keeps the low_pc/high_pc form gdb likes best.
+        let whole = map.funcs.iter().find(|(s, e, _)| *s == lo && *e == hi).map(|x| x.2);
+        let is_cu = entry.read_entry.tag() == constants::DW_TAG_compile_unit;
+        match whole {
+            Some(f) if !is_cu => {
+                let die = unit.unit.get_mut(id);
+                die.set(constants::DW_AT_low_pc, AttributeValue::Address(Address::Symbol { symbol: f, addend: 0 }));
+                die.set(constants::DW_AT_high_pc, AttributeValue::Udata(map.all[f].native_size));
+            }
+            _ if high.is_some() => set_ranges(unit, id, map, &[(lo, hi)]),
+            _ => {
+                if let Some(a) = map.address(lo) {
+                    unit.unit.get_mut(id).set(constants::DW_AT_low_pc, AttributeValue::Address(a));
+                }
+            }
+        }
+        if is_cu {
+            // Base address 0 for the CU; its ranges are absolute.
+            unit.unit.get_mut(id).set(constants::DW_AT_low_pc, AttributeValue::Address(Address::Constant(0)));
+        }
+    }
+    let _ = err;
+    Ok(())
+}
+
+fn set_ranges(unit: &mut gimli::write::ConvertUnit<'_, R<'_>>, id: gimli::write::UnitEntryId, map: &AddressMap, wasm: &[(u64, u64)]) {
+    let mut native = Vec::new();
+    for &(b, e) in wasm {
+        for (f, s, e) in map.native_ranges(b, e) {
+            native.push(Range::StartEnd {
+                begin: Address::Symbol { symbol: f, addend: s as i64 },
+                end: Address::Symbol { symbol: f, addend: e as i64 },
+            });
+        }
+    }
+    let die_unit = &mut *unit.unit;
+    let list = die_unit.ranges.add(RangeList(native));
+    let die = die_unit.get_mut(id);
+    die.delete(constants::DW_AT_low_pc);
+    die.delete(constants::DW_AT_high_pc);
+    die.set(constants::DW_AT_ranges, AttributeValue::RangeListRef(list));
+}
