@@ -7,9 +7,13 @@
 //! the translator asks for, and caches them for the function's lifetime.
 //!
 //! Every load it creates from the VMContext is `notrap` (the VMContext is
-//! always valid), and loads of fields that never change after instantiation
-//! (memory bases, table and memory struct pointers, funcref contents) are
-//! also `readonly` and `can_move`, so Cranelift may hoist and share them.
+//! always valid). Loads of fields that never change after instantiation and
+//! sit behind always-valid pointers (memory bases, table and memory struct
+//! pointers) are also `readonly` and `can_move`, so Cranelift may hoist and
+//! share them. Fields of a funcref taken from a table are `readonly` but NOT
+//! `can_move` (see `readonly_checked`): the pointer is only valid after the
+//! null check, and hoisting the load above it would fault outside the trap
+//! table.
 
 use crate::environ::{FuncType, ModuleEnv};
 use cranelift_codegen::ir::{

@@ -10,6 +10,26 @@ use crate::error::CompileError;
 use kiln_abi::{WASI_FUNCTIONS, WASI_MODULE};
 use wasmparser::ValType;
 
+/// A command's `_start`, if exported, must take and return nothing (as
+/// wasmtime requires): the runtime calls it with no argument slots.
+pub fn check_command_entry(path: &str, env: &ModuleEnv) -> Result<(), CompileError> {
+    if let Some(f) = env.export_func("_start") {
+        let t = env.func_type(f);
+        if !t.params.is_empty() || !t.results.is_empty() {
+            return Err(CompileError::Invalid {
+                path: path.to_string(),
+                func: Some((f, env.func_display_name(f).map(str::to_string))),
+                offset: 0,
+                message: format!(
+                    "the `_start` export must have type () -> (), not {}",
+                    signature(&t.params, &t.results)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub fn check_wasi_imports(path: &str, env: &ModuleEnv) -> Result<(), CompileError> {
     let mut bad = Vec::new();
     for imp in &env.imports {

@@ -159,6 +159,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     let env = environ::ModuleEnv::parse(name, bytes)?;
     if opts.emit == Emit::Exe {
         imports::check_wasi_imports(name, &env)?;
+        imports::check_command_entry(name, &env)?;
         if opts.env.iter().any(|kv| !kv.contains('=') || kv.starts_with('=')) {
             return Err(CompileError::Target("--env takes KEY=VALUE".into()));
         }

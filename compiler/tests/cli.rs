@@ -154,3 +154,31 @@ fn lists_targets() {
         assert!(s.contains(t), "{s}");
     }
 }
+
+#[test]
+fn start_must_take_and_return_nothing() {
+    let d = tmp();
+    write(d.path(), "s.wat", b"(module (func (export \"_start\") (result i64 i64) (i64.const 1) (i64.const 2)))");
+    let o = kiln(&["compile", "s.wat"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("the `_start` export must have type () -> (), not () -> (i64, i64)"), "{}", stderr(&o));
+}
+
+#[test]
+fn colliding_function_names_get_distinct_symbols() {
+    let d = tmp();
+    let wat = br#"(module
+      (func (@name "wasm_function_1")) (func) (func (@name "f.4")) (func (@name "f")) (func (@name "f"))
+      (func (@name "memcpy")) (func (@name "_start"))
+      (func (export "_start")))"#;
+    write(d.path(), "n.wat", wat);
+    let o = kiln(&["compile", "n.wat", "-o", "n"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let exe = std::fs::read(d.path().join("n")).unwrap();
+    let elf = object::File::parse(&*exe).unwrap();
+    use object::{Object, ObjectSymbol};
+    let names: Vec<String> = elf.symbols().filter_map(|s| s.name().ok().map(str::to_string)).collect();
+    for want in ["wasm_function_1", "wasm_function_1.1", "f.4", "f", "f.4.1", "memcpy.wasm", "_start.wasm"] {
+        assert!(names.iter().any(|n| n == want), "missing symbol {want} in {names:?}");
+    }
+}

@@ -55,15 +55,18 @@ static const char *parse_hex(const char *p, uint64_t *out) {
     return p;
 }
 
-/* Decodes a hex-encoded name into a static buffer; *len gets its length. */
+/* Decodes a hex-encoded name into a static buffer; *len gets its length.
+ * Returns NULL for a name that is too long or not whole bytes of hex. */
 static const char *parse_name(const char **pp, size_t *len) {
-    static char name[1024];
+    static char name[4096];
     const char *p = skip_spaces(*pp);
     size_t n = 0;
-    while (hexval(p[0]) >= 0 && hexval(p[1]) >= 0 && n + 1 < sizeof name) {
+    while (hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
+        if (n + 1 >= sizeof name) return 0;
         name[n++] = (char)(hexval(p[0]) * 16 + hexval(p[1]));
         p += 2;
     }
+    if (*p != 0 && *p != ' ') return 0;
     name[n] = 0;
     *pp = p;
     *len = n;
@@ -80,9 +83,14 @@ static const struct kiln_module *parse_module(const char **pp) {
 
 static int is_32bit(char c) { return c == 'i' || c == 'f'; }
 
+/* Only instantiated modules may run code or be registered: an instance that
+ * was never set up has no memory and no stack limit. */
+static bool live(const struct kiln_module *m) { return m->index < sizeof instantiated && instantiated[m->index] == 1; }
+
 static void do_invoke(const struct kiln_module *m, const char *p) {
     size_t len;
     const char *name = parse_name(&p, &len);
+    if (!name) return error("bad name");
     const struct kiln_export *e = kiln_find_export(m, name, len);
     if (!e || e->kind != KILN_EXTERN_FUNC || !e->trampoline) return error("no such function export");
     const char *sig = e->signature;
@@ -118,6 +126,7 @@ static void do_invoke(const struct kiln_module *m, const char *p) {
 static void do_get(const struct kiln_module *m, const char *p) {
     size_t len;
     const char *name = parse_name(&p, &len);
+    if (!name) return error("bad name");
     const struct kiln_export *e = kiln_find_export(m, name, len);
     if (!e || e->kind != KILN_EXTERN_GLOBAL) return error("no such global export");
     const uint8_t *cell = kiln_export_entity(e);
@@ -142,7 +151,8 @@ static void command(const char *line) {
     if (strncmp(p, "instantiate ", 12) == 0) {
         p += 12;
         if (!(m = parse_module(&p))) return error("bad module index");
-        if (m->index < sizeof instantiated && instantiated[m->index]) return error("already instantiated");
+        if (m->index >= sizeof instantiated) return error("too many modules");
+        if (instantiated[m->index]) return error("already instantiated");
         const char *why = kiln_link(m);
         struct kiln_buf b = {.len = 0};
         if (why) {
@@ -150,8 +160,13 @@ static void command(const char *line) {
             buf_str(&b, why);
             return reply(&b);
         }
-        if (m->index < sizeof instantiated) instantiated[m->index] = 1;
+        /* Marked before instantiating so it cannot be instantiated twice;
+         * live only if instantiation completes (a trapping start function
+         * leaves no usable instance, though its effects on shared memories
+         * and tables remain, as the spec says). */
+        instantiated[m->index] = 2;
         uint32_t trap = kiln_instantiate(m);
+        if (!trap) instantiated[m->index] = 1;
         if (trap) {
             buf_str(&b, "trap ");
             buf_u64(&b, trap);
@@ -163,8 +178,10 @@ static void command(const char *line) {
     if (strncmp(p, "register ", 9) == 0) {
         p += 9;
         if (!(m = parse_module(&p))) return error("bad module index");
+        if (!live(m)) return error("module is not instantiated");
         size_t len;
         const char *name = parse_name(&p, &len);
+        if (!name) return error("bad name");
         char *copy = rt_alloc(len + 1);
         memcpy(copy, name, len + 1);
         kiln_register(copy, len, m);
@@ -175,11 +192,13 @@ static void command(const char *line) {
     if (strncmp(p, "invoke ", 7) == 0) {
         p += 7;
         if (!(m = parse_module(&p))) return error("bad module index");
+        if (!live(m)) return error("module is not instantiated");
         return do_invoke(m, p);
     }
     if (strncmp(p, "get ", 4) == 0) {
         p += 4;
         if (!(m = parse_module(&p))) return error("bad module index");
+        if (!live(m)) return error("module is not instantiated");
         return do_get(m, p);
     }
     error("unknown command");

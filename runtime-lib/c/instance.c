@@ -62,6 +62,8 @@ const char *kiln_link(const struct kiln_module *m) {
         if (!e) return "unknown import";
         if (e->kind != imp->kind) return "incompatible import type";
         void *entity = kiln_export_entity(e);
+        /* A re-exported import of a module that was never linked. */
+        if (!entity) return "unknown import";
         switch (imp->kind) {
         case KILN_EXTERN_FUNC:
             if (((const struct kiln_funcref *)entity)->type_id != imp->type_id) return "incompatible import type";
@@ -77,8 +79,7 @@ const char *kiln_link(const struct kiln_module *m) {
         }
         case KILN_EXTERN_TABLE: {
             const struct kiln_table *t = entity;
-            uint64_t declared = t->max == UINT32_MAX ? KILN_NO_MAX : t->max;
-            if (e->type != imp->type || !limits_match(t->size, declared, imp->min, imp->max))
+            if (e->type != imp->type || !limits_match(t->size, t->declared_max, imp->min, imp->max))
                 return "incompatible import type";
             break;
         }

@@ -1,10 +1,11 @@
 /* memory.c: linear memories and the bulk-memory operations.
  *
  * SANDBOX-CRITICAL. Every 32-bit memory is a KILN_MEMORY_RESERVATION-byte
- * (8 GiB) PROT_NONE reservation whose first `length` bytes are read/write.
- * Generated code computes base + zext32(index) + offset with offset < 4 GiB
- * and performs no bounds check, so the whole reachable range must stay
- * inside the reservation: 2^32 - 1 + 2^32 - 1 + 16 < 8 GiB. Growing only
+ * (8 GiB + 64 KiB) PROT_NONE reservation whose first `length` bytes are
+ * read/write. Generated code computes base + zext32(index) + offset with
+ * offset < 4 GiB and performs no bounds check, so the whole reachable range
+ * must stay inside the reservation: the last byte an access can touch is
+ * base + (2^32 - 1) + (2^32 - 1) + 15 < base + 8 GiB + 64 KiB. Growing only
  * changes protections; the base never moves, which is why the compiler may
  * treat `base` as read-only.
  *

@@ -17,7 +17,7 @@ struct kiln_process kiln_proc;
 struct kiln_memory *kiln_wasi_memory;
 
 #define WASM_STACK_SIZE (8ull << 20)
-#define GUARD_SIZE 4096ull
+#define GUARD_SIZE 4096ull /* at least; see kiln_main */
 
 void kiln_arch_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
 void kiln_main(uintptr_t *sp) KILN_NORETURN;
@@ -118,12 +118,16 @@ void kiln_main(uintptr_t *sp) {
     check_cpu();
     setup_environment();
 
-    uint8_t *stack = os_mmap(0, WASM_STACK_SIZE + GUARD_SIZE, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
+    /* The guard is one page of the running kernel (4 KiB, or 16/64 KiB on
+     * some aarch64 kernels), so the red zone above it stays whole. */
+    uint64_t guard = kiln_getauxval(6 /* AT_PAGESZ */);
+    if (guard < GUARD_SIZE) guard = GUARD_SIZE;
+    uint8_t *stack = os_mmap(0, WASM_STACK_SIZE + guard, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
     if (stack == K_MAP_FAILED) kiln_fatal("cannot allocate the wasm stack", 0);
-    os_mprotect(stack, GUARD_SIZE, K_PROT_NONE);
-    kiln_proc.stack_limit = (uintptr_t)stack + GUARD_SIZE + KILN_STACK_RED_ZONE;
-    kiln_proc.stack_lo = (uintptr_t)stack + GUARD_SIZE;
-    kiln_proc.stack_hi = (uintptr_t)stack + GUARD_SIZE + WASM_STACK_SIZE;
-    kiln_arch_call_on_stack(run, 0, stack + GUARD_SIZE + WASM_STACK_SIZE);
+    if (os_mprotect(stack, guard, K_PROT_NONE) != 0) kiln_fatal("cannot protect the wasm stack guard", 0);
+    kiln_proc.stack_limit = (uintptr_t)stack + guard + KILN_STACK_RED_ZONE;
+    kiln_proc.stack_lo = (uintptr_t)stack + guard;
+    kiln_proc.stack_hi = (uintptr_t)stack + guard + WASM_STACK_SIZE;
+    kiln_arch_call_on_stack(run, 0, stack + guard + WASM_STACK_SIZE);
     os_exit(1);
 }

@@ -13,9 +13,10 @@
 #define TABLE_LIMIT 10000000u
 
 void kiln_table_setup(struct kiln_table *t) {
+    if (t->min > TABLE_LIMIT) kiln_fatal("cannot instantiate", "a table's minimum size is over the limit of 10000000 elements");
     uint32_t cap = t->min ? t->min : 1;
+    /* rt_alloc memory comes fresh from mmap and is never reused: all null. */
     t->elements = rt_alloc((size_t)cap * 8);
-    memset(t->elements, 0, (size_t)cap * 8);
     t->capacity = cap;
     t->size = t->min;
 }

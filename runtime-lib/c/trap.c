@@ -15,6 +15,12 @@
  */
 #include "kiln_rt.h"
 
+/* The kernel's struct sigaction is {handler, flags, restorer, mask} on
+ * x86-64 and aarch64, and {handler, flags, mask} on riscv64 (no restorer).
+ * The mask must be empty (SIGSEGV and friends must stay deliverable after a
+ * trap unwinds out of the handler with longjmp) and the restorer is unused
+ * except on x86-64, so four words with zeros in the last two read correctly
+ * under both layouts; qemu-user's riscv64 emulation reads four words too. */
 struct k_sigaction {
     void (*handler)(int, void *, void *);
     unsigned long flags;
@@ -194,11 +200,29 @@ bool kiln_probe_instruction(void (*fn)(void)) {
     return false;
 }
 
+/* Whether addr lies in the reservation of some linear memory. */
+static bool in_memory_reservation(uintptr_t addr) {
+    for (uint32_t i = 0; i < kiln_module_count; i++) {
+        const struct kiln_module *m = kiln_modules[i];
+        for (uint32_t j = 0; j < m->n_memories; j++) {
+            uintptr_t base = (uintptr_t)m->memories[j].base;
+            if (base && addr >= base && addr - base < KILN_MEMORY_RESERVATION) return true;
+        }
+    }
+    return false;
+}
+
 static void handler(int sig, void *info, void *uc) {
-    (void)info;
     if (sig == K_SIGILL && probe_catcher) kiln_arch_longjmp(probe_catcher, 1);
     uintptr_t pc = *kiln_uc_pc(uc);
     const struct kiln_trap_entry *e = trap_lookup(pc);
+    /* A memory fault is a wasm trap only if it hit a linear memory's guard
+     * region: a load or store of generated code that faults anywhere else
+     * means Kiln's code generation is wrong, and must crash, not trap. */
+    if (e && (sig == K_SIGSEGV || sig == K_SIGBUS)) {
+        uintptr_t addr = *(uintptr_t *)((char *)info + 16); /* si_addr */
+        if (!in_memory_reservation(addr)) e = 0;
+    }
     if (!e) {
         /* Not generated code faulting by design: let the real crash happen. */
         restore_default(sig);

@@ -224,6 +224,7 @@ pub fn define(
     for (i, t) in defined_tables.iter().enumerate() {
         tables.field_u32(&TABLE, i, "min", t.initial as u32);
         tables.field_u32(&TABLE, i, "max", t.maximum.map(|m| m.min(u32::MAX as u64) as u32).unwrap_or(u32::MAX));
+        tables.field_u64(&TABLE, i, "declared_max", t.maximum.unwrap_or(NO_MAX));
     }
     tables.define(module, ids.tables)?;
 

@@ -109,16 +109,20 @@ fn function_symbols(env: &ModuleEnv) -> Vec<String> {
     let mut seen = HashSet::new();
     (env.num_imported_funcs..env.functions.len() as u32)
         .map(|i| {
-            let name = match env.func_display_name(i) {
-                Some(n) if !n.is_empty() && !n.contains('\0') => n,
-                _ => return format!("wasm_function_{i}"),
+            let base = match env.func_display_name(i) {
+                Some(n) if !n.is_empty() && !n.contains('\0') && reserved_name(n) => format!("{n}.wasm"),
+                Some(n) if !n.is_empty() && !n.contains('\0') => n.to_string(),
+                _ => format!("wasm_function_{i}"),
             };
-            let name = if reserved_name(name) { format!("{name}.wasm") } else { name.to_string() };
-            if seen.insert(name.clone()) {
-                name
-            } else {
-                format!("{name}.{i}")
+            // Every chosen name is recorded, and suffixes are tried until one
+            // is free, so no two functions can share a symbol.
+            let mut name = base.clone();
+            let mut n = 0u32;
+            while !seen.insert(name.clone()) {
+                name = if n == 0 { format!("{base}.{i}") } else { format!("{base}.{i}.{n}") };
+                n += 1;
             }
+            name
         })
         .collect()
 }

@@ -4,7 +4,8 @@
 //! explicit bounds check. Read it with `runtime-lib/c/memory.c` and
 //! `kiln_abi::MEMORY_RESERVATION`.
 //!
-//! The runtime reserves R = 8 GiB of address space per 32-bit memory,
+//! The runtime reserves R = 8 GiB + 64 KiB of address space per 32-bit
+//! memory (`kiln_abi::MEMORY_RESERVATION`),
 //! PROT_NONE except for the first `length` bytes. A wasm access computes
 //!
 //! ```text
@@ -12,8 +13,8 @@
 //!     touches [base + ea, base + ea + size)   size <= 8 (16 with SIMD)
 //! ```
 //!
-//! so the last byte touched is below base + (2^32 - 1) + (2^32 - 1) + 16
-//! < base + 2^33 = base + R. Every access therefore lands inside the
+//! so the last byte touched is at most base + (2^32 - 1) + (2^32 - 1) + 15
+//! = base + 2^33 + 13 < base + R. Every access therefore lands inside the
 //! reservation: either in the accessible prefix (in bounds, as wasm
 //! requires, since `length <= 4 GiB`) or in PROT_NONE pages, where it
 //! faults. The fault's PC is the load or store instruction, which the

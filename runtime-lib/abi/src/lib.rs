@@ -162,9 +162,10 @@ pub const TABLE: Struct = Struct {
     fields: &[
         ("elements", CType::Ptr("uint64_t"), "Element storage; may move when the table grows."),
         ("size", CType::U32, "Current number of elements."),
-        ("max", CType::U32, "Declared maximum (0xffffffff when none)."),
+        ("max", CType::U32, "Effective maximum (0xffffffff when none declared)."),
         ("min", CType::U32, "Declared minimum."),
         ("capacity", CType::U32, "Allocated element slots."),
+        ("declared_max", CType::U64, "Declared maximum, or UINT64_MAX when none (for import matching)."),
     ],
 };
 
@@ -327,12 +328,15 @@ pub const STRUCTS: &[&Struct] = &[
 /// Wasm page size.
 pub const WASM_PAGE_SIZE: u64 = 65536;
 
-/// Bytes reserved for each 32-bit linear memory: 4 GiB of addressable space
-/// plus a 4 GiB guard. Any `base + zext(i32 index) + offset + access_size`
-/// with `offset < 4 GiB` lands inside the reservation, so generated code
-/// needs no bounds check at all: an access past `length` hits PROT_NONE pages
-/// and faults, and the fault is turned into a trap via the trap table.
-pub const MEMORY_RESERVATION: u64 = 8 << 30;
+/// Bytes reserved for each 32-bit linear memory: 4 GiB of addressable space,
+/// a 4 GiB guard, and 64 KiB more. The last byte any access can touch is
+/// `base + (2^32 - 1) + (2^32 - 1) + (size - 1)` with `size <= 16`, which is
+/// below `base + 2^33 + 15`; the extra 64 KiB keeps that inside the
+/// reservation with room to spare (and is a whole number of pages on every
+/// page size Linux uses). So generated code needs no bounds check at all:
+/// an access past `length` hits PROT_NONE pages of this reservation and
+/// faults, and the fault is turned into a trap via the trap table.
+pub const MEMORY_RESERVATION: u64 = (8 << 30) + (64 << 10);
 
 /// How much of the native stack is kept free below `stack_limit` for the
 /// runtime itself (signal handling, WASI calls) once wasm has used its share.
@@ -347,21 +351,21 @@ pub const FIRST_TYPE_ID: u64 = 1;
 /// `runtime-lib/` taking the caller's VMContext first; names are listed here
 /// once so the compiler and `kiln_abi.h` cannot drift.
 pub mod symbols {
-    /// `uint32_t (void *vmctx, uint32_t mem, uint32_t delta_pages)`: memory.grow; returns old size or -1.
+    /// `uint32_t (kiln_memory *m, uint32_t delta_pages)`: memory.grow; returns the old size or -1.
     pub const MEMORY_GROW: &str = "kiln_rt_memory_grow";
-    /// `uint32_t (void *vmctx, uint32_t mem, uint32_t dst, uint32_t val, uint32_t len)`: 0, or a trap kind.
+    /// `uint32_t (kiln_memory *m, uint32_t dst, uint32_t val, uint32_t len)`: 0, or a trap kind.
     pub const MEMORY_FILL: &str = "kiln_rt_memory_fill";
-    /// `uint32_t (void *vmctx, uint32_t dst_mem, uint32_t src_mem, uint32_t dst, uint32_t src, uint32_t len)`.
+    /// `uint32_t (kiln_memory *dst_m, kiln_memory *src_m, uint32_t dst, uint32_t src, uint32_t len)`.
     pub const MEMORY_COPY: &str = "kiln_rt_memory_copy";
-    /// `uint32_t (void *vmctx, uint32_t mem, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
+    /// `uint32_t (kiln_memory *m, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
     pub const MEMORY_INIT: &str = "kiln_rt_memory_init";
-    /// `uint32_t (void *vmctx, uint32_t table, uint64_t init, uint32_t delta)`: table.grow.
+    /// `uint32_t (kiln_table *t, uint64_t init, uint32_t delta)`: table.grow; the old size or -1.
     pub const TABLE_GROW: &str = "kiln_rt_table_grow";
-    /// `uint32_t (void *vmctx, uint32_t table, uint32_t dst, uint64_t val, uint32_t len)`.
+    /// `uint32_t (kiln_table *t, uint32_t dst, uint64_t val, uint32_t len)`: 0, or a trap kind.
     pub const TABLE_FILL: &str = "kiln_rt_table_fill";
-    /// `uint32_t (void *vmctx, uint32_t dst_table, uint32_t src_table, uint32_t dst, uint32_t src, uint32_t len)`.
+    /// `uint32_t (kiln_table *dst_t, kiln_table *src_t, uint32_t dst, uint32_t src, uint32_t len)`.
     pub const TABLE_COPY: &str = "kiln_rt_table_copy";
-    /// `uint32_t (void *vmctx, uint32_t table, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
+    /// `uint32_t (kiln_table *t, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
     pub const TABLE_INIT: &str = "kiln_rt_table_init";
     /// Runtime's list of module descriptors in an executable, emitted by the compiler.
     pub const MODULE_LIST: &str = "kiln_modules";

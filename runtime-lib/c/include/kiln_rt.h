@@ -85,7 +85,8 @@ void buf_u64(struct kiln_buf *b, uint64_t v);
 void buf_hex(struct kiln_buf *b, uint64_t v);
 void buf_flush(struct kiln_buf *b, int fd);
 
-/* Bump allocator over anonymous mmap for runtime-side state. Never freed. */
+/* Bump allocator over anonymous mmap for runtime-side state. Never freed or
+ * reused, so what it returns is always zero-filled. */
 void *rt_alloc(size_t size);
 
 /* ---- start.c: process state. ---- */
