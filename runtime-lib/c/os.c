@@ -65,3 +65,39 @@ void os_write_all(int fd, const void *buf, size_t len) {
         len -= (size_t)r;
     }
 }
+
+/* ---- file system, polling and sockets (for wasi/) ---- */
+
+long os_openat(int dirfd, const char *path, int flags, int mode) { return SC(SYS_openat, dirfd, path, flags, mode, 0, 0); }
+long os_openat2(int dirfd, const char *path, const void *how, size_t size) { return SC(SYS_openat2, dirfd, path, how, size, 0, 0); }
+long os_fstatat(int dirfd, const char *path, void *st, int flags) { return SC(SYS_newfstatat, dirfd, path, st, flags, 0, 0); }
+long os_mkdirat(int dirfd, const char *path, int mode) { return SC(SYS_mkdirat, dirfd, path, mode, 0, 0, 0); }
+long os_unlinkat(int dirfd, const char *path, int flags) { return SC(SYS_unlinkat, dirfd, path, flags, 0, 0, 0); }
+long os_symlinkat(const char *target, int dirfd, const char *path) { return SC(SYS_symlinkat, target, dirfd, path, 0, 0, 0); }
+long os_linkat(int olddir, const char *oldpath, int newdir, const char *newpath, int flags) {
+    return SC(SYS_linkat, olddir, oldpath, newdir, newpath, flags, 0);
+}
+long os_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags) {
+    return SC(SYS_renameat2, olddir, oldpath, newdir, newpath, flags, 0);
+}
+long os_readlinkat(int dirfd, const char *path, char *buf, size_t len) { return SC(SYS_readlinkat, dirfd, path, buf, len, 0, 0); }
+long os_utimensat(int dirfd, const char *path, const int64_t times[4], int flags) {
+    return SC(SYS_utimensat, dirfd, path, times, flags, 0, 0);
+}
+long os_ftruncate(int fd, int64_t len) { return SC(SYS_ftruncate, fd, len, 0, 0, 0, 0); }
+long os_fsync(int fd) { return SC(SYS_fsync, fd, 0, 0, 0, 0, 0); }
+long os_fdatasync(int fd) { return SC(SYS_fdatasync, fd, 0, 0, 0, 0, 0); }
+long os_fadvise(int fd, int64_t off, int64_t len, int advice) { return SC(SYS_fadvise64, fd, off, len, advice, 0, 0); }
+/* On 64-bit kernels the offset travels whole in pos_l; pos_h is ignored. */
+long os_preadv(int fd, const void *iov, int n, int64_t off) { return SC(SYS_preadv, fd, iov, n, off, 0, 0); }
+long os_pwritev(int fd, const void *iov, int n, int64_t off) { return SC(SYS_pwritev, fd, iov, n, off, 0, 0); }
+long os_getdents64(int fd, void *buf, size_t len) { return SC(SYS_getdents64, fd, buf, len, 0, 0, 0); }
+long os_ppoll(void *fds, size_t nfds, int64_t timeout_ns) {
+    struct k_timespec ts = {timeout_ns / 1000000000ll, timeout_ns % 1000000000ll};
+    return SC(SYS_ppoll, fds, nfds, timeout_ns < 0 ? 0 : &ts, 0, 8, 0);
+}
+long os_accept4(int fd, int flags) { return SC(SYS_accept4, fd, 0, 0, flags, 0, 0); }
+long os_recvmsg(int fd, void *msg, int flags) { return SC(SYS_recvmsg, fd, msg, flags, 0, 0, 0); }
+long os_sendmsg(int fd, const void *msg, int flags) { return SC(SYS_sendmsg, fd, msg, flags, 0, 0, 0); }
+long os_shutdown(int fd, int how) { return SC(SYS_shutdown, fd, how, 0, 0, 0, 0); }
+long os_ioctl(int fd, unsigned long request, void *arg) { return SC(SYS_ioctl, fd, request, arg, 0, 0, 0); }

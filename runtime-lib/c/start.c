@@ -97,6 +97,7 @@ static int has_config(const char *flag) {
 
 static void run(void *unused) {
     (void)unused;
+    kiln_wasi_init();
     if (has_config(KILN_CONFIG_DRIVER)) kiln_driver_run();
     /* A command: its imports were bound at compile time. A trap anywhere
      * is reported by the signal handler, which exits. */

@@ -165,4 +165,37 @@ KILN_NORETURN void kiln_driver_run(void);
  * writes its results back over them. */
 typedef void (*kiln_array_call)(void *vmctx, void *caller_vmctx, uint64_t *values);
 
+/* ---- os.c: the file system, polling and sockets, for the WASI layer.
+ * Same convention: -errno on failure. Paths are NUL-terminated host paths. */
+long os_openat(int dirfd, const char *path, int flags, int mode);
+long os_openat2(int dirfd, const char *path, const void *how, size_t size);
+long os_fstatat(int dirfd, const char *path, void *statbuf, int flags);
+long os_mkdirat(int dirfd, const char *path, int mode);
+long os_unlinkat(int dirfd, const char *path, int flags);
+long os_symlinkat(const char *target, int dirfd, const char *path);
+long os_linkat(int olddir, const char *oldpath, int newdir, const char *newpath, int flags);
+long os_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags);
+long os_readlinkat(int dirfd, const char *path, char *buf, size_t len);
+/* times: atime sec, nsec, mtime sec, nsec (struct timespec[2]). */
+long os_utimensat(int dirfd, const char *path, const int64_t times[4], int flags);
+long os_ftruncate(int fd, int64_t len);
+long os_fsync(int fd);
+long os_fdatasync(int fd);
+long os_fadvise(int fd, int64_t off, int64_t len, int advice);
+long os_preadv(int fd, const void *iov, int iovcnt, int64_t off);
+long os_pwritev(int fd, const void *iov, int iovcnt, int64_t off);
+long os_getdents64(int fd, void *buf, size_t len);
+/* Waits on struct pollfd[nfds] for at most timeout_ns (forever if < 0). */
+long os_ppoll(void *fds, size_t nfds, int64_t timeout_ns);
+long os_accept4(int fd, int flags);
+long os_recvmsg(int fd, void *msghdr, int flags);
+long os_sendmsg(int fd, const void *msghdr, int flags);
+long os_shutdown(int fd, int how);
+long os_ioctl(int fd, unsigned long request, void *arg);
+
+/* ---- wasi/: sets up the WASI descriptor table (stdio, then the granted
+ * directories, opened now); exits with a message if a grant cannot be
+ * opened. Runs once, before any module is instantiated. */
+void kiln_wasi_init(void);
+
 #endif

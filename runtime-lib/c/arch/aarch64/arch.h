@@ -69,4 +69,33 @@ struct kiln_stat {
 };
 _Static_assert(sizeof(struct kiln_stat) == 128, "generic struct stat");
 
+/* ---- WASI file system, polling and sockets (the wasi/ files, through os.c) ----
+ * asm-generic numbers: there is no renameat here, only renameat2. */
+#define SYS_ioctl 29
+#define SYS_mkdirat 34
+#define SYS_unlinkat 35
+#define SYS_symlinkat 36
+#define SYS_linkat 37
+#define SYS_ftruncate 46
+#define SYS_openat 56
+#define SYS_getdents64 61
+#define SYS_preadv 69
+#define SYS_pwritev 70
+#define SYS_ppoll 73
+#define SYS_readlinkat 78
+#define SYS_newfstatat 79 /* "fstatat" in asm-generic */
+#define SYS_fsync 82
+#define SYS_fdatasync 83
+#define SYS_utimensat 88
+#define SYS_shutdown 210
+#define SYS_sendmsg 211
+#define SYS_recvmsg 212
+#define SYS_fadvise64 223
+#define SYS_accept4 242
+#define SYS_renameat2 276
+#define SYS_openat2 437
+/* open(2) flags whose values differ between architectures (arm64 has its own). */
+#define K_O_DIRECTORY 040000
+#define K_O_NOFOLLOW 0100000
+
 #endif

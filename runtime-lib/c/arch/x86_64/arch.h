@@ -69,4 +69,32 @@ struct kiln_stat {
 };
 _Static_assert(sizeof(struct kiln_stat) == 144, "x86-64 struct stat");
 
+/* ---- WASI file system, polling and sockets (the wasi/ files, through os.c) ---- */
+#define SYS_ioctl 16
+#define SYS_sendmsg 46
+#define SYS_recvmsg 47
+#define SYS_shutdown 48
+#define SYS_fsync 74
+#define SYS_fdatasync 75
+#define SYS_ftruncate 77
+#define SYS_getdents64 217
+#define SYS_fadvise64 221
+#define SYS_openat 257
+#define SYS_mkdirat 258
+#define SYS_newfstatat 262
+#define SYS_unlinkat 263
+#define SYS_linkat 265
+#define SYS_symlinkat 266
+#define SYS_readlinkat 267
+#define SYS_ppoll 271
+#define SYS_utimensat 280
+#define SYS_accept4 288
+#define SYS_preadv 295
+#define SYS_pwritev 296
+#define SYS_renameat2 316 /* x86-64 also has renameat (264); renameat2 is on every arch */
+#define SYS_openat2 437
+/* open(2) flags whose values differ between architectures. */
+#define K_O_DIRECTORY 0200000
+#define K_O_NOFOLLOW 0400000
+
 #endif

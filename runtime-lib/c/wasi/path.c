@@ -1,0 +1,577 @@
+/* path.c: sandboxed path resolution and the path_* functions.
+ *
+ * SANDBOX-CRITICAL. Every path a program gives is resolved beneath a
+ * directory descriptor from the table, and resolution can never reach
+ * anything outside that directory:
+ *   - absolute paths are refused (EPERM, as wasmtime answers);
+ *   - `..` may climb back up only as far as the directory it started from;
+ *   - symlinks are followed only if where they lead stays beneath it too:
+ *     an absolute target, or `..` leaving it (even through a chain of
+ *     links), is refused with EPERM; more than 40 links give ELOOP;
+ *   - nothing is checked first and used later by name: every step is
+ *     taken relative to a descriptor of the directory already reached, so
+ *     swapping a directory for a symlink between two calls (or during one)
+ *     cannot redirect a lookup.
+ *
+ * Where the kernel has openat2 (Linux 5.6+), RESOLVE_BENEATH gives exactly
+ * these rules atomically, in the kernel (its EXDEV for an escape becomes
+ * EPERM; RESOLVE_NO_MAGICLINKS also keeps /proc-style links out). Where it
+ * does not (older kernels, seccomp filters, some qemu-user versions), walk()
+ * does the same work itself: it opens one component at a time with
+ * O_PATH|O_NOFOLLOW|O_DIRECTORY relative to the previous one, keeps the
+ * descriptors of the directories it went through on a stack, resolves `..`
+ * by popping that stack (never by asking the kernel for a parent, so a
+ * directory moved meanwhile cannot lead elsewhere) and refuses to pop past
+ * its start, and reads symlinks with readlinkat to splice their target into
+ * the rest of the path, never letting the kernel follow them.
+ *
+ * Functions that act on a name rather than open it (mkdir, unlink, rename,
+ * link, symlink, readlink, set times) resolve the path's parent that way
+ * and then call the *at syscall on the last component, which is a single
+ * name: no `/`, never `..` (a path ending in `.` or `..` becomes "the
+ * directory itself" with name `.`), and these syscalls do not follow a
+ * symlink in the last component. Permission to change anything is checked
+ * first, from the grant (dperm MUTATE): a read-only grant answers EPERM.
+ *
+ * How paths with trailing slashes, `.` and `..` end behave per function
+ * follows wasmtime (cap-std), e.g. rmdir("d/") is EINVAL there.
+ */
+#include "wasi_internal.h"
+
+#define W_PATH_MAX 4096
+#define W_NAME_MAX 255
+#define W_SYMLOOP_MAX 40
+#define W_DEPTH_MAX 128
+
+/* ---- reading a path from guest memory ---- */
+
+/* Strict UTF-8, as Rust's str (wasmtime answers EILSEQ otherwise). */
+static int utf8_valid(const uint8_t *s, uint32_t n) {
+    uint32_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        uint32_t need, cp;
+        if (c >= 0xc2 && c <= 0xdf) need = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef) need = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4) need = 3, cp = c & 0x07;
+        else return 0;
+        if (n - i <= need) return 0;
+        for (uint32_t k = 1; k <= need; k++) {
+            uint8_t d = s[i + k];
+            if ((d & 0xc0) != 0x80) return 0;
+            cp = (cp << 6) | (d & 0x3f);
+        }
+        if (need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return 0;
+        if (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+/* Copies a guest path (ptr, len) into out[W_PATH_MAX], NUL-terminated. */
+static int32_t read_path(int32_t ptr, int32_t len, char *out) {
+    uint32_t n = (uint32_t)len;
+    WPTR(src, uint8_t, ptr, n);
+    if (!utf8_valid(src, n)) return W_EILSEQ;
+    if (n >= W_PATH_MAX) return W_ENAMETOOLONG;
+    for (uint32_t i = 0; i < n; i++)
+        if (src[i] == 0) return W_EINVAL;
+    memcpy(out, src, n);
+    out[n] = 0;
+    return W_ESUCCESS;
+}
+
+/* Two paths may be in flight at once (rename, link, symlink). The runtime
+ * is single-threaded and nothing here re-enters, so static buffers do. */
+static char path_a[W_PATH_MAX], path_b[W_PATH_MAX];
+
+/* ---- resolution ---- */
+
+struct open_how {
+    uint64_t flags, mode, resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_BENEATH 0x08
+
+static int openat2_state; /* 0: not tried yet, 1: works, -1: unavailable */
+
+static long via_openat2(int base, const char *path, int flags, int mode) {
+    struct open_how how = {
+        (uint64_t)(uint32_t)(flags | K_O_CLOEXEC),
+        (flags & K_O_CREAT) ? (uint64_t)mode : 0,
+        RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    for (int i = 0; i < 16; i++) {
+        long r = os_openat2(base, path, &how, sizeof how);
+        /* EAGAIN: a rename elsewhere raced with a `..` lookup; retry. */
+        if (r != -11) return r == -K_EXDEV ? -K_EPERM : r;
+    }
+    return -11;
+}
+
+/* Whether openat2 works here: tried once, on a lookup that must succeed,
+ * so that a kernel without it (ENOSYS) or a filter that denies it (EPERM)
+ * is never mistaken for an escape. */
+static int openat2_works(int base) {
+    if (openat2_state == 0) {
+        long r = via_openat2(base, ".", K_O_PATH | K_O_DIRECTORY, 0);
+        openat2_state = r >= 0 ? 1 : -1;
+        if (r >= 0) os_close((int)r);
+    }
+    return openat2_state > 0;
+}
+
+static char walk_rest[2 * W_PATH_MAX + 4]; /* what is left of the path */
+static char walk_tmp[2 * W_PATH_MAX + 4];
+static char walk_link[W_PATH_MAX + 1];
+
+/* The user-space resolution (see the header). flags are the open flags for
+ * the last component; K_O_NOFOLLOW there means a symlink in the last
+ * component is opened as such (or refused with ELOOP), not followed.
+ * `path` is relative and not empty. Returns a host fd or -errno. */
+static long walk(int base, const char *path, int flags, int mode) {
+    int stack[W_DEPTH_MAX]; /* descriptors of the directories below base we are in */
+    int depth = 0, links = 0;
+    int follow = !(flags & K_O_NOFOLLOW);
+    long r = -K_EINVAL;
+    size_t n = strlen(path);
+    if (n + 3 > sizeof walk_rest) return -K_ENAMETOOLONG;
+    memcpy(walk_rest, path, n + 1);
+    /* "d/" is "d/.": d must be a directory. Creating "f/" is EISDIR, as
+     * the kernel answers before it even looks f up. */
+    int creat_slash = (flags & K_O_CREAT) && walk_rest[n - 1] == '/';
+    if (walk_rest[n - 1] == '/' && !creat_slash) memcpy(walk_rest + n, ".", 2);
+    char *p = walk_rest;
+    for (;;) {
+        while (*p == '/') p++;
+        char *end = p;
+        while (*end && *end != '/') end++;
+        char *q = end;
+        while (*q == '/') q++;
+        int last = *q == 0;
+        char save = *end;
+        *end = 0;
+        int cur = depth ? stack[depth - 1] : base;
+        long k = -K_EINVAL;
+        if (p[0] == '.' && p[1] == 0) {
+            if (last) {
+                r = os_openat(cur, ".", flags | K_O_CLOEXEC, mode);
+                break;
+            }
+        } else if (p[0] == '.' && p[1] == '.' && p[2] == 0) {
+            /* `..` pops what we descended into; at depth 0 it would leave
+             * the directory we were given. */
+            if (depth == 0) {
+                r = -K_EPERM;
+                break;
+            }
+            os_close(stack[--depth]);
+            if (last) {
+                r = os_openat(depth ? stack[depth - 1] : base, ".", flags | K_O_CLOEXEC, mode);
+                break;
+            }
+        } else if (!last) {
+            /* A directory to go through. O_NOFOLLOW: if it is a symlink we
+             * get ENOTDIR (or ELOOP) instead of the kernel following it. */
+            r = os_openat(cur, p, K_O_PATH | K_O_NOFOLLOW | K_O_DIRECTORY | K_O_CLOEXEC, 0);
+            if (r >= 0) {
+                if (depth == W_DEPTH_MAX) {
+                    os_close((int)r);
+                    r = -K_ENAMETOOLONG;
+                    break;
+                }
+                stack[depth++] = (int)r;
+            } else {
+                if (r != -K_ENOTDIR && r != -K_ELOOP) break;
+                k = os_readlinkat(cur, p, walk_link, W_PATH_MAX);
+                if (k < 0) {
+                    r = k == -K_EINVAL ? -K_ENOTDIR : k; /* a file in the middle of the path */
+                    break;
+                }
+            }
+        } else {
+            if (creat_slash) {
+                r = -K_EISDIR;
+                break;
+            }
+            if (follow) k = os_readlinkat(cur, p, walk_link, W_PATH_MAX);
+            if (k < 0) {
+                /* Not a symlink (or not followed): open it, still with
+                 * O_NOFOLLOW, so a symlink swapped in since is not followed
+                 * by the kernel either. */
+                r = os_openat(cur, p, flags | K_O_NOFOLLOW | K_O_CLOEXEC, mode);
+                break;
+            }
+        }
+        *end = save;
+        p = end;
+        if (k < 0) continue;
+        /* p named a symlink to walk_link[0..k): continue with its target
+         * followed by the rest of the path, from the same directory. */
+        if (++links > W_SYMLOOP_MAX) {
+            r = -K_ELOOP;
+            break;
+        }
+        if (k == 0) {
+            r = -K_ENOENT;
+            break;
+        }
+        if (k >= W_PATH_MAX) {
+            r = -K_ENAMETOOLONG;
+            break;
+        }
+        if (walk_link[0] == '/') { /* absolute: it can only lead outside */
+            r = -K_EPERM;
+            break;
+        }
+        size_t restlen = strlen(end);
+        if ((size_t)k + restlen + 3 > sizeof walk_tmp) {
+            r = -K_ENAMETOOLONG;
+            break;
+        }
+        size_t m = (size_t)k;
+        memcpy(walk_tmp, walk_link, m);
+        if (walk_link[m - 1] == '/' && restlen == 0) {
+            if (flags & K_O_CREAT) creat_slash = 1;
+            else walk_tmp[m++] = '.';
+        }
+        memcpy(walk_tmp + m, end, restlen + 1);
+        memcpy(walk_rest, walk_tmp, m + restlen + 1);
+        p = walk_rest;
+    }
+    while (depth) os_close(stack[--depth]);
+    return r;
+}
+
+/* Opens `path` beneath `base` with host open flags `flags` (K_O_NOFOLLOW:
+ * do not follow a symlink in the last component). Returns an owned host fd
+ * or -errno; -EPERM for any attempt to leave `base`. */
+static long open_beneath(int base, const char *path, int flags, int mode) {
+    if (path[0] == 0) return -K_ENOENT;
+    if (path[0] == '/') return -K_EPERM;
+    if (openat2_works(base)) {
+        long r = via_openat2(base, path, flags, mode);
+        if (r != -11 && r != -K_ENOSYS) return r;
+    }
+    return walk(base, path, flags, mode);
+}
+
+/* A path split into an open parent directory and a last name. */
+struct wparent {
+    int fd;                      /* owned, O_PATH */
+    int trailing;                /* the path ended in '/' */
+    size_t dirlen;               /* length of the parent part of the path */
+    char name[W_NAME_MAX + 2];   /* one component, or "." */
+};
+
+static char parent_buf[W_PATH_MAX];
+
+/* Opens the parent of `path` beneath base. The name is the last component,
+ * or "." when the path names a directory itself: it ends in `.` or `..`
+ * (then the whole path is resolved), or, if dot_slash, in '/'. Without
+ * dot_slash a trailing '/' is left off the name and reported in
+ * `trailing` (mkdir and rename give it its POSIX meaning). */
+static int32_t open_parent(int base, const char *path, int dot_slash, struct wparent *out) {
+    size_t n = strlen(path);
+    if (n == 0) return W_ENOENT;
+    if (path[0] == '/') return W_EPERM;
+    size_t end = n;
+    while (end > 0 && path[end - 1] == '/') end--;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/') start--;
+    size_t clen = end - start;
+    const char *comp = path + start;
+    int dots = (clen == 1 && comp[0] == '.') || (clen == 2 && comp[0] == '.' && comp[1] == '.');
+    out->trailing = end < n;
+    out->dirlen = start;
+    long fd;
+    if (dots || (out->trailing && dot_slash)) {
+        fd = open_beneath(base, path, K_O_PATH | K_O_DIRECTORY, 0);
+        memcpy(out->name, ".", 2);
+    } else {
+        if (clen > W_NAME_MAX) return W_ENAMETOOLONG;
+        memcpy(parent_buf, path, start);
+        if (start == 0) memcpy(parent_buf, ".", 2);
+        else parent_buf[start] = 0;
+        fd = open_beneath(base, parent_buf, K_O_PATH | K_O_DIRECTORY, 0);
+        memcpy(out->name, comp, clen);
+        out->name[clen] = 0;
+    }
+    if (fd < 0) return werr(fd);
+    out->fd = (int)fd;
+    return W_ESUCCESS;
+}
+
+static char final_buf[2 * W_PATH_MAX];
+static char final_link[W_PATH_MAX + 1];
+
+/* Like open_parent, but a symlink in the last component is followed (as
+ * far as it stays beneath base), so that out->name is not a symlink. */
+static int32_t open_final(int base, const char *path, struct wparent *out) {
+    size_t n = strlen(path);
+    memcpy(final_buf, path, n + 1);
+    for (int links = 0;; links++) {
+        int32_t err = open_parent(base, final_buf, 1, out);
+        if (err) return err;
+        if (out->name[0] == '.' && out->name[1] == 0) return W_ESUCCESS;
+        long k = os_readlinkat(out->fd, out->name, final_link, W_PATH_MAX);
+        if (k < 0) return W_ESUCCESS; /* not a symlink: the caller's syscall decides */
+        os_close(out->fd);
+        if (links == W_SYMLOOP_MAX) return W_ELOOP;
+        if (k == 0) return W_ENOENT;
+        if (k >= W_PATH_MAX) return W_ENAMETOOLONG;
+        if (final_link[0] == '/') return W_EPERM;
+        /* The target is relative to the link's directory: the path so far
+         * up to the last name, then the target. */
+        if (out->dirlen + (size_t)k + 1 > sizeof final_buf) return W_ENAMETOOLONG;
+        memcpy(final_buf + out->dirlen, final_link, (size_t)k);
+        final_buf[out->dirlen + (size_t)k] = 0;
+    }
+}
+
+/* ---- the functions ---- */
+
+/* The directory a path_* call is relative to; wasmtime answers EBADF for
+ * anything else (path_open says ENOTDIR for a file). */
+static struct wfd *dir_fd(int32_t fd) {
+    struct wfd *e = wfd_get(fd);
+    return e && e->kind == WK_DIR ? e : 0;
+}
+
+int32_t kiln_wasi_path_open(void *c, void *v, int32_t fd, int32_t dirflags, int32_t path_ptr, int32_t path_len,
+                            int32_t oflags, int64_t rights_base, int64_t rights_inheriting, int32_t fdflags,
+                            int32_t fd_out) {
+    if ((uint32_t)dirflags > 1 || (uint32_t)oflags > 15 || (uint64_t)rights_base > W_RIGHTS_ALL ||
+        (uint64_t)rights_inheriting > W_RIGHTS_ALL || (uint32_t)fdflags > W_FDFLAGS_ALL)
+        return W_EINVAL;
+    int32_t err = read_path(path_ptr, path_len, path_a);
+    if (err) return err;
+    struct wfd *d = wfd_get(fd);
+    if (!d) return W_EBADF;
+    if (d->kind == WK_FILE) return W_ENOTDIR;
+    if (d->kind != WK_DIR) return W_EBADF;
+    WPTR(out, uint8_t, fd_out, 4);
+
+    /* What the new descriptor is opened for, as wasmtime decides it: for
+     * writing if FD_WRITE is asked for or the file is created or truncated;
+     * for reading if FD_READ is asked for or it is not opened for writing.
+     * The other requested rights are not kept: what a descriptor may do is
+     * what its open mode and its grant allow (wfd_rights reports that). */
+    int write = (rights_base & (int64_t)W_RIGHT_FD_WRITE) != 0;
+    int read = (rights_base & (int64_t)W_RIGHT_FD_READ) != 0 || !write;
+    int creat = oflags & W_OFLAGS_CREAT, trunc = oflags & W_OFLAGS_TRUNC;
+    uint8_t mode = (uint8_t)((read ? WP_READ : 0) | (write || creat || trunc ? WP_WRITE : 0));
+
+    /* SANDBOX-CRITICAL: the grant's permissions, checked before the host
+     * is asked anything, in wasmtime's order: under a read-only grant
+     * nothing is created, truncated or opened for writing. */
+    if (!(d->dperm & WP_READ)) return W_EPERM;
+    if (!(d->dperm & WP_MUTATE) && (creat || trunc || write)) return W_EPERM;
+    if (fdflags & (W_FDFLAGS_DSYNC | W_FDFLAGS_RSYNC | W_FDFLAGS_SYNC)) return W_ENOTSUP; /* as wasmtime */
+    if ((oflags & W_OFLAGS_DIRECTORY) && (oflags & (W_OFLAGS_CREAT | W_OFLAGS_EXCL | W_OFLAGS_TRUNC))) return W_EINVAL;
+    if ((mode & WP_WRITE) && !(d->fperm & WP_WRITE)) return W_EPERM;
+
+    int flags = (mode == (WP_READ | WP_WRITE)) ? K_O_RDWR : (mode & WP_WRITE) ? K_O_WRONLY : K_O_RDONLY;
+    if (creat) flags |= K_O_CREAT | ((oflags & W_OFLAGS_EXCL) ? K_O_EXCL : 0);
+    if (trunc) flags |= K_O_TRUNC;
+    if (oflags & W_OFLAGS_DIRECTORY) flags |= K_O_DIRECTORY;
+    if (fdflags & W_FDFLAGS_APPEND) flags |= K_O_APPEND;
+    if (!(dirflags & W_LOOKUP_SYMLINK_FOLLOW)) flags |= K_O_NOFOLLOW;
+    long h = open_beneath(d->host, path_a, flags, 0666);
+    if (h < 0) return werr(h);
+
+    struct kiln_stat st;
+    long r = os_fstat((int)h, &st);
+    if (r < 0) {
+        os_close((int)h);
+        return werr(r);
+    }
+    struct wfd e = {
+        .kind = (st.st_mode & K_S_IFMT) == K_S_IFDIR ? WK_DIR : WK_FILE,
+        .filetype = w_filetype(st.st_mode),
+        .dperm = d->dperm,
+        .fperm = d->fperm,
+        .mode = mode,
+        .append = (fdflags & W_FDFLAGS_APPEND) != 0,
+        .nonblock = (fdflags & W_FDFLAGS_NONBLOCK) != 0,
+        .host = (int32_t)h,
+    };
+    e.base = e.inheriting = wfd_rights(e.filetype, mode);
+    int32_t n;
+    err = wfd_insert(&e, &n);
+    if (err) return err;
+    put_u32(out, (uint32_t)n);
+    return W_ESUCCESS;
+}
+
+int32_t kiln_wasi_path_filestat_get(void *c, void *v, int32_t fd, int32_t flags, int32_t path_ptr, int32_t path_len, int32_t buf) {
+    if ((uint32_t)flags > 1) return W_EINVAL;
+    struct wfd *d = dir_fd(fd);
+    if (!d) return W_EBADF;
+    int32_t err = read_path(path_ptr, path_len, path_a);
+    if (err) return err;
+    WPTR(out, uint8_t, buf, 64);
+    long h = open_beneath(d->host, path_a, K_O_PATH | ((flags & W_LOOKUP_SYMLINK_FOLLOW) ? 0 : K_O_NOFOLLOW), 0);
+    if (h < 0) return werr(h);
+    struct kiln_stat st;
+    long r = os_fstat((int)h, &st);
+    os_close((int)h);
+    if (r < 0) return werr(r);
+    w_filestat(out, &st);
+    return W_ESUCCESS;
+}
+
+int32_t kiln_wasi_path_filestat_set_times(void *c, void *v, int32_t fd, int32_t flags, int32_t path_ptr,
+                                          int32_t path_len, int64_t atim, int64_t mtim, int32_t fst) {
+    int64_t ts[4];
+    int32_t err = w_times((uint64_t)atim, (uint64_t)mtim, fst, ts);
+    if (err) return err;
+    if ((uint32_t)flags > 1) return W_EINVAL;
+    struct wfd *d = dir_fd(fd);
+    if (!d) return W_EBADF;
+    err = read_path(path_ptr, path_len, path_a);
+    if (err) return err;
+    if (!(d->dperm & WP_MUTATE)) return W_EPERM;
+    struct wparent w;
+    err = (flags & W_LOOKUP_SYMLINK_FOLLOW) ? open_final(d->host, path_a, &w) : open_parent(d->host, path_a, 1, &w);
+    if (err) return err;
+    long r = os_utimensat(w.fd, w.name, ts, K_AT_SYMLINK_NOFOLLOW);
+    os_close(w.fd);
+    return r < 0 ? werr(r) : W_ESUCCESS;
+}
+
+int32_t kiln_wasi_path_create_directory(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len) {
+    struct wfd *d = dir_fd(fd);
+    if (!d) return W_EBADF;
+    int32_t err = read_path(path_ptr, path_len, path_a);
+    if (err) return err;
+    if (!(d->dperm & WP_MUTATE)) return W_EPERM;
+    struct wparent w;
+    err = open_parent(d->host, path_a, 0, &w);
+    if (err) return err;
+    long r = os_mkdirat(w.fd, w.name, 0777);
+    os_close(w.fd);
+    return r < 0 ? werr(r) : W_ESUCCESS;
+}
+
+static int32_t remove_at(int32_t fd, int32_t path_ptr, int32_t path_len, int flag) {
+    struct wfd *d = dir_fd(fd);
+    if (!d) return W_EBADF;
+    int32_t err = read_path(path_ptr, path_len, path_a);
+    if (err) return err;
+    if (!(d->dperm & WP_MUTATE)) return W_EPERM;
+    struct wparent w;
+    err = open_parent(d->host, path_a, 1, &w);
+    if (err) return err;
+    long r = os_unlinkat(w.fd, w.name, flag);
+    os_close(w.fd);
+    return r < 0 ? werr(r) : W_ESUCCESS;
+}
+
+int32_t kiln_wasi_path_remove_directory(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len) {
+    return remove_at(fd, path_ptr, path_len, K_AT_REMOVEDIR);
+}
+
+int32_t kiln_wasi_path_unlink_file(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len) {
+    return remove_at(fd, path_ptr, path_len, 0);
+}
+
+/* Hard links: the new name and the linked file both stay beneath their
+ * directories. wasmtime refuses to follow a symlink at the source (EINVAL). */
+int32_t kiln_wasi_path_link(void *c, void *v, int32_t old_fd, int32_t old_flags, int32_t old_ptr, int32_t old_len,
+                            int32_t new_fd, int32_t new_ptr, int32_t new_len) {
+    if ((uint32_t)old_flags > 1) return W_EINVAL;
+    struct wfd *od = dir_fd(old_fd), *nd = dir_fd(new_fd);
+    if (!od || !nd) return W_EBADF;
+    int32_t err = read_path(old_ptr, old_len, path_a);
+    if (!err) err = read_path(new_ptr, new_len, path_b);
+    if (err) return err;
+    if (!(od->dperm & WP_MUTATE) || !(nd->dperm & WP_MUTATE)) return W_EPERM;
+    if (old_flags & W_LOOKUP_SYMLINK_FOLLOW) return W_EINVAL;
+    struct wparent a, b;
+    err = open_parent(od->host, path_a, 1, &a);
+    if (err) return err;
+    err = open_parent(nd->host, path_b, 1, &b);
+    if (err) {
+        os_close(a.fd);
+        return err;
+    }
+    long r = os_linkat(a.fd, a.name, b.fd, b.name, 0);
+    os_close(a.fd);
+    os_close(b.fd);
+    return r < 0 ? werr(r) : W_ESUCCESS;
+}
+
+int32_t kiln_wasi_path_rename(void *c, void *v, int32_t old_fd, int32_t old_ptr, int32_t old_len, int32_t new_fd,
+                              int32_t new_ptr, int32_t new_len) {
+    struct wfd *od = dir_fd(old_fd), *nd = dir_fd(new_fd);
+    if (!od || !nd) return W_EBADF;
+    int32_t err = read_path(old_ptr, old_len, path_a);
+    if (!err) err = read_path(new_ptr, new_len, path_b);
+    if (err) return err;
+    if (!(od->dperm & WP_MUTATE) || !(nd->dperm & WP_MUTATE)) return W_EPERM;
+    struct wparent a, b;
+    err = open_parent(od->host, path_a, 0, &a);
+    if (err) return err;
+    err = open_parent(nd->host, path_b, 0, &b);
+    if (err) {
+        os_close(a.fd);
+        return err;
+    }
+    /* A trailing slash keeps its meaning ("must be a directory") by going
+     * to the kernel with the name; it is still a single component. */
+    if (a.trailing) memcpy(a.name + strlen(a.name), "/", 2);
+    if (b.trailing) memcpy(b.name + strlen(b.name), "/", 2);
+    long r = os_renameat2(a.fd, a.name, b.fd, b.name, 0);
+    os_close(a.fd);
+    os_close(b.fd);
+    return r < 0 ? werr(r) : W_ESUCCESS;
+}
+
+/* A symlink's target is only text until someone follows it, and following
+ * is confined as above, so any relative target may be created (wasmtime
+ * refuses absolute ones with EPERM, and so do we). */
+int32_t kiln_wasi_path_symlink(void *c, void *v, int32_t old_ptr, int32_t old_len, int32_t fd, int32_t new_ptr, int32_t new_len) {
+    struct wfd *d = dir_fd(fd);
+    if (!d) return W_EBADF;
+    int32_t err = read_path(old_ptr, old_len, path_a);
+    if (!err) err = read_path(new_ptr, new_len, path_b);
+    if (err) return err;
+    if (!(d->dperm & WP_MUTATE)) return W_EPERM;
+    if (path_a[0] == '/') return W_EPERM;
+    struct wparent w;
+    err = open_parent(d->host, path_b, 1, &w);
+    if (err) return err;
+    long r = os_symlinkat(path_a, w.fd, w.name);
+    os_close(w.fd);
+    return r < 0 ? werr(r) : W_ESUCCESS;
+}
+
+static char link_buf[W_PATH_MAX + 1];
+
+/* The target is cut to buf_len bytes if longer (no error, as wasmtime).
+ * An absolute target is not revealed (EPERM, as wasmtime/cap-std). */
+int32_t kiln_wasi_path_readlink(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len, int32_t buf,
+                                int32_t buf_len, int32_t used_ptr) {
+    struct wfd *d = dir_fd(fd);
+    if (!d) return W_EBADF;
+    int32_t err = read_path(path_ptr, path_len, path_a);
+    if (err) return err;
+    WPTR(out, uint8_t, buf, (uint32_t)buf_len);
+    WPTR(used, uint8_t, used_ptr, 4);
+    struct wparent w;
+    err = open_parent(d->host, path_a, 1, &w);
+    if (err) return err;
+    long k = os_readlinkat(w.fd, w.name, link_buf, W_PATH_MAX);
+    os_close(w.fd);
+    if (k < 0) return werr(k);
+    if (k > 0 && link_buf[0] == '/') return W_EPERM;
+    uint32_t n = (uint32_t)k < (uint32_t)buf_len ? (uint32_t)k : (uint32_t)buf_len;
+    memcpy(out, link_buf, n);
+    put_u32(used, n);
+    return W_ESUCCESS;
+}

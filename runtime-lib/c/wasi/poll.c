@@ -1,0 +1,147 @@
+/* poll.c: poll_oneoff, on clocks and on descriptors.
+ *
+ * Subscriptions are read once, up front: a bad clock or tag is EINVAL and
+ * a descriptor that cannot be polled is EBADF for the whole call, as in
+ * wasmtime (which reports no per-event errors). Then one ppoll waits for
+ * the descriptors with the nearest clock deadline as its timeout, and every
+ * subscription that is ready by then is reported, in subscription order.
+ *
+ * What can be polled is what wasmtime allows: stdin and files for reading,
+ * stdout, stderr and files for writing (plus sockets the program accepted,
+ * which wasmtime cannot have). Files are always ready. The event for a
+ * descriptor says nbytes 1 and, for a file read at its end, HANGUP: that is
+ * what wasmtime reports, and programs see the same.
+ *
+ * SANDBOX-CRITICAL: the subscription and event arrays are checked whole by
+ * WPTR before use, and only host descriptors from the table are polled.
+ */
+#include "wasi_internal.h"
+
+#define W_EVENTTYPE_CLOCK 0
+#define W_EVENTTYPE_FD_READ 1
+#define W_EVENTTYPE_FD_WRITE 2
+#define W_SUBSCRIPTION_CLOCK_ABSTIME 1
+#define W_EVENT_FD_READWRITE_HANGUP 1
+#define W_CLOCK_REALTIME 0
+#define W_CLOCK_MONOTONIC 1
+#define K_POLLIN 1
+#define K_POLLOUT 4
+#define K_CLOCK_REALTIME 0
+#define K_CLOCK_MONOTONIC 1
+
+struct k_pollfd {
+    int32_t fd;
+    int16_t events, revents;
+};
+
+/* Per-call scratch, grown as needed (the bump allocator never frees; a
+ * program polling ever more descriptors costs what its largest call did). */
+static struct k_pollfd *pfds;
+static int64_t *deadline; /* per subscription: monotonic ns, or -1 for a descriptor */
+static int32_t *slot;     /* per subscription: its pfds index, or -1 */
+static uint32_t scratch_cap;
+
+static int64_t clock_ns(int clk) {
+    int64_t s, ns;
+    if (os_clock_gettime(clk, &s, &ns) != 0) return 0;
+    return s * 1000000000ll + ns;
+}
+
+static int64_t add_sat(int64_t a, uint64_t b) {
+    return b > (uint64_t)(INT64_MAX - a) ? INT64_MAX : a + (int64_t)b;
+}
+
+int32_t kiln_wasi_poll_oneoff(void *c, void *v, int32_t in_ptr, int32_t out_ptr, int32_t nsubs, int32_t nevents_ptr) {
+    uint32_t n = (uint32_t)nsubs;
+    if (n == 0) return W_EINVAL; /* would sleep forever; wasmtime refuses it */
+    WPTR(in, uint8_t, in_ptr, (uint64_t)n * 48);
+    WPTR(out, uint8_t, out_ptr, (uint64_t)n * 32);
+    WPTR(nev, uint8_t, nevents_ptr, 4);
+    if (n > scratch_cap) {
+        if (n > (1u << 24)) return W_ENOMEM;
+        pfds = rt_alloc((size_t)n * sizeof *pfds);
+        deadline = rt_alloc((size_t)n * sizeof *deadline);
+        slot = rt_alloc((size_t)n * sizeof *slot);
+        scratch_cap = n;
+    }
+
+    /* subscription: userdata u64, tag u8 at 8, then at 16 either
+     * clock {id u32, timeout u64 at 24, precision u64, flags u16 at 40}
+     * or fd_readwrite {fd u32}. */
+    int64_t now = clock_ns(K_CLOCK_MONOTONIC);
+    uint32_t np = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *s = in + 48 * (size_t)i;
+        deadline[i] = -1;
+        slot[i] = -1;
+        if (s[8] == W_EVENTTYPE_CLOCK) {
+            uint32_t id = get_u32(s + 16);
+            uint64_t timeout = get_u64(s + 24);
+            uint16_t flags = get_u16(s + 40);
+            if (flags > W_SUBSCRIPTION_CLOCK_ABSTIME) return W_EINVAL;
+            int abs = flags & W_SUBSCRIPTION_CLOCK_ABSTIME;
+            uint64_t delay;
+            if (id == W_CLOCK_MONOTONIC) {
+                delay = !abs ? timeout : timeout > (uint64_t)now ? timeout - (uint64_t)now : 0;
+            } else if (id == W_CLOCK_REALTIME) {
+                uint64_t rt = (uint64_t)clock_ns(K_CLOCK_REALTIME);
+                delay = !abs ? timeout : timeout > rt ? timeout - rt : 0;
+            } else {
+                return W_EINVAL; /* CPU-time clocks cannot be waited on (wasmtime) */
+            }
+            deadline[i] = add_sat(now, delay);
+        } else if (s[8] == W_EVENTTYPE_FD_READ || s[8] == W_EVENTTYPE_FD_WRITE) {
+            int rd = s[8] == W_EVENTTYPE_FD_READ;
+            struct wfd *e = wfd_get((int32_t)get_u32(s + 16));
+            if (!e) return W_EBADF;
+            int ok = rd ? (e->kind == WK_STDIN || e->kind == WK_FILE || e->kind == WK_SOCKET)
+                        : (e->kind == WK_STDOUT || e->kind == WK_STDERR || e->kind == WK_FILE || e->kind == WK_SOCKET);
+            if (!ok) return W_EBADF;
+            pfds[np].fd = e->host;
+            pfds[np].events = rd ? K_POLLIN : K_POLLOUT;
+            pfds[np].revents = 0;
+            slot[i] = (int32_t)np++;
+        } else {
+            return W_EINVAL;
+        }
+    }
+
+    uint32_t ready;
+    for (;;) {
+        int64_t wait = -1;
+        for (uint32_t i = 0; i < n; i++) {
+            if (deadline[i] < 0) continue;
+            int64_t d = deadline[i] > now ? deadline[i] - now : 0;
+            if (wait < 0 || d < wait) wait = d;
+        }
+        long r = os_ppoll(np ? pfds : 0, np, wait);
+        if (r < 0 && r != -K_EINTR) return werr(r);
+        now = clock_ns(K_CLOCK_MONOTONIC);
+        ready = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (slot[i] >= 0 ? pfds[slot[i]].revents != 0 : deadline[i] <= now) ready++;
+        if (ready) break;
+    }
+
+    /* event: userdata u64, error u16 at 8, type u8 at 10,
+     * fd_readwrite {nbytes u64 at 16, flags u16 at 24}. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *s = in + 48 * (size_t)i;
+        if (slot[i] >= 0 ? pfds[slot[i]].revents == 0 : deadline[i] > now) continue;
+        uint8_t *ev = out + 32 * (size_t)k++;
+        memset(ev, 0, 32);
+        put_u64(ev, get_u64(s));
+        ev[10] = s[8];
+        if (slot[i] < 0) continue;
+        put_u64(ev + 16, 1);
+        struct wfd *e = wfd_get((int32_t)get_u32(s + 16));
+        if (s[8] == W_EVENTTYPE_FD_READ && e->kind == WK_FILE) {
+            struct kiln_stat st;
+            long pos = os_lseek(e->host, 0, K_SEEK_CUR);
+            if (os_fstat(e->host, &st) == 0 && pos >= 0 && st.st_size <= pos) put_u16(ev + 24, W_EVENT_FD_READWRITE_HANGUP);
+        }
+    }
+    put_u32(nev, k);
+    return W_ESUCCESS;
+}

@@ -1,0 +1,238 @@
+/* wasi_internal.h: what the WASI preview1 files share. Internal to wasi/.
+ *
+ * The layer is split by function family:
+ *   wasi.c     arguments, environment, clocks, randomness, process; the
+ *              errno translation and the linear-memory accessors' home
+ *   fdtable.c  the descriptor table, the grants opened at start-up,
+ *              fd_close/renumber/prestat/fdstat
+ *   fd.c       operations on open descriptors (read, write, seek, stat,
+ *              readdir, ...)
+ *   path.c     sandboxed path resolution and every path_* function
+ *   poll.c     poll_oneoff
+ *   sock.c     sock_* and proc_raise
+ *
+ * SANDBOX-CRITICAL, two rules every file here keeps:
+ *  1. A wasm pointer is an offset into the command's linear memory. It is
+ *     turned into a host pointer only by wmem()/WPTR, which checks the
+ *     whole range [ptr, ptr+len) against the memory's current length in
+ *     64-bit arithmetic (no wrap-around). Nothing else dereferences guest
+ *     memory. Memories never move or shrink, and WASI functions run on the
+ *     wasm thread between guest instructions, so a checked pointer stays
+ *     valid for the whole call.
+ *  2. The program reaches host files only through descriptors in the table
+ *     (fdtable.c), which holds what it was granted and what it opened from
+ *     there, and it names files only by paths relative to a directory
+ *     descriptor, resolved by path.c so that they can never leave it.
+ *
+ * Behaviour (errno values, rights reported, descriptor numbering) follows
+ * wasmtime's preview1 implementation, the reference the test suite records
+ * its expectations from; where wasmtime deliberately refuses something
+ * (fd_allocate, fd_fdstat_set_rights, proc_raise) we refuse it the same way
+ * and say so next to the code.
+ */
+#ifndef KILN_WASI_INTERNAL_H
+#define KILN_WASI_INTERNAL_H
+
+#include "kiln_rt.h"
+
+/* ---- WASI errno values (preview1, all of them) ---- */
+enum {
+    W_ESUCCESS = 0, W_E2BIG = 1, W_EACCES = 2, W_EADDRINUSE = 3, W_EADDRNOTAVAIL = 4, W_EAFNOSUPPORT = 5,
+    W_EAGAIN = 6, W_EALREADY = 7, W_EBADF = 8, W_EBADMSG = 9, W_EBUSY = 10, W_ECANCELED = 11, W_ECHILD = 12,
+    W_ECONNABORTED = 13, W_ECONNREFUSED = 14, W_ECONNRESET = 15, W_EDEADLK = 16, W_EDESTADDRREQ = 17,
+    W_EDOM = 18, W_EDQUOT = 19, W_EEXIST = 20, W_EFAULT = 21, W_EFBIG = 22, W_EHOSTUNREACH = 23,
+    W_EIDRM = 24, W_EILSEQ = 25, W_EINPROGRESS = 26, W_EINTR = 27, W_EINVAL = 28, W_EIO = 29,
+    W_EISCONN = 30, W_EISDIR = 31, W_ELOOP = 32, W_EMFILE = 33, W_EMLINK = 34, W_EMSGSIZE = 35,
+    W_EMULTIHOP = 36, W_ENAMETOOLONG = 37, W_ENETDOWN = 38, W_ENETRESET = 39, W_ENETUNREACH = 40,
+    W_ENFILE = 41, W_ENOBUFS = 42, W_ENODEV = 43, W_ENOENT = 44, W_ENOEXEC = 45, W_ENOLCK = 46,
+    W_ENOLINK = 47, W_ENOMEM = 48, W_ENOMSG = 49, W_ENOPROTOOPT = 50, W_ENOSPC = 51, W_ENOSYS = 52,
+    W_ENOTCONN = 53, W_ENOTDIR = 54, W_ENOTEMPTY = 55, W_ENOTRECOVERABLE = 56, W_ENOTSOCK = 57,
+    W_ENOTSUP = 58, W_ENOTTY = 59, W_ENXIO = 60, W_EOVERFLOW = 61, W_EOWNERDEAD = 62, W_EPERM = 63,
+    W_EPIPE = 64, W_EPROTO = 65, W_EPROTONOSUPPORT = 66, W_EPROTOTYPE = 67, W_ERANGE = 68, W_EROFS = 69,
+    W_ESPIPE = 70, W_ESRCH = 71, W_ESTALE = 72, W_ETIMEDOUT = 73, W_ETXTBSY = 74, W_EXDEV = 75,
+    W_ENOTCAPABLE = 76,
+};
+
+/* Linux errno values the layer tests for (the same on all three targets). */
+#define K_EPERM 1
+#define K_ENOENT 2
+#define K_EBADF 9
+#define K_EACCES 13
+#define K_EXDEV 18
+#define K_ENOTDIR 20
+#define K_EISDIR 21
+#define K_EINVAL 22
+#define K_ENAMETOOLONG 36
+#define K_ENOSYS 38
+#define K_ELOOP 40
+
+/* Linux -errno (as os_* return it) -> WASI errno. */
+int32_t werr(long neg);
+
+/* ---- linear memory (rule 1 above) ---- */
+
+/* A host pointer to [ptr, ptr+len) of the command's memory, or NULL if any
+ * byte of it lies outside the memory's current length. */
+static inline void *wmem(uint32_t ptr, uint64_t len) {
+    struct kiln_memory *m = kiln_wasi_memory;
+    if (!m || (uint64_t)ptr + len > m->length) return 0;
+    return m->base + ptr;
+}
+
+/* Declares `var`, a checked pointer to len bytes at wasm address ptr, or
+ * returns EFAULT from the enclosing function. */
+#define WPTR(var, type, ptr, len)                      \
+    type *var = (type *)wmem((uint32_t)(ptr), (len)); \
+    if (!var) return W_EFAULT
+
+static inline void put_u16(void *p, uint16_t v) { memcpy(p, &v, 2); }
+static inline void put_u32(void *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void put_u64(void *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint16_t get_u16(const void *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t get_u32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t get_u64(const void *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* Native iovecs for a wasm iovec array (each buffer checked by wmem). */
+struct k_iovec { void *base; size_t len; };
+#define W_IOV_MAX 128
+int32_t w_iovecs(int32_t iovs_ptr, int32_t iovs_len, struct k_iovec *out, int *n);
+
+/* ---- WASI types ---- */
+#define W_FILETYPE_UNKNOWN 0
+#define W_FILETYPE_BLOCK_DEVICE 1
+#define W_FILETYPE_CHARACTER_DEVICE 2
+#define W_FILETYPE_DIRECTORY 3
+#define W_FILETYPE_REGULAR_FILE 4
+#define W_FILETYPE_SOCKET_DGRAM 5
+#define W_FILETYPE_SOCKET_STREAM 6
+#define W_FILETYPE_SYMBOLIC_LINK 7
+
+#define W_RIGHT_FD_DATASYNC (1ull << 0)
+#define W_RIGHT_FD_READ (1ull << 1)
+#define W_RIGHT_FD_SEEK (1ull << 2)
+#define W_RIGHT_FD_FDSTAT_SET_FLAGS (1ull << 3)
+#define W_RIGHT_FD_SYNC (1ull << 4)
+#define W_RIGHT_FD_TELL (1ull << 5)
+#define W_RIGHT_FD_WRITE (1ull << 6)
+#define W_RIGHT_FD_ADVISE (1ull << 7)
+#define W_RIGHT_FD_ALLOCATE (1ull << 8)
+#define W_RIGHT_PATH_CREATE_DIRECTORY (1ull << 9)
+#define W_RIGHT_PATH_CREATE_FILE (1ull << 10)
+#define W_RIGHT_PATH_LINK_SOURCE (1ull << 11)
+#define W_RIGHT_PATH_LINK_TARGET (1ull << 12)
+#define W_RIGHT_PATH_OPEN (1ull << 13)
+#define W_RIGHT_FD_READDIR (1ull << 14)
+#define W_RIGHT_PATH_READLINK (1ull << 15)
+#define W_RIGHT_PATH_RENAME_SOURCE (1ull << 16)
+#define W_RIGHT_PATH_RENAME_TARGET (1ull << 17)
+#define W_RIGHT_PATH_FILESTAT_GET (1ull << 18)
+#define W_RIGHT_PATH_FILESTAT_SET_SIZE (1ull << 19)
+#define W_RIGHT_PATH_FILESTAT_SET_TIMES (1ull << 20)
+#define W_RIGHT_FD_FILESTAT_GET (1ull << 21)
+#define W_RIGHT_FD_FILESTAT_SET_SIZE (1ull << 22)
+#define W_RIGHT_FD_FILESTAT_SET_TIMES (1ull << 23)
+#define W_RIGHT_PATH_SYMLINK (1ull << 24)
+#define W_RIGHT_PATH_REMOVE_DIRECTORY (1ull << 25)
+#define W_RIGHT_PATH_UNLINK_FILE (1ull << 26)
+#define W_RIGHT_POLL_FD_READWRITE (1ull << 27)
+#define W_RIGHT_SOCK_SHUTDOWN (1ull << 28)
+#define W_RIGHT_SOCK_ACCEPT (1ull << 29)
+#define W_RIGHTS_ALL ((1ull << 30) - 1)
+
+#define W_FDFLAGS_APPEND 1
+#define W_FDFLAGS_DSYNC 2
+#define W_FDFLAGS_NONBLOCK 4
+#define W_FDFLAGS_RSYNC 8
+#define W_FDFLAGS_SYNC 16
+#define W_FDFLAGS_ALL 31
+
+#define W_LOOKUP_SYMLINK_FOLLOW 1
+
+#define W_OFLAGS_CREAT 1
+#define W_OFLAGS_DIRECTORY 2
+#define W_OFLAGS_EXCL 4
+#define W_OFLAGS_TRUNC 8
+
+#define W_FSTFLAGS_ATIM 1
+#define W_FSTFLAGS_ATIM_NOW 2
+#define W_FSTFLAGS_MTIM 4
+#define W_FSTFLAGS_MTIM_NOW 8
+
+/* ---- Linux ABI constants (same on all three targets unless in arch.h) ---- */
+#define K_AT_FDCWD (-100)
+#define K_AT_SYMLINK_NOFOLLOW 0x100
+#define K_AT_REMOVEDIR 0x200
+#define K_O_RDONLY 0
+#define K_O_WRONLY 1
+#define K_O_RDWR 2
+#define K_O_CREAT 0100
+#define K_O_EXCL 0200
+#define K_O_TRUNC 01000
+#define K_O_APPEND 02000
+#define K_O_NONBLOCK 04000
+#define K_O_CLOEXEC 02000000
+#define K_O_PATH 010000000
+#define K_F_GETFD 1
+#define K_F_GETFL 3
+#define K_F_SETFL 4
+#define K_SEEK_SET 0
+#define K_SEEK_CUR 1
+#define K_S_IFMT 0170000
+#define K_S_IFSOCK 0140000
+#define K_S_IFLNK 0120000
+#define K_S_IFREG 0100000
+#define K_S_IFBLK 0060000
+#define K_S_IFDIR 0040000
+#define K_S_IFCHR 0020000
+#define K_S_IFIFO 0010000
+
+/* ---- the descriptor table (fdtable.c) ---- */
+
+enum wfd_kind { WK_FREE = 0, WK_STDIN, WK_STDOUT, WK_STDERR, WK_FILE, WK_DIR, WK_SOCKET };
+
+/* Permission bits, as wasmtime keeps them per grant: a directory grant's
+ * dperm (READ: look up and list; MUTATE: create, remove, rename, link,
+ * set times) and fperm (READ, WRITE: what files under it may be opened
+ * for) are inherited by every descriptor opened beneath it. `mode` is how
+ * a file or directory was actually opened (READ, WRITE). */
+#define WP_READ 1
+#define WP_WRITE 2
+#define WP_MUTATE 2
+
+struct wfd {
+    uint8_t kind;          /* enum wfd_kind; WK_FREE marks an unused slot */
+    uint8_t filetype;      /* W_FILETYPE_*, fixed when opened */
+    uint8_t dperm, fperm;  /* grant permissions (WP_*) */
+    uint8_t mode;          /* opened for WP_READ / WP_WRITE */
+    uint8_t append;        /* fdflags APPEND (also set as O_APPEND on the host fd) */
+    uint8_t nonblock;      /* fdflags NONBLOCK, recorded (files never block for long) */
+    int32_t host;          /* the host descriptor */
+    uint64_t base, inheriting; /* rights, as fd_fdstat_get reports them */
+    const char *preopen;   /* guest name of a granted directory, else NULL */
+    uint32_t preopen_len;
+    /* fd_readdir resume point: real entry number rd_index starts at host
+     * directory offset rd_off (valid when rd_valid). */
+    uint8_t rd_valid;
+    uint64_t rd_index;
+    int64_t rd_off;
+};
+
+/* The entry for a guest descriptor, or NULL if it is not open. */
+struct wfd *wfd_get(int32_t fd);
+/* Adds an entry, numbering it as wasmtime does (the highest number freed
+ * earlier, else one past the highest ever used); the table owns e->host
+ * from then on. Returns 0 or a WASI errno (the host fd is closed then). */
+int32_t wfd_insert(const struct wfd *e, int32_t *fd_out);
+/* Releases the host descriptor of an entry (never the process's own 0-2). */
+void wfd_close_host(const struct wfd *e);
+/* Rights wasmtime reports for a file or directory opened with `mode`. */
+uint64_t wfd_rights(uint8_t filetype, uint8_t mode);
+
+/* ---- shared helpers ---- */
+uint8_t w_filetype(uint32_t st_mode);
+/* Writes a WASI filestat (64 bytes) for a host stat. */
+void w_filestat(uint8_t *out, const struct kiln_stat *st);
+/* Converts (timestamp, fstflags) to utimensat times; returns 0 or EINVAL. */
+int32_t w_times(uint64_t atim, uint64_t mtim, int32_t fst, int64_t out[4]);
+
+#endif
