@@ -2,11 +2,12 @@
 # Installs what building and testing Kiln needs on Debian, only if missing:
 # clang-19 and llvm-19 (the runtime is built for all targets with them),
 # lld-19 (linking), wasi-libc and the wasm32 compiler-rt (C to wasm for tests
-# and examples), qemu-user (running aarch64/riscv64 executables), wabt.
+# and examples), qemu-user (running aarch64/riscv64 executables), wabt, and
+# gdb / gdb-multiarch (the source-level debugging tests).
 # Safe to run repeatedly; runs apt-get only when something is missing.
 set -euo pipefail
 
-packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc qemu-user wabt)
+packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc qemu-user wabt gdb gdb-multiarch)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

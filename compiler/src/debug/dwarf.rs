@@ -179,7 +179,20 @@ pub fn write_dwarf(
                     }
                     let func = &funcs[f];
                     program.begin_sequence(Some(Address::Symbol { symbol: f, addend: 0 }));
-                    let mut last: Option<(gimli::write::FileId, u64, u64)> = None;
+                    // The prologue (before the first instruction with a wasm
+                    // offset) belongs to the function's first row, its
+                    // opening line, as in native code; debuggers skip it by
+                    // looking for the next line.
+                    let first = rows[lo].1.clone();
+                    let mut last: Option<(gimli::write::FileId, u64, u64)> = Some((first.file, first.line, first.column));
+                    if func.srclocs.first().is_none_or(|s| s.0 != 0) {
+                        let mut r = first;
+                        r.address_offset = 0;
+                        r.is_statement = true;
+                        program.generate_row(r);
+                    } else {
+                        last = None;
+                    }
                     for &(ns, _, w) in &func.srclocs {
                         let w = (w as u64).wrapping_sub(code_start);
                         if w < fs || w >= fe {

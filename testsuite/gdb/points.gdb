@@ -1,0 +1,32 @@
+# Break at a C line, check where it stopped, walk the C call chain, step
+# with `next`, and run to the end of a function with `finish`, which shows
+# the returned value.
+break points.c:9
+# check: Breakpoint 1 at
+run
+# check: Breakpoint 1, sum_points
+# check: points.c:9
+# check: 9	        p = p->next;
+bt
+# check: #0  sum_points
+# check: points.c:9
+# check: #1
+# check: in main () at
+# check: points.c:23
+next
+# check: 7	    while (p) {
+next
+# check: 8	        total += p->x * p->y;
+delete 1
+break square
+# check: Breakpoint 2 at
+continue
+# check: Breakpoint 2, square
+# check: points.c:15
+finish
+# check: main () at
+# check: points.c:24
+# check: Value returned is $1 = 1936
+continue
+# check: sum=44 square=1936
+# check: exited normally]

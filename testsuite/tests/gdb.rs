@@ -1,0 +1,110 @@
+//! Source-level debugging with gdb: C programs compiled to wasm with `-g`,
+//! then by `kiln -g` into executables, debugged by a real gdb in batch mode.
+//!
+//! Each `testsuite/gdb/NAME.c` has a `NAME.gdb` script; its `# check: TEXT`
+//! lines must appear in gdb's output in that order. The host target runs
+//! under plain gdb; aarch64 and riscv64 run under qemu-user's gdb stub with
+//! gdb-multiarch (`target remote`). `KILN_GDB` overrides the gdb binary.
+//! A target without its tools is skipped with a note.
+
+use kiln_testsuite::*;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+
+static PORT: AtomicU16 = AtomicU16::new(23000);
+
+fn have(cmd: &str) -> bool {
+    Command::new(cmd).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Failed> {
+    let wasm = scratch("gdb").join(format!("{name}.wasm"));
+    build_c(&dir.join(format!("{name}.c")), &wasm, &["-g", "-O0"])?;
+    let exe = scratch(&format!("gdb-{}", target.name)).join(name);
+    let mut opts = kiln::Options::new(target);
+    opts.debug = true;
+    kiln::compile_file(&wasm, &exe, &opts).map_err(|e| e.to_string())?;
+
+    let script_text = std::fs::read_to_string(dir.join(format!("{name}.gdb"))).map_err(|e| e.to_string())?;
+    let checks: Vec<&str> = script_text.lines().filter_map(|l| l.trim().strip_prefix("# check: ")).collect();
+    let native = target.name == std::env::consts::ARCH;
+    let gdb = std::env::var("KILN_GDB").unwrap_or_else(|_| if native { "gdb".into() } else { "gdb-multiarch".into() });
+    if !have(&gdb) {
+        eprintln!("skipping {name} on {}: {gdb} is not installed", target.name);
+        return Ok(());
+    }
+    let mut script = String::from("set pagination off\nset confirm off\nset width 0\n");
+    let mut qemu = None;
+    if native {
+        script.push_str(&script_text);
+    } else {
+        // qemu-user waits for gdb on a port; `run` becomes `continue`.
+        let port = PORT.fetch_add(1, Ordering::Relaxed);
+        qemu = Some(
+            Command::new(target.qemu)
+                .args(["-g", &port.to_string()])
+                .arg(&exe)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start {}: {e}", target.qemu))?,
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        script.push_str(&format!("target remote 127.0.0.1:{port}\n"));
+        for l in script_text.lines() {
+            script.push_str(if l.trim() == "run" { "continue" } else { l });
+            script.push('\n');
+        }
+    }
+    let script_path = scratch(&format!("gdb-{}", target.name)).join(format!("{name}.gdbscript"));
+    std::fs::write(&script_path, script).map_err(|e| e.to_string())?;
+    let out = Command::new(&gdb)
+        .args(["-nx", "-batch", "-x"])
+        .arg(&script_path)
+        .arg(&exe)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {gdb}: {e}"))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    if let Some(mut q) = qemu {
+        let _ = q.kill();
+        if let Ok(o) = q.wait_with_output() {
+            // Under qemu the program's output arrives on qemu's stdout;
+            // put it where it belongs, just before the exit message.
+            let program = String::from_utf8_lossy(&o.stdout);
+            text = text.replacen("[Inferior 1", &format!("{program}[Inferior 1"), 1);
+        }
+    }
+    let mut rest = text.as_str();
+    for c in &checks {
+        match rest.find(c) {
+            Some(i) => rest = &rest[i + c.len()..],
+            None => return Err(format!("gdb output lacks `{c}` (after the earlier checks):\n{text}").into()),
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = root().join("testsuite/gdb");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().to_string()))
+        .filter(|n| dir.join(format!("{n}.gdb")).exists())
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut trials = Vec::new();
+    for target in test_targets() {
+        for n in &names {
+            let (d, n) = (dir.clone(), n.clone());
+            trials.push(Trial::test(format!("{}::{n}", target.name), move || run_case(&d, &n, target)));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
