@@ -1,0 +1,1 @@
+// Intentionally empty: this crate only pins C sources for bench/.

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""The wasmtime contenders through wasmtime's Python API (`pip install wasmtime`),
+used when no `wasmtime` CLI is found. Results from it are labelled
+"wasmtime (py API)".
+
+  wasmtime_py.py jit     APP.wasm  [ARGS...]   compile at start-up, then run
+  wasmtime_py.py compile APP.wasm OUT.cwasm [--threads 1|all]
+  wasmtime_py.py aot     APP.cwasm [ARGS...]   deserialize a precompiled module, then run
+
+stdin, stdout and stderr are the process's own; the guest sees no environment
+variable and no directory, like `wasmtime run`. The exit status is the guest's
+(134 for a trap, as the wasmtime CLI).
+
+If BENCH_TIMING_FILE is set, the runner writes there, as JSON, the seconds
+spent inside wasmtime (load = compile or deserialize, instantiate, run), which
+excludes starting the Python interpreter and importing the wasmtime package:
+bench.py reports that inner time, and says so.
+"""
+import json
+import os
+import sys
+import time
+
+T0 = time.perf_counter()
+import wasmtime  # noqa: E402
+
+T_IMPORT = time.perf_counter()
+
+
+def engine(threads="all"):
+    cfg = wasmtime.Config()
+    # The compilation cache is off unless enabled: a JIT run really compiles.
+    if threads == "1":
+        cfg.parallel_compilation = False
+    return wasmtime.Engine(cfg)
+
+
+def run(mode, path, args):
+    timing = {"python_start_s": T_IMPORT - T0}
+    t0 = time.perf_counter()
+    eng = engine()
+    if mode == "jit":
+        with open(path, "rb") as f:
+            module = wasmtime.Module(eng, f.read())
+    else:
+        module = wasmtime.Module.deserialize_file(eng, path)
+    t1 = time.perf_counter()
+    linker = wasmtime.Linker(eng)
+    linker.define_wasi()
+    store = wasmtime.Store(eng)
+    wasi = wasmtime.WasiConfig()
+    wasi.argv = [os.path.basename(path)] + args
+    wasi.inherit_stdin()
+    wasi.inherit_stdout()
+    wasi.inherit_stderr()
+    store.set_wasi(wasi)
+    instance = linker.instantiate(store, module)
+    start = instance.exports(store)["_start"]
+    t2 = time.perf_counter()
+    status = 0
+    try:
+        start(store)
+    except wasmtime.ExitTrap as e:
+        status = e.code
+    except wasmtime.Trap as e:
+        sys.stderr.write("wasmtime (py API): wasm trap: %s\n" % str(e).splitlines()[0])
+        status = 134
+    except wasmtime.WasmtimeError as e:
+        if "exit" in str(e) and "status" in str(e):
+            status = int(str(e).split("status")[1].split()[0])
+        else:
+            sys.stderr.write("wasmtime (py API): error: %s\n" % str(e).splitlines()[0])
+            status = 134
+    t3 = time.perf_counter()
+    timing.update(load_s=t1 - t0, instantiate_s=t2 - t1, run_s=t3 - t2, inner_s=t3 - t0)
+    tf = os.environ.get("BENCH_TIMING_FILE")
+    if tf:
+        with open(tf, "w") as f:
+            json.dump(timing, f)
+    sys.stdout.flush()
+    os._exit(status)
+
+
+def compile_(path, out, threads):
+    eng = engine(threads)
+    t0 = time.perf_counter()
+    with open(path, "rb") as f:
+        module = wasmtime.Module(eng, f.read())
+    data = module.serialize()
+    t1 = time.perf_counter()
+    with open(out, "wb") as f:
+        f.write(data)
+    tf = os.environ.get("BENCH_TIMING_FILE")
+    if tf:
+        with open(tf, "w") as f:
+            json.dump({"inner_s": t1 - t0, "python_start_s": T_IMPORT - T0}, f)
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    mode = argv[0]
+    if mode in ("jit", "aot"):
+        run(mode, argv[1], argv[2:])
+    elif mode == "compile":
+        threads = "all"
+        if "--threads" in argv:
+            threads = argv[argv.index("--threads") + 1]
+        compile_(argv[1], argv[2], threads)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
