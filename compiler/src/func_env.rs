@@ -49,6 +49,8 @@ pub struct ModuleCtx<'a> {
     pub call_conv: CallConv,
     /// Whether i32 arguments and results are sign-extended (riscv64).
     pub extend_i32: bool,
+    /// Whether to record where wasm locals live (value labels), for DWARF.
+    pub debug: bool,
     /// The object symbol of every defined function, by wasm function index
     /// (imported indices map to `None`).
     pub func_ids: Vec<Option<FuncId>>,

@@ -176,6 +176,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         is_command: true,
         link: codegen::LinkMode::Wasi,
         debug: opts.debug,
+        fp_dwarf_register: opts.target.dwarf_fp_register,
     };
     let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
     match opts.emit {
@@ -204,6 +205,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         is_command: false,
         link: codegen::LinkMode::Dynamic,
         debug: opts.debug,
+        fp_dwarf_register: opts.target.dwarf_fp_register,
     };
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {

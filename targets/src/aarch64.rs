@@ -11,6 +11,7 @@ pub const TARGET: Target = Target {
     features: &[Feature { name: "lse", isa_flag: "has_lse" }],
     cpu_levels: &[("armv8.1-a", &["lse"])],
     extend_i32_args: false,
+    dwarf_fp_register: 29,
     page_size: 4096,
     qemu: "qemu-aarch64",
 };

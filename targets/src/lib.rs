@@ -36,6 +36,8 @@ pub struct Target {
     /// sign-extended to 64 bits in registers (riscv64 does; C code compiled
     /// for it relies on that).
     pub extend_i32_args: bool,
+    /// DWARF register number of the frame pointer (rbp, x29, s0).
+    pub dwarf_fp_register: u16,
     /// The page size the runtime assumes for guard pages.
     pub page_size: u64,
     /// qemu-user binary that runs this target's executables on another host.

@@ -17,6 +17,7 @@ pub const TARGET: Target = Target {
     ],
     cpu_levels: &[("rva22u64", &["zba", "zbb", "zbs"])],
     extend_i32_args: true,
+    dwarf_fp_register: 8,
     page_size: 4096,
     qemu: "qemu-riscv64",
 };

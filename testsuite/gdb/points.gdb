@@ -1,12 +1,14 @@
-# Break at a C line, check where it stopped, walk the C call chain, step
-# with `next`, and run to the end of a function with `finish`, which shows
-# the returned value.
+# Break at a C line, check where it stopped, print locals and arguments,
+# walk the C call chain, step with `next`, and run to the end of a function
+# with `finish`, which shows the returned value.
 break points.c:9
 # check: Breakpoint 1 at
 run
 # check: Breakpoint 1, sum_points
 # check: points.c:9
 # check: 9	        p = p->next;
+print total
+# check: $1 = 2
 bt
 # check: #0  sum_points
 # check: points.c:9
@@ -17,16 +19,25 @@ next
 # check: 7	    while (p) {
 next
 # check: 8	        total += p->x * p->y;
+next
+next
+print total
+# check: $2 = 14
 delete 1
 break square
 # check: Breakpoint 2 at
 continue
 # check: Breakpoint 2, square
 # check: points.c:15
+info args
+# check: v = 44
+next
+print r
+# check: $3 = 1936
 finish
 # check: main () at
 # check: points.c:24
-# check: Value returned is $1 = 1936
+# check: Value returned is $4 = 1936
 continue
 # check: sum=44 square=1936
 # check: exited normally]

@@ -56,6 +56,9 @@ pub struct CompiledFunc {
     pub call_sites: Vec<(u32, u32)>,
     /// (native start, native end, wasm offset) of every instruction range.
     pub srclocs: Vec<(u32, u32, u32)>,
+    /// Under `-g`: the offset from the frame pointer of each wasm local's
+    /// debug slot, by local index.
+    pub local_slots: Vec<i64>,
     pub unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
     pub clif: Option<String>,
 }
@@ -72,6 +75,8 @@ pub struct ModuleOptions<'o> {
     pub link: LinkMode,
     /// Whether to translate the module's DWARF (`-g`).
     pub debug: bool,
+    /// DWARF number of the target's frame-pointer register.
+    pub fp_dwarf_register: u16,
 }
 
 /// How a module's imports are bound.
@@ -160,6 +165,7 @@ pub fn compile_module(
         type_ids,
         call_conv,
         extend_i32: opts.extend_i32,
+        debug: opts.debug,
         func_ids: vec![],
         runtime: RuntimeFuncs {
             memory_grow: FuncId::from_u32(0),
@@ -231,14 +237,14 @@ pub fn compile_module(
                 cctx.clear();
                 cctx.func.signature = ctx.wasm_signature(env.func_type(index));
                 cctx.func.name = UserFuncName::user(0, id.as_u32());
-                translate_function(&mut cctx.func, fctx, FuncEnv::new(&ctx), env.func_type(index), &env.bodies[i])
+                let slots = translate_function(&mut cctx.func, fctx, FuncEnv::new(&ctx), env.func_type(index), &env.bodies[i])
                     .map_err(|(offset, message)| CompileError::Unsupported {
                         path: path.to_string(),
                         func: Some((index, name().1)),
                         offset,
                         message,
                     })?;
-                finish_function(cctx, isa, index, id, opts.keep_clif, body_start(&env.bodies[i]))
+                finish_function(cctx, isa, index, id, opts.keep_clif, body_start(&env.bodies[i]), &slots)
                     .map_err(|message| CompileError::Codegen { path: path.to_string(), func: name(), message })
             },
         )
@@ -258,7 +264,7 @@ pub fn compile_module(
             init::HelperKind::Init => u32::MAX,
             init::HelperKind::Trampoline(f) => f,
         };
-        let f = finish_function(&mut cctx, isa, owner, id, opts.keep_clif, 0)
+        let f = finish_function(&mut cctx, isa, owner, id, opts.keep_clif, 0, &[])
             .map_err(|message| CompileError::Codegen { path: path.to_string(), func: FuncName(u32::MAX, Some(format!("{kind:?}"))), message })?;
         helpers.compiled.push((id, f));
     }
@@ -311,10 +317,20 @@ pub fn compile_module(
                         wasm_end: body.range().end as u64,
                         native_size: f.bytes.len() as u64,
                         srclocs: f.srclocs.clone(),
+                        local_slots: f.local_slots.clone(),
                     }
                 })
                 .collect();
-            crate::debug::write_dwarf(&mut product.object, &**isa, &sections, env.code_section_start as u64, &funcs)
+            let globals = (0..env.globals.len() as u32)
+                .map(|g| (g >= env.num_imported_globals).then(|| ctx.offsets.defined_global(g - env.num_imported_globals)))
+                .collect();
+            let instance = crate::debug::InstanceSymbols {
+                memory: (env.num_imported_memories == 0 && !env.memories.is_empty())
+                    .then(|| product.data_symbol(data_ids.memories)),
+                vmctx: product.data_symbol(data_ids.vmctx),
+                globals,
+            };
+            crate::debug::write_dwarf(&mut product.object, &sections, env.code_section_start as u64, &funcs, &instance, opts.fp_dwarf_register)
                 .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
         }
     }
@@ -335,6 +351,7 @@ fn finish_function(
     id: FuncId,
     keep_clif: bool,
     default_offset: u32,
+    slots: &[cranelift_codegen::ir::StackSlot],
 ) -> Result<CompiledFunc, String> {
     let clif = keep_clif.then(|| cctx.func.display().to_string());
     let mut ctrl = Default::default();
@@ -377,6 +394,15 @@ fn finish_function(
     // that of the byte before.
     let call_sites = buffer.call_sites().map(|c| (c.ret_addr, wasm_offset_at(c.ret_addr.saturating_sub(1)))).collect();
     let unwind = code.create_unwind_info(&**isa).map_err(|e| format!("unwind info: {e:?}"))?;
+    // Debug slots are addressed from the frame pointer, which every
+    // Cranelift frame keeps: slot address = FP - frame_to_fp + slot offset.
+    let local_slots = match buffer.frame_layout() {
+        Some(layout) => slots
+            .iter()
+            .map(|s| layout.stackslots[*s].offset as i64 - layout.frame_to_fp_offset as i64)
+            .collect(),
+        None => vec![],
+    };
     Ok(CompiledFunc {
         index,
         bytes: buffer.data().to_vec(),
@@ -385,6 +411,7 @@ fn finish_function(
         traps,
         call_sites,
         srclocs: srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect(),
+        local_slots,
         unwind,
         clif,
     })

@@ -13,17 +13,29 @@
 //!   whole function becomes that function's native symbol and size; any
 //!   other range (lexical blocks, inlined code, the CU) becomes the native
 //!   ranges whose wasm offsets fall inside it.
-//! - Variable locations are not translated yet: location and frame-base
-//!   expressions use wasm-specific operators (`DW_OP_WASM_location`) and are
-//!   dropped, so gdb shows such variables as optimized out.
+//! - Variable locations are translated. Wasm DWARF says where a value lives
+//!   in wasm terms: a wasm local or global (`DW_OP_WASM_location`), an
+//!   offset from a frame base that is itself a local or global holding a
+//!   linear-memory address (clang's shadow stack), or a linear-memory
+//!   address. Under `-g` the translator mirrors every wasm local into a
+//!   stack slot at a fixed offset from the frame pointer (optimised code
+//!   would otherwise keep a local's value alive only briefly). So a local
+//!   is that slot; a frame base or address becomes "memory base +
+//!   zero-extended 32-bit wasm address", where the memory base is read at
+//!   run time from the module's static `kiln_memory` (a symbol, so the
+//!   expression needs no register); a global is read from the module's
+//!   static VMContext. Expressions in other forms are left out (gdb then
+//!   shows `<optimized out>`).
+//! - Pointers stay 32-bit wasm addresses: gdb shows their values, but
+//!   following one (`*p`) reads native memory at that address, which is
+//!   not where linear memory lives. See ARCHITECTURE.md.
 //!
 //! Nothing here reads the host; every address is a relocation against a
 //! function symbol, resolved by the linker.
 
-use cranelift_codegen::isa::TargetIsa;
 use gimli::write::{
-    Address, AttributeValue, ConvertUnitSection, Dwarf, EndianVec, LineRow, Range, RangeList, RelocateWriter, Relocation,
-    RelocationTarget, Sections,
+    Address, AttributeValue, ConvertUnitSection, Dwarf, EndianVec, Expression, LineRow, Range,
+    RangeList, RelocateWriter, Relocation, RelocationTarget, Sections,
 };
 use gimli::{constants, LittleEndian, SectionId};
 use object::write::{Object, Relocation as ObjReloc, SectionKind, SymbolId};
@@ -39,6 +51,18 @@ pub struct FuncDebug {
     pub native_size: u64,
     /// (native start, native end, absolute wasm offset), in native order.
     pub srclocs: Vec<(u32, u32, u32)>,
+    /// Offset from the frame pointer of each wasm local's debug slot.
+    pub local_slots: Vec<i64>,
+}
+
+/// The module's static instance, for expressions that read it.
+pub struct InstanceSymbols {
+    /// `kiln_memory` of memory 0 (when the module defines it).
+    pub memory: Option<SymbolId>,
+    /// The VMContext.
+    pub vmctx: SymbolId,
+    /// VMContext offset of each wasm global's cell (None when imported).
+    pub globals: Vec<Option<u32>>,
 }
 
 type R<'a> = gimli::EndianSlice<'a, LittleEndian>;
@@ -49,6 +73,17 @@ struct AddressMap<'f> {
     funcs: Vec<(u64, u64, usize)>,
     all: &'f [FuncDebug],
     code_start: u64,
+    instance: &'f InstanceSymbols,
+    /// The frame-pointer register, which addresses the debug slots.
+    fp: gimli::Register,
+}
+
+/// Symbol indices past the functions name the instance's data.
+fn memory_symbol(map: &AddressMap) -> usize {
+    map.all.len()
+}
+fn vmctx_symbol(map: &AddressMap) -> usize {
+    map.all.len() + 1
 }
 
 impl AddressMap<'_> {
@@ -142,10 +177,11 @@ impl RelocateWriter for Section {
 /// code section's contents (wasm DWARF addresses are relative to it).
 pub fn write_dwarf(
     obj: &mut Object<'static>,
-    _isa: &dyn TargetIsa,
     sections: &HashMap<String, &[u8]>,
     code_start: u64,
     funcs: &[FuncDebug],
+    instance: &InstanceSymbols,
+    fp_register: u16,
 ) -> Result<(), String> {
     let load = |id: SectionId| -> Result<R, gimli::Error> {
         Ok(gimli::EndianSlice::new(sections.get(id.name()).copied().unwrap_or(&[]), LittleEndian))
@@ -157,16 +193,19 @@ pub fn write_dwarf(
         .map(|(i, f)| (f.wasm_start - code_start, f.wasm_end - code_start, i))
         .collect();
     map_funcs.sort();
-    let map = AddressMap { funcs: map_funcs, all: funcs, code_start };
+    let map = AddressMap { funcs: map_funcs, all: funcs, code_start, instance, fp: gimli::Register(fp_register) };
 
     let mut dwarf = Dwarf::default();
     let err = |e: gimli::write::ConvertError| format!("translating DWARF: {e}");
     {
         let mut convert: ConvertUnitSection<R> = dwarf.convert(&read).map_err(err)?;
         while let Some((mut unit, root)) = convert.read_unit().map_err(err)? {
+            // Wasm DWARF has 4-byte addresses; native code needs 8.
+            let encoding = gimli::Encoding { address_size: 8, ..unit.unit.encoding() };
+            unit.unit.set_encoding(encoding);
             // The line program, rebuilt per native function.
             let mut rows: Vec<(u64, LineRow)> = Vec::new();
-            if let Some(mut program) = unit.read_line_program(None, None).map_err(err)? {
+            if let Some(mut program) = unit.read_line_program(Some(encoding), None).map_err(err)? {
                 while let Some(seq) = program.read_sequence().map_err(err)? {
                     let Some(start) = seq.start else { continue };
                     rows.extend(seq.rows.into_iter().map(|r| (start + r.address_offset, r)));
@@ -220,14 +259,19 @@ pub fn write_dwarf(
                 unit.set_line_program(p, files);
             }
 
-            // DIEs, with addresses rewritten.
+            // DIEs, with addresses rewritten. Each DIE inside a function
+            // knows that function, for its variables' locations.
             let mut entry = root;
             let root_id = unit.unit.root();
-            convert_entry(&mut unit, root_id, &entry, &map)?;
+            let mut func_of: HashMap<gimli::write::UnitEntryId, usize> = HashMap::new();
+            convert_entry(&mut unit, root_id, &entry, &map, None)?;
             while let Some(id) = unit.read_entry(&mut entry).map_err(err)? {
                 let Some(id) = id else { continue };
                 let id = unit.add_entry(Some(id), &entry);
-                convert_entry(&mut unit, id, &entry, &map)?;
+                let parent_func = entry.parent.and_then(|p| func_of.get(&p).copied());
+                if let Some(f) = convert_entry(&mut unit, id, &entry, &map, parent_func)? {
+                    func_of.insert(id, f);
+                }
             }
         }
     }
@@ -250,7 +294,12 @@ pub fn write_dwarf(
         let Some(&sid) = ids.get(&id) else { return Ok(()) };
         for r in &s.relocs {
             let (symbol, addend) = match r.target {
-                RelocationTarget::Symbol(i) => (funcs[i].symbol, r.addend),
+                RelocationTarget::Symbol(i) if i < funcs.len() => (funcs[i].symbol, r.addend),
+                RelocationTarget::Symbol(i) if i == funcs.len() => match instance.memory {
+                    Some(m) => (m, r.addend),
+                    None => continue,
+                },
+                RelocationTarget::Symbol(_) => (instance.vmctx, r.addend),
                 RelocationTarget::Section(target) => match ids.get(&target) {
                     Some(t) => (obj.section_symbol(*t), r.addend),
                     None => continue,
@@ -269,16 +318,18 @@ pub fn write_dwarf(
     Ok(())
 }
 
-/// Copies one DIE's attributes, translating address ranges and dropping
-/// wasm-specific location expressions.
+/// Copies one DIE's attributes, translating address ranges and location
+/// expressions. Returns the function this DIE is in (for its children).
 fn convert_entry<'a>(
     unit: &mut gimli::write::ConvertUnit<'_, R<'a>>,
     id: gimli::write::UnitEntryId,
     entry: &gimli::write::ConvertUnitEntry<'_, R<'a>>,
     map: &AddressMap,
-) -> Result<(), String> {
-    let err = |e: gimli::write::ConvertError| format!("translating DWARF: {e}");
+    parent_func: Option<usize>,
+) -> Result<Option<usize>, String> {
     let read_unit = entry.read_unit;
+    let encoding = read_unit.encoding();
+    // Address range first: it decides which function the DIE belongs to.
     let mut low = None;
     let mut high = None;
     let mut high_is_len = false;
@@ -302,29 +353,11 @@ fn convert_entry<'a>(
                     }
                 }
             },
-            constants::DW_AT_ranges => {
-                let Ok(Some(offset)) = read_unit.attr_ranges_offset(attr.value()) else { continue };
-                let mut wasm = Vec::new();
-                if let Ok(mut it) = read_unit.ranges(offset) {
-                    while let Ok(Some(r)) = it.next() {
-                        wasm.push((r.begin, r.end));
-                    }
-                }
-                set_ranges(unit, id, map, &wasm);
-            }
-            // Wasm location expressions have no native meaning yet.
-            constants::DW_AT_location | constants::DW_AT_frame_base | constants::DW_AT_GNU_locviews => {}
-            name => {
-                let value = match unit.convert_attribute_value(read_unit, &attr, &|a| map.address(a)) {
-                    Ok(v) => v,
-                    // An attribute that cannot be translated is left out
-                    // rather than failing the whole module.
-                    Err(_) => continue,
-                };
-                unit.unit.get_mut(id).set(name, value);
-            }
+            _ => {}
         }
     }
+    let is_cu = entry.read_entry.tag() == constants::DW_TAG_compile_unit;
+    let mut func = parent_func;
     if let Some(lo) = low {
         let hi = match high {
             Some(h) if high_is_len => lo + h,
@@ -333,9 +366,9 @@ fn convert_entry<'a>(
         };
         // A whole function keeps the low_pc/high_pc form gdb likes best.
         let whole = map.funcs.iter().find(|(s, e, _)| *s == lo && *e == hi).map(|x| x.2);
-        let is_cu = entry.read_entry.tag() == constants::DW_TAG_compile_unit;
         match whole {
             Some(f) if !is_cu => {
+                func = Some(f);
                 let die = unit.unit.get_mut(id);
                 die.set(constants::DW_AT_low_pc, AttributeValue::Address(Address::Symbol { symbol: f, addend: 0 }));
                 die.set(constants::DW_AT_high_pc, AttributeValue::Udata(map.all[f].native_size));
@@ -352,8 +385,121 @@ fn convert_entry<'a>(
             unit.unit.get_mut(id).set(constants::DW_AT_low_pc, AttributeValue::Address(Address::Constant(0)));
         }
     }
-    let _ = err;
-    Ok(())
+    for attr in entry.read_entry.attrs() {
+        match attr.name() {
+            constants::DW_AT_low_pc | constants::DW_AT_high_pc | constants::DW_AT_GNU_locviews => {}
+            constants::DW_AT_ranges => {
+                let Ok(Some(offset)) = read_unit.attr_ranges_offset(attr.value()) else { continue };
+                let mut wasm = Vec::new();
+                if let Ok(mut it) = read_unit.ranges(offset) {
+                    while let Ok(Some(r)) = it.next() {
+                        wasm.push((r.begin, r.end));
+                    }
+                }
+                set_ranges(unit, id, map, &wasm);
+            }
+            name @ (constants::DW_AT_location | constants::DW_AT_frame_base) => {
+                let gimli::AttributeValue::Exprloc(expr) = attr.value() else { continue };
+                let Some(f) = func else { continue };
+                let ops: Vec<gimli::Operation<R<'a>>> = {
+                    let mut it = expr.operations(encoding);
+                    let mut v = Vec::new();
+                    while let Ok(Some(op)) = it.next() {
+                        v.push(op);
+                    }
+                    v
+                };
+                let value = location(map, f, &ops, name == constants::DW_AT_frame_base);
+                if let Some(v) = value {
+                    unit.unit.get_mut(id).set(name, v);
+                }
+            }
+            name => {
+                let value = match unit.convert_attribute_value(read_unit, &attr, &|a| map.address(a)) {
+                    Ok(v) => v,
+                    // An attribute that cannot be translated is left out
+                    // rather than failing the whole module.
+                    Err(_) => continue,
+                };
+                unit.unit.get_mut(id).set(name, value);
+            }
+        }
+    }
+    Ok(func)
+}
+
+/// Pushes the native address of linear memory byte 0 (read at run time from
+/// the module's static `kiln_memory`).
+fn push_memory_base(e: &mut Expression, map: &AddressMap) {
+    e.op_addr(Address::Symbol { symbol: memory_symbol(map), addend: kiln_abi::MEMORY.offset("base") as i64 });
+    e.op_deref();
+}
+
+/// Pushes the address of wasm local `index`'s debug slot.
+fn push_slot(e: &mut Expression, map: &AddressMap, f: usize, index: u32) -> Option<()> {
+    let off = *map.all[f].local_slots.get(index as usize)?;
+    e.op_breg(map.fp, off);
+    Some(())
+}
+
+/// Translates a wasm location expression of function `f`.
+fn location<'a>(
+    map: &AddressMap,
+    f: usize,
+    ops: &[gimli::Operation<R<'a>>],
+    frame_base: bool,
+) -> Option<AttributeValue> {
+    use gimli::Operation as Op;
+    let has_memory = map.instance.memory.is_some();
+    match ops {
+        // The frame base is a wasm local holding a linear-memory address
+        // (clang at -O0): memory base + that address.
+        [Op::WasmLocal { index }] | [Op::WasmLocal { index }, Op::StackValue] if frame_base && has_memory => {
+            let mut e = Expression::new();
+            push_memory_base(&mut e, map);
+            push_slot(&mut e, map, f, *index)?;
+            e.op_deref_size(4);
+            e.op(constants::DW_OP_plus);
+            Some(AttributeValue::Exprloc(e))
+        }
+        // The frame base is a wasm global (the shadow-stack pointer).
+        [Op::WasmGlobal { index }] | [Op::WasmGlobal { index }, Op::StackValue] if frame_base && has_memory => {
+            let off = (*map.instance.globals.get(*index as usize)?)?;
+            let mut e = Expression::new();
+            push_memory_base(&mut e, map);
+            e.op_addr(Address::Symbol { symbol: vmctx_symbol(map), addend: off as i64 });
+            e.op_deref_size(4);
+            e.op(constants::DW_OP_plus);
+            Some(AttributeValue::Exprloc(e))
+        }
+        // A variable that is a wasm local: its debug slot.
+        [Op::WasmLocal { index }] | [Op::WasmLocal { index }, Op::StackValue] if !frame_base => {
+            let mut e = Expression::new();
+            push_slot(&mut e, map, f, *index)?;
+            Some(AttributeValue::Exprloc(e))
+        }
+        // Relative to the frame base: unchanged, the frame base is native.
+        [Op::FrameOffset { offset }, rest @ ..] if !frame_base => {
+            let mut e = Expression::new();
+            e.op_fbreg(*offset);
+            for op in rest {
+                match op {
+                    Op::Deref { size, .. } => e.op_deref_size(*size),
+                    Op::PlusConstant { value } => e.op_plus_uconst(*value),
+                    _ => return None,
+                }
+            }
+            Some(AttributeValue::Exprloc(e))
+        }
+        // A variable in linear memory at a fixed wasm address.
+        [Op::Address { address }] if !frame_base && has_memory => {
+            let mut e = Expression::new();
+            push_memory_base(&mut e, map);
+            e.op_plus_uconst(*address);
+            Some(AttributeValue::Exprloc(e))
+        }
+        _ => None,
+    }
 }
 
 fn set_ranges(unit: &mut gimli::write::ConvertUnit<'_, R<'_>>, id: gimli::write::UnitEntryId, map: &AddressMap, wasm: &[(u64, u64)]) {

@@ -9,5 +9,5 @@
 mod dwarf;
 mod unwind;
 
-pub use dwarf::{dwarf_sections, write_dwarf, FuncDebug};
+pub use dwarf::{dwarf_sections, write_dwarf, FuncDebug, InstanceSymbols};
 pub use unwind::write_eh_frame;

@@ -59,6 +59,10 @@ pub struct FuncTranslator<'b, 'm, 'a> {
     reachable: bool,
     /// Blocks opened inside dead code, not yet closed.
     unreachable_depth: u32,
+    /// Under `-g`, a stack slot per wasm local that every assignment also
+    /// stores to, so debuggers find each local at a fixed frame offset for
+    /// the whole function (as in unoptimised native code).
+    debug_slots: Vec<ir::StackSlot>,
 }
 
 fn args(vals: &[Value]) -> Vec<BlockArg> {
@@ -66,17 +70,27 @@ fn args(vals: &[Value]) -> Vec<BlockArg> {
 }
 
 /// Translates one function body into `func`, which must already have its
-/// signature. Returns a wasmparser error for unreadable bodies (validation
-/// makes that impossible in practice) or an unsupported operator.
+/// signature. Returns the debug stack slot of each wasm local (empty unless
+/// `-g`), or an error for an unreadable body (validation makes that
+/// impossible in practice) or an unsupported operator.
 pub fn translate_function(
     func: &mut ir::Function,
     fctx: &mut cranelift_frontend::FunctionBuilderContext,
     env: FuncEnv<'_, '_>,
     ty: &FuncType,
     body: &FunctionBody,
-) -> Result<(), (usize, String)> {
+) -> Result<Vec<ir::StackSlot>, (usize, String)> {
     let b = FunctionBuilder::new(func, fctx);
-    let mut t = FuncTranslator { b, env, stack: vec![], control: vec![], locals: vec![], reachable: true, unreachable_depth: 0 };
+    let mut t = FuncTranslator {
+        b,
+        env,
+        stack: vec![],
+        control: vec![],
+        locals: vec![],
+        reachable: true,
+        unreachable_depth: 0,
+        debug_slots: vec![],
+    };
     t.env.set_stack_limit(t.b.func);
     t.b.set_srcloc(SourceLoc::new(body.range().start as u32));
     let entry = t.b.create_block();
@@ -91,6 +105,7 @@ pub fn translate_function(
     for (p, v) in ty.params.iter().zip(params) {
         let var = t.b.declare_var(clif_type(*p));
         t.b.def_var(var, v);
+        t.label_local(t.locals.len() as u32, v);
         t.locals.push(var);
     }
     let mut locals = body.get_locals_reader().map_err(|e| (e.offset() as usize, e.message().to_string()))?;
@@ -101,6 +116,7 @@ pub fn translate_function(
             let var = t.b.declare_var(ct);
             let zero = t.zero(ct);
             t.b.def_var(var, zero);
+            t.label_local(t.locals.len() as u32, zero);
             t.locals.push(var);
         }
     }
@@ -123,15 +139,29 @@ pub fn translate_function(
         let vals = std::mem::take(&mut t.stack);
         t.b.ins().return_(&vals);
     }
+    let slots = std::mem::take(&mut t.debug_slots);
     t.b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
         default_call_conv: t.env.m.call_conv,
         pointer_width: target_lexicon::PointerWidth::U64,
         page_size_align_log2: 12,
     });
-    Ok(())
+    Ok(slots)
 }
 
 impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
+    /// Under `-g`, mirrors an assignment to wasm local `index` into its
+    /// debug stack slot.
+    fn label_local(&mut self, index: u32, v: Value) {
+        if !self.env.m.debug {
+            return;
+        }
+        while self.debug_slots.len() <= index as usize {
+            let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(ir::StackSlotKind::ExplicitSlot, 16, 4));
+            self.debug_slots.push(slot);
+        }
+        self.b.ins().stack_store(types::I64, v, self.debug_slots[index as usize], 0);
+    }
+
     fn zero(&mut self, t: Type) -> Value {
         match t {
             types::F32 => self.b.ins().f32const(0.0),
@@ -465,10 +495,12 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             LocalSet { local_index } => {
                 let v = self.pop1();
                 self.b.def_var(self.locals[local_index as usize], v);
+                self.label_local(local_index, v);
             }
             LocalTee { local_index } => {
                 let v = *self.stack.last().expect("validated stack");
                 self.b.def_var(self.locals[local_index as usize], v);
+                self.label_local(local_index, v);
             }
             GlobalGet { global_index } => {
                 let v = match self.env.m.constant_global(global_index) {
