@@ -169,6 +169,19 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     let linker = if opts.emit == Emit::Exe { Some(link::find_linker(opts.linker.as_deref())?) } else { None };
     let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level)?;
     let mut interner = codegen::TypeInterner::default();
+    // `-g` without DWARF in the module: its text form is the source.
+    let text = if opts.debug && !debug::dwarf_sections(bytes).contains_key(".debug_info") {
+        Some(debug::wat_source(bytes).map_err(|e| CompileError::Target(format!("{name}: {e}")))?)
+    } else {
+        None
+    };
+    let wat_path = output.with_file_name(format!("{}.wat", output.file_name().unwrap_or_default().to_string_lossy()));
+    let wat_dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let wat_dir = std::fs::canonicalize(&wat_dir).unwrap_or(wat_dir).display().to_string();
+    let wat_name = wat_path.file_name().unwrap_or_default().to_string_lossy().to_string();
     let mopts = codegen::ModuleOptions {
         isa: &isa,
         extend_i32: opts.target.extend_i32_args,
@@ -177,6 +190,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         link: codegen::LinkMode::Wasi,
         debug: opts.debug,
         fp_dwarf_register: opts.target.dwarf_fp_register,
+        text_source: text.as_ref().map(|t| (t, wat_name.clone(), wat_dir.clone())),
     };
     let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
     match opts.emit {
@@ -184,7 +198,11 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         Emit::Obj => link::write_atomic(output, &out.object),
         Emit::Exe => {
             let tables = codegen::executable_object(&isa, 1, &opts.config_blob()?)?;
-            link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output)
+            link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output)?;
+            if let Some(t) = &text {
+                link::write_atomic(&wat_path, t.text.as_bytes())?;
+            }
+            Ok(())
         }
     }
 }
@@ -206,6 +224,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         link: codegen::LinkMode::Dynamic,
         debug: opts.debug,
         fp_dwarf_register: opts.target.dwarf_fp_register,
+        text_source: None,
     };
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {

@@ -1,7 +1,8 @@
 //! Source-level debugging with gdb: C programs compiled to wasm with `-g`,
 //! then by `kiln -g` into executables, debugged by a real gdb in batch mode.
 //!
-//! Each `testsuite/gdb/NAME.c` has a `NAME.gdb` script; its `# check: TEXT`
+//! Each `testsuite/gdb/NAME.c` (or `NAME.wat`, a module without DWARF) has a
+//! `NAME.gdb` script; its `# check: TEXT`
 //! lines must appear in gdb's output in that order. The host target runs
 //! under plain gdb; aarch64 and riscv64 run under qemu-user's gdb stub with
 //! gdb-multiarch (`target remote`). `KILN_GDB` overrides the gdb binary.
@@ -20,8 +21,16 @@ fn have(cmd: &str) -> bool {
 }
 
 fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Failed> {
-    let wasm = scratch("gdb").join(format!("{name}.wasm"));
-    build_c(&dir.join(format!("{name}.c")), &wasm, &["-g", "-O0"])?;
+    // A C program (built with clang -g), or a WAT module without DWARF,
+    // which gdb then steps through as text.
+    let wat = dir.join(format!("{name}.wat"));
+    let wasm = if wat.exists() {
+        wat
+    } else {
+        let wasm = scratch("gdb").join(format!("{name}.wasm"));
+        build_c(&dir.join(format!("{name}.c")), &wasm, &["-g", "-O0"])?;
+        wasm
+    };
     let exe = scratch(&format!("gdb-{}", target.name)).join(name);
     let mut opts = kiln::Options::new(target);
     opts.debug = true;

@@ -276,6 +276,22 @@ pub fn write_dwarf(
         }
     }
 
+    let resolve = |i: usize| -> Option<SymbolId> {
+        if i < funcs.len() {
+            Some(funcs[i].symbol)
+        } else if i == funcs.len() {
+            instance.memory
+        } else {
+            Some(instance.vmctx)
+        }
+    };
+    emit(obj, &mut dwarf, &resolve)
+}
+
+/// Writes `dwarf` into `.debug_*` sections of `obj`. `Address::Symbol`
+/// indices are turned into object symbols by `resolve`; a reference to a
+/// symbol that does not exist is left unrelocated (zero).
+pub fn emit(obj: &mut Object<'static>, dwarf: &mut Dwarf, resolve: &dyn Fn(usize) -> Option<SymbolId>) -> Result<(), String> {
     let mut out = Sections::new(Section { writer: EndianVec::new(LittleEndian), relocs: vec![] });
     dwarf.write(&mut out).map_err(|e| format!("writing DWARF: {e}"))?;
 
@@ -294,12 +310,10 @@ pub fn write_dwarf(
         let Some(&sid) = ids.get(&id) else { return Ok(()) };
         for r in &s.relocs {
             let (symbol, addend) = match r.target {
-                RelocationTarget::Symbol(i) if i < funcs.len() => (funcs[i].symbol, r.addend),
-                RelocationTarget::Symbol(i) if i == funcs.len() => match instance.memory {
-                    Some(m) => (m, r.addend),
+                RelocationTarget::Symbol(i) => match resolve(i) {
+                    Some(sym) => (sym, r.addend),
                     None => continue,
                 },
-                RelocationTarget::Symbol(_) => (instance.vmctx, r.addend),
                 RelocationTarget::Section(target) => match ids.get(&target) {
                     Some(t) => (obj.section_symbol(*t), r.addend),
                     None => continue,
