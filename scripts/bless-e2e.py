@@ -3,19 +3,29 @@
 runtime (wasmtime, through its Python API: `pip install wasmtime`).
 
 For each test in testsuite/e2e (a .c or .wat file, plus optional .args,
-.stdin and .flags), this builds the module exactly as the test harness does,
-runs it under wasmtime with the same arguments, environment and stdin, and
-writes:
+.stdin, .flags, .runenv and .fixture/), this builds the module exactly as the
+test harness does, runs it under wasmtime with the same arguments,
+environment, stdin and directory grants, in a fresh working directory holding
+a copy of NAME.fixture/ (as the harness does), and writes:
   NAME.stdout   what the module printed,
   NAME.status   its exit status (134 for a trap, as the wasmtime CLI),
   NAME.stderr   what it printed on stderr, unless it trapped: a trap's line
                 is Kiln's own format and is kept as written by hand.
+
+Flags honoured from NAME.flags: --env K=V, --inherit-env (the program then
+sees the harness's run environment: HOME, PATH and NAME.runenv), --dir and
+--dir-ro HOST[::GUEST] (wasmtime preopens, read-only ones without
+mutation rights). --allow-runtime-dirs has no wasmtime equivalent: a test
+whose output depends on KILN_DIRS grants cannot be recorded here, and one
+whose source contains the marker kiln-e2e: expected output written by hand keeps its expected
+files as written by hand (the file says why).
 
 CI never runs this; the files it writes are checked in.
 Usage: scripts/bless-e2e.py [NAME...]
 """
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +35,7 @@ import wasmtime
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 E2E = os.path.join(ROOT, "testsuite", "e2e")
 CFLAGS = ["--target=wasm32-wasi", "--sysroot=/usr", "-O2"]
+HAND_WRITTEN = "kiln-e2e: expected output written by hand"
 
 
 def build(name, src, out):
@@ -35,53 +46,113 @@ def build(name, src, out):
             f.write(wasmtime.wat2wasm(open(src).read()))
 
 
-def flags_env(path):
-    env = []
+def parse_flags(path):
+    """(granted env pairs, inherit_env, [(host, guest, read_only)]) from NAME.flags."""
+    env, inherit, dirs = [], False, []
     if os.path.exists(path):
         words = shlex.split(open(path).read())
-        for i, w in enumerate(words):
+        i = 0
+        while i < len(words):
+            w = words[i]
             if w == "--env":
                 env.append(words[i + 1].split("=", 1))
-    return env
+                i += 1
+            elif w == "--inherit-env":
+                inherit = True
+            elif w in ("--dir", "--dir-ro"):
+                spec = words[i + 1]
+                host, guest = spec.split("::", 1) if "::" in spec else (spec, spec)
+                dirs.append((host, guest, w == "--dir-ro"))
+                i += 1
+            elif w == "--allow-runtime-dirs":
+                pass  # KILN_DIRS has no wasmtime equivalent
+            else:
+                raise SystemExit(f"{path}: unknown flag {w}")
+            i += 1
+    return env, inherit, dirs
+
+
+def run_env(base):
+    """The environment the harness runs executables in (sorted by name, as
+    Rust's Command passes it): HOME, PATH and NAME.runenv."""
+    env = {"HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
+    if os.path.exists(base + ".runenv"):
+        for line in open(base + ".runenv").read().splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                env[k] = v
+    return sorted(env.items())
+
+
+def copy_fixture(src, dst):
+    """Copies NAME.fixture/ into the working directory, keeping symlinks."""
+    for name in os.listdir(src):
+        s, d = os.path.join(src, name), os.path.join(dst, name)
+        if os.path.islink(s):
+            os.symlink(os.readlink(s), d)
+        elif os.path.isdir(s):
+            os.mkdir(d)
+            copy_fixture(s, d)
+        else:
+            shutil.copyfile(s, d)
 
 
 def run(name):
     src = next(os.path.join(E2E, name + ext) for ext in (".c", ".wat") if os.path.exists(os.path.join(E2E, name + ext)))
     base = os.path.join(E2E, name)
+    if HAND_WRITTEN in open(src).read():
+        print(f"{name}: expected output written by hand, skipped")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         wasm = os.path.join(tmp, name + ".wasm")
         build(name, src, wasm)
+        work = os.path.join(tmp, "work")
+        os.mkdir(work)
+        if os.path.isdir(base + ".fixture"):
+            copy_fixture(base + ".fixture", work)
         args = shlex.split(open(base + ".args").read()) if os.path.exists(base + ".args") else []
+        granted, inherit, dirs = parse_flags(base + ".flags")
         cfg = wasmtime.WasiConfig()
         cfg.argv = [name] + args
-        env = flags_env(base + ".flags")
-        cfg.env = env
+        env = []
+        if inherit:
+            names = {k for k, _ in granted}
+            env = [[k, v] for k, v in run_env(base) if k not in names]
+        cfg.env = env + granted
         out, err = os.path.join(tmp, "out"), os.path.join(tmp, "err")
         cfg.stdout_file = out
         cfg.stderr_file = err
         if os.path.exists(base + ".stdin"):
             cfg.stdin_file = base + ".stdin"
-        engine = wasmtime.Engine()
-        store = wasmtime.Store(engine)
-        store.set_wasi(cfg)
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        module = wasmtime.Module.from_file(engine, wasm)
-        trapped = False
-        status = 0
+        # Host paths are relative to the working directory, as in Kiln.
+        old_cwd = os.getcwd()
+        os.chdir(work)
         try:
-            inst = linker.instantiate(store, module)
-            start = inst.exports(store).get("_start")
-            if start is not None:
-                start(store)
-        except wasmtime.ExitTrap as e:
-            status = e.code
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
-            msg = str(e)
-            if "wasm trap" not in msg:
-                raise
-            trapped, status = True, 134
-            print(f"{name}: trap: {msg.strip().splitlines()[-1].strip()}")
+            for host, guest, read_only in dirs:
+                cfg.preopen_dir(host, guest, not read_only)
+            engine = wasmtime.Engine()
+            store = wasmtime.Store(engine)
+            store.set_wasi(cfg)
+            linker = wasmtime.Linker(engine)
+            linker.define_wasi()
+            module = wasmtime.Module.from_file(engine, wasm)
+            trapped = False
+            status = 0
+            try:
+                inst = linker.instantiate(store, module)
+                start = inst.exports(store).get("_start")
+                if start is not None:
+                    start(store)
+            except wasmtime.ExitTrap as e:
+                status = e.code
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+                msg = str(e)
+                if "wasm trap" not in msg:
+                    raise
+                trapped, status = True, 134
+                print(f"{name}: trap: {msg.strip().splitlines()[-1].strip()}")
+        finally:
+            os.chdir(old_cwd)
         open(base + ".stdout", "wb").write(open(out, "rb").read())
         open(base + ".status", "w").write(f"{status}\n")
         if not trapped:
