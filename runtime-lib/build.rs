@@ -91,7 +91,10 @@ fn main() {
             .flag("-fasynchronous-unwind-tables")
             .flag("-ffunction-sections")
             .flag("-fdata-sections")
-            .flag("-fno-pie")
+            // Position-independent code: -g executables are linked above
+            // 4 GiB (their low 4 GiB mirror linear memory), where x86-64's
+            // default absolute 32-bit addressing cannot reach.
+            .flag("-fPIE")
             .flag("-Wno-unused-parameter");
         for f in t.clang_flags {
             build.flag(f);

@@ -121,6 +121,10 @@ impl Options {
             b.extend_from_slice(format!("{}{mode}:{}::{}", kiln_abi::config::DIR_PREFIX, d.host, d.guest).as_bytes());
             b.push(0);
         }
+        if self.debug {
+            b.extend_from_slice(kiln_abi::config::DEBUG_MIRROR.as_bytes());
+            b.push(0);
+        }
         if self.runtime_dirs {
             b.extend_from_slice(kiln_abi::config::RUNTIME_DIRS.as_bytes());
             b.push(0);
@@ -198,7 +202,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         Emit::Obj => link::write_atomic(output, &out.object),
         Emit::Exe => {
             let tables = codegen::executable_object(&isa, 1, &opts.config_blob()?)?;
-            link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output)?;
+            link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output, opts.debug)?;
             if let Some(t) = &text {
                 link::write_atomic(&wat_path, t.text.as_bytes())?;
             }
@@ -234,5 +238,5 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
     let mut config = kiln_abi::config::DRIVER.as_bytes().to_vec();
     config.extend_from_slice(&[0, 0]);
     objects.push(codegen::executable_object(&isa, modules.len() as u32, &config)?);
-    link::link(&linker, opts.target, &objects, output)
+    link::link(&linker, opts.target, &objects, output, false)
 }

@@ -87,7 +87,9 @@ pub fn find_linker(explicit: Option<&Path>) -> Result<Linker, CompileError> {
 }
 
 /// Links `objects` with the runtime for `target` into `output`.
-pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path) -> Result<(), CompileError> {
+/// `high_image` places the executable above 4 GiB, leaving the low 4 GiB
+/// free for the debug mirror of linear memory (`-g`).
+pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path, high_image: bool) -> Result<(), CompileError> {
     // KILN_RUNTIME_<TARGET> (e.g. KILN_RUNTIME_X86_64) points at a runtime
     // archive to link instead of the embedded one: for developing the
     // runtime without rebuilding Kiln.
@@ -128,6 +130,7 @@ pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path
     }
     cmd.args(["-m", target.lld_emulation, "-static", "-nostdlib", "--gc-sections", "--build-id=none", "--eh-frame-hdr"])
         .args(["-z", "noexecstack", "-e", "_start", "-u", "_start"])
+        .args(if high_image { &["--image-base=0x100000000"][..] } else { &[][..] })
         .arg("-o")
         .arg(staged.path())
         .args(&inputs)

@@ -12,6 +12,7 @@
 #include "kiln_rt.h"
 
 kiln_jmpbuf *kiln_trap_catcher;
+struct kiln_memory *kiln_mirror_request;
 
 #define MAX_REGISTERED 256
 static struct {
@@ -117,7 +118,11 @@ uint32_t kiln_instantiate(const struct kiln_module *m) {
     if (m->abi_version != KILN_ABI_VERSION) kiln_fatal("module compiled for another runtime ABI", m->name);
     struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)m->vmctx;
     h->stack_limit = kiln_proc.stack_limit;
-    for (uint32_t i = 0; i < m->n_memories; i++) kiln_memory_setup(&m->memories[i]);
+    for (uint32_t i = 0; i < m->n_memories; i++) {
+        kiln_memory_setup(&m->memories[i]);
+        /* Before any data segment is written: mirroring remaps the pages. */
+        if (&m->memories[i] == kiln_mirror_request) kiln_memory_mirror(&m->memories[i]);
+    }
     for (uint32_t i = 0; i < m->n_tables; i++) kiln_table_setup(&m->tables[i]);
     uint32_t trap = kiln_call_catching(m->init, m->vmctx, 0);
     if (trap) return trap;

@@ -29,6 +29,44 @@ void kiln_memory_setup(struct kiln_memory *m) {
     m->length = bytes;
 }
 
+/* The debug mirror (see kiln_memory_mirror): which memory has it, and the
+ * lowest wasm address it covers (the kernel's vm.mmap_min_addr keeps the
+ * first page(s) of the address space unmappable). */
+static struct kiln_memory *mirrored;
+static uint64_t mirror_start;
+
+void kiln_memory_mirror(struct kiln_memory *m) {
+    /* The first 4 GiB of the reservation are replaced by a shared mapping
+     * of a memfd, and the same memfd is mapped again, read-only, at native
+     * address == wasm address. Generated code never uses the mirror (every
+     * access is base-relative inside the reservation); debuggers read it,
+     * and ptrace can still write through it. -g images are linked above
+     * 4 GiB so that range is free; MAP_FIXED_NOREPLACE refuses to clobber
+     * anything that is there anyway. The first page(s) cannot be mapped
+     * (vm.mmap_min_addr), so wasm addresses below 4 KiB (or 64 KiB) stay
+     * unreadable. If the mirror cannot be made the program runs without
+     * it. */
+    uint64_t four_gib = 1ull << 32;
+    long fd = os_memfd_create("kiln-linear-memory");
+    if (fd < 0 || os_ftruncate((int)fd, (int64_t)four_gib) != 0) return;
+    void *view = os_mmap_fd(m->base, four_gib, K_PROT_NONE, K_MAP_SHARED | K_MAP_FIXED | K_MAP_NORESERVE, (int)fd, 0);
+    if (view != m->base) kiln_fatal("cannot set up the debug mirror of linear memory", "mmap failed");
+    if (m->length && os_mprotect(m->base, m->length, K_PROT_READ | K_PROT_WRITE) != 0)
+        kiln_fatal("cannot commit linear memory", "mprotect failed");
+    static const uint64_t starts[] = {4096, 65536};
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        uint64_t s = starts[i];
+        void *at = os_mmap_fd((void *)s, four_gib - s, K_PROT_NONE, K_MAP_SHARED | K_MAP_FIXED_NOREPLACE | K_MAP_NORESERVE, (int)fd, s);
+        if (at == (void *)s) {
+            mirrored = m;
+            mirror_start = s;
+            if (m->length > s) os_mprotect((void *)s, m->length - s, K_PROT_READ);
+            return;
+        }
+        if (at != K_MAP_FAILED) os_munmap(at, four_gib - s); /* an old kernel placed it elsewhere */
+    }
+}
+
 uint32_t kiln_rt_memory_grow(struct kiln_memory *m, uint32_t delta) {
     uint64_t old_pages = m->length / KILN_WASM_PAGE_SIZE;
     uint64_t new_pages = old_pages + delta;
@@ -36,6 +74,11 @@ uint32_t kiln_rt_memory_grow(struct kiln_memory *m, uint32_t delta) {
     if (delta) {
         if (os_mprotect(m->base + m->length, (uint64_t)delta * KILN_WASM_PAGE_SIZE, K_PROT_READ | K_PROT_WRITE) != 0)
             return (uint32_t)-1;
+        if (m == mirrored) {
+            uint64_t lo = m->length > mirror_start ? m->length : mirror_start;
+            uint64_t hi = new_pages * KILN_WASM_PAGE_SIZE;
+            if (hi > lo) os_mprotect((void *)lo, hi - lo, K_PROT_READ);
+        }
         m->length = new_pages * KILN_WASM_PAGE_SIZE;
     }
     return (uint32_t)old_pages;

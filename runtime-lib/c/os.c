@@ -21,6 +21,12 @@ void *os_mmap(void *addr, size_t len, int prot, int flags) {
     return (void *)r;
 }
 long os_mprotect(void *addr, size_t len, int prot) { return SC(SYS_mprotect, addr, len, prot, 0, 0, 0); }
+void *os_mmap_fd(void *addr, size_t len, int prot, int flags, int fd, uint64_t offset) {
+    long r = SC(SYS_mmap, addr, len, prot, flags, fd, offset);
+    if (r < 0 && r > -4096) return K_MAP_FAILED;
+    return (void *)r;
+}
+long os_memfd_create(const char *name) { return SC(SYS_memfd_create, name, 1 /* MFD_CLOEXEC */, 0, 0, 0, 0); }
 long os_munmap(void *addr, size_t len) { return SC(SYS_munmap, addr, len, 0, 0, 0, 0); }
 
 struct k_timespec { int64_t sec, nsec; };

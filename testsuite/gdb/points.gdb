@@ -1,6 +1,7 @@
 # Break at a C line, check where it stopped, print locals and arguments,
-# walk the C call chain, step with `next`, and run to the end of a function
-# with `finish`, which shows the returned value.
+# follow pointers into linear memory (struct fields through a pointer and a
+# list), walk the C call chain, step with `next`, and run to the end of a
+# function with `finish`, which shows the returned value.
 break points.c:9
 # check: Breakpoint 1 at
 run
@@ -9,6 +10,12 @@ run
 # check: 9	        p = p->next;
 print total
 # check: $1 = 2
+print *p
+# check: = {x = 1, y = 2, next = 0x
+print p->next->y
+# check: = 4
+print p->next->next->x
+# check: = 5
 bt
 # check: #0  sum_points
 # check: points.c:9
@@ -22,7 +29,7 @@ next
 next
 next
 print total
-# check: $2 = 14
+# check: = 14
 delete 1
 break square
 # check: Breakpoint 2 at
@@ -33,11 +40,12 @@ info args
 # check: v = 44
 next
 print r
-# check: $3 = 1936
+# check: = 1936
 finish
 # check: main () at
 # check: points.c:24
-# check: Value returned is $4 = 1936
+# check: Value returned is $
+# check: = 1936
 continue
 # check: sum=44 square=1936
 # check: exited normally]

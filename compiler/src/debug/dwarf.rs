@@ -371,6 +371,14 @@ fn convert_entry<'a>(
         }
     }
     let is_cu = entry.read_entry.tag() == constants::DW_TAG_compile_unit;
+    // Wasm pointers are 4 bytes, but pointer types often omit their size
+    // and rely on the unit's address size, which is now 8: say it.
+    let tag = entry.read_entry.tag();
+    if matches!(tag, constants::DW_TAG_pointer_type | constants::DW_TAG_reference_type | constants::DW_TAG_rvalue_reference_type)
+        && entry.read_entry.attr(constants::DW_AT_byte_size).is_none()
+    {
+        unit.unit.get_mut(id).set(constants::DW_AT_byte_size, AttributeValue::Udata(4));
+    }
     let mut func = parent_func;
     if let Some(lo) = low {
         let hi = match high {

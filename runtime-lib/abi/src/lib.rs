@@ -392,6 +392,10 @@ pub mod config {
     /// comma-separated (`kiln_targets::Feature` names); the runtime checks
     /// them at start-up.
     pub const CPU_PREFIX: &str = "\u{1}cpu=";
+    /// Present in `-g` builds: memory 0 of the command is also mapped
+    /// read-only at native addresses equal to wasm addresses, so debuggers
+    /// can follow wasm pointers (see runtime-lib/c/memory.c).
+    pub const DEBUG_MIRROR: &str = "\u{1}debug-mirror";
     /// Prefix of a directory grant: `\u{1}dir=` then `ro:` or `rw:`, the
     /// host path, `::`, and the guest path. Host paths are resolved when
     /// the executable starts (so `.` is its working directory then).
@@ -546,6 +550,7 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_CONFIG_DRIVER \"\\001driver\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_CPU_PREFIX \"\\001cpu=\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_DIR_PREFIX \"\\001dir=\"").unwrap();
+    writeln!(h, "#define KILN_CONFIG_DEBUG_MIRROR \"\\001debug-mirror\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_RUNTIME_DIRS \"\\001runtime-dirs\"").unwrap();
     writeln!(h, "#define KILN_RUNTIME_DIRS_ENV \"{}\"", config::RUNTIME_DIRS_ENV).unwrap();
     writeln!(h, "#define KILN_EXTERN_FUNC {EXTERN_FUNC}u\n#define KILN_EXTERN_TABLE {EXTERN_TABLE}u").unwrap();

@@ -27,6 +27,8 @@
 #define K_MAP_FIXED 0x10
 #define K_MAP_ANONYMOUS 0x20
 #define K_MAP_NORESERVE 0x4000
+#define K_MAP_SHARED 0x01
+#define K_MAP_FIXED_NOREPLACE 0x100000
 #define K_MAP_FAILED ((void *)-1)
 #define K_SIGILL 4
 #define K_SIGTRAP 5
@@ -52,6 +54,9 @@ long os_fstat(int fd, void *statbuf);
 long os_fcntl(int fd, int cmd, long arg);
 void *os_mmap(void *addr, size_t len, int prot, int flags);
 long os_mprotect(void *addr, size_t len, int prot);
+/* mmap of a file descriptor; K_MAP_FAILED on failure. */
+void *os_mmap_fd(void *addr, size_t len, int prot, int flags, int fd, uint64_t offset);
+long os_memfd_create(const char *name);
 long os_munmap(void *addr, size_t len);
 long os_clock_gettime(int clock, int64_t *sec, int64_t *nsec);
 long os_clock_getres(int clock, int64_t *sec, int64_t *nsec);
@@ -109,6 +114,11 @@ extern const char kiln_config[];
 
 /* ---- memory.c, table.c ---- */
 void kiln_memory_setup(struct kiln_memory *m);
+/* Debug builds (-g): also map memory m read-only at native addresses equal
+ * to wasm addresses, so debuggers can follow wasm pointers. Best effort. */
+void kiln_memory_mirror(struct kiln_memory *m);
+/* The memory to mirror when it is set up (debug builds), or NULL. */
+extern struct kiln_memory *kiln_mirror_request;
 void kiln_table_setup(struct kiln_table *t);
 
 /* The memory WASI functions read and write: memory 0 of the command. */

@@ -366,13 +366,14 @@ int32_t kiln_wasi_path_open(void *c, void *v, int32_t fd, int32_t dirflags, int3
     int creat = oflags & W_OFLAGS_CREAT, trunc = oflags & W_OFLAGS_TRUNC;
     uint8_t mode = (uint8_t)((read ? WP_READ : 0) | (write || creat || trunc ? WP_WRITE : 0));
 
+    /* Combinations wasmtime refuses outright, before anything else. */
+    if (fdflags & (W_FDFLAGS_DSYNC | W_FDFLAGS_RSYNC | W_FDFLAGS_SYNC)) return W_ENOTSUP;
+    if ((oflags & W_OFLAGS_DIRECTORY) && (oflags & (W_OFLAGS_CREAT | W_OFLAGS_EXCL | W_OFLAGS_TRUNC))) return W_EINVAL;
     /* SANDBOX-CRITICAL: the grant's permissions, checked before the host
-     * is asked anything, in wasmtime's order: under a read-only grant
-     * nothing is created, truncated or opened for writing. */
+     * is asked anything: under a read-only grant nothing is created,
+     * truncated or opened for writing. */
     if (!(d->dperm & WP_READ)) return W_EPERM;
     if (!(d->dperm & WP_MUTATE) && (creat || trunc || write)) return W_EPERM;
-    if (fdflags & (W_FDFLAGS_DSYNC | W_FDFLAGS_RSYNC | W_FDFLAGS_SYNC)) return W_ENOTSUP; /* as wasmtime */
-    if ((oflags & W_OFLAGS_DIRECTORY) && (oflags & (W_OFLAGS_CREAT | W_OFLAGS_EXCL | W_OFLAGS_TRUNC))) return W_EINVAL;
     if ((mode & WP_WRITE) && !(d->fperm & WP_WRITE)) return W_EPERM;
 
     int flags = (mode == (WP_READ | WP_WRITE)) ? K_O_RDWR : (mode & WP_WRITE) ? K_O_WRONLY : K_O_RDONLY;

@@ -29,6 +29,7 @@
 #define SYS_mmap 222
 #define SYS_mprotect 226
 #define SYS_getrandom 278
+#define SYS_memfd_create 279
 
 #define KILN_ARCH_NEEDS_RESTORER 0
 

@@ -30,6 +30,7 @@
 #define SYS_clock_getres 229
 #define SYS_exit_group 231
 #define SYS_getrandom 318
+#define SYS_memfd_create 319
 
 /* x86-64 requires SA_RESTORER: the kernel returns from a handler through it. */
 #define KILN_ARCH_NEEDS_RESTORER 1
