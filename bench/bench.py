@@ -680,12 +680,12 @@ def build_all(tools, wls, args, pool):
     return arts, ctimes, failed
 
 
-def run_all(tools, wls, arts, failed, runs, warmup):
+def run_all(tools, wls, arts, failed, runs, warmup, contenders=None):
     """Runs every workload on every contender; interleaves contenders run by run."""
     outdir = os.path.join(CACHE, "out")
     os.makedirs(outdir, exist_ok=True)
     results = {}
-    contenders = [c for c in ORDER if tools.available(c)]
+    contenders = contenders or [c for c in ORDER if tools.available(c)]
     Progress.begin(len(wls) * len(contenders) * (warmup + runs))
     for w in wls:
         n = w["name"]
@@ -1183,7 +1183,7 @@ def main_module(args):
     wl = {"name": os.path.basename(wasm), "args": args.args, "stdin": stdin}
     failed = {}
     arts = {wl["name"]: a}
-    res = run_all(tools, [wl], arts, failed, args.runs, 1)[wl["name"]]
+    res = run_all(tools, [wl], arts, failed, args.runs, 1, contenders=cs)[wl["name"]]
     r = res["contenders"]
     jit = r.get(WT_JIT, {}).get("time")
     print(f"\n{wl['name']} {' '.join(args.args)}: median of {args.runs} runs after 1 warm-up "
