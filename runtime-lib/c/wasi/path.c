@@ -136,7 +136,9 @@ static char walk_link[W_PATH_MAX + 1];
 static long walk(int base, const char *path, int flags, int mode) {
     int stack[W_DEPTH_MAX]; /* descriptors of the directories below base we are in */
     int depth = 0, links = 0;
-    int follow = !(flags & K_O_NOFOLLOW);
+    /* O_CREAT|O_EXCL never follows a symlink in the last component (it is
+     * EEXIST, as the kernel has it). */
+    int follow = !(flags & K_O_NOFOLLOW) && !((flags & K_O_CREAT) && (flags & K_O_EXCL));
     long r = -K_EINVAL;
     size_t n = strlen(path);
     if (n + 3 > sizeof walk_rest) return -K_ENAMETOOLONG;
@@ -383,6 +385,16 @@ int32_t kiln_wasi_path_open(void *c, void *v, int32_t fd, int32_t dirflags, int3
     if (fdflags & W_FDFLAGS_APPEND) flags |= K_O_APPEND;
     if (!(dirflags & W_LOOKUP_SYMLINK_FOLLOW)) flags |= K_O_NOFOLLOW;
     long h = open_beneath(d->host, path_a, flags, 0666);
+    if (h == -K_ENOTDIR && (flags & K_O_DIRECTORY) && (flags & K_O_NOFOLLOW)) {
+        /* The kernel says ENOTDIR for a symlink opened with O_DIRECTORY and
+         * O_NOFOLLOW; wasmtime says ELOOP, as for any unfollowed link. */
+        long l = open_beneath(d->host, path_a, K_O_PATH | K_O_NOFOLLOW, 0);
+        struct kiln_stat ls;
+        if (l >= 0) {
+            if (os_fstat((int)l, &ls) == 0 && (ls.st_mode & K_S_IFMT) == K_S_IFLNK) h = -K_ELOOP;
+            os_close((int)l);
+        }
+    }
     if (h < 0) return werr(h);
 
     struct kiln_stat st;
