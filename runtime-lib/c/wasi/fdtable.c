@@ -207,6 +207,13 @@ static int is_tty(int fd) {
 }
 
 void kiln_wasi_init(void) {
+    /* Writing to a pipe or socket that nobody reads any more is EPIPE for
+     * the program, which has no way to handle a signal: SIGPIPE is ignored,
+     * as it is under wasmtime (like every Rust program). Only the handler
+     * word is set, so the per-arch sigaction layouts do not matter. */
+    uint64_t ignore[4] = {1 /* SIG_IGN */, 0, 0, 0};
+    os_sigaction(13 /* SIGPIPE */, ignore, 0);
+
     /* If the process was started with 0, 1 or 2 closed, fill the hole with
      * /dev/null so that a file the program opens cannot become its stdio. */
     for (int i = 0; i < 3; i++)
