@@ -80,7 +80,8 @@ static const char *func_name(const struct kiln_module *m, uint32_t index) {
     return 0;
 }
 
-static void frame_line(struct kiln_buf *b, unsigned n, const struct kiln_module *m, uint32_t func, uint32_t offset) {
+static void frame_line(struct kiln_buf *b, unsigned n, const struct kiln_module *m, uint32_t func, uint32_t offset,
+                       const char *file, uint32_t line) {
     buf_str(b, "    ");
     buf_u64(b, n);
     buf_str(b, ": ");
@@ -96,6 +97,12 @@ static void frame_line(struct kiln_buf *b, unsigned n, const struct kiln_module 
     }
     buf_str(b, "at wasm offset ");
     buf_hex(b, offset);
+    if (file) {
+        buf_str(b, ", ");
+        buf_str(b, file);
+        buf_str(b, ":");
+        buf_u64(b, line);
+    }
     buf_str(b, "\n");
     buf_flush(b, 2);
 }
@@ -111,7 +118,7 @@ static void backtrace(const struct kiln_trap_entry *e, uintptr_t fp) {
     struct kiln_buf b = {.len = 0};
     const struct kiln_module *m = kiln_modules[e->module];
     buf_str(&b, "wasm backtrace:\n");
-    frame_line(&b, 0, m, e->func_index, e->wasm_offset);
+    frame_line(&b, 0, m, e->func_index, e->wasm_offset, e->file, e->line);
     unsigned n = 1;
     while (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0) {
         uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
@@ -124,7 +131,7 @@ static void backtrace(const struct kiln_trap_entry *e, uintptr_t fp) {
             buf_flush(&b, 2);
             break;
         }
-        frame_line(&b, n++, m, c->func_index, c->wasm_offset);
+        frame_line(&b, n++, m, c->func_index, c->wasm_offset, c->file, c->line);
         if (next <= fp) break; /* frames grow towards higher addresses */
         fp = next;
     }

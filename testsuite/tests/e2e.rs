@@ -2,7 +2,7 @@
 //! executables and run, for every target this machine can run.
 //!
 //! Each test in `testsuite/e2e/` is `NAME.c` (built with clang-19 and
-//! wasi-libc) or `NAME.wat`, with optional `NAME.args` (shell words),
+//! wasi-libc, plus any flags in `NAME.cflags`) or `NAME.wat`, with optional `NAME.args` (shell words),
 //! `NAME.stdin`, `NAME.flags` (`--env K=V`, `--inherit-env`, `--dir`,
 //! `--dir-ro`, `--allow-runtime-dirs`), `NAME.runenv` (`K=V` lines set in
 //! the environment the executable runs in) and `NAME.fixture/` (a directory
@@ -68,10 +68,10 @@ fn options(target: &'static Target, flags: &[String]) -> Result<kiln::Options, S
 fn module_bytes(dir: &Path, name: &str, src: &Path) -> Result<Vec<u8>, String> {
     if src.extension().is_some_and(|e| e == "c") {
         let wasm = scratch("e2e-wasm").join(format!("{name}.wasm"));
-        build_c(src, &wasm, &[])?;
+        let cflags = words(&dir.join(format!("{name}.cflags")));
+        build_c(src, &wasm, &cflags.iter().map(String::as_str).collect::<Vec<_>>())?;
         std::fs::read(&wasm).map_err(|e| e.to_string())
     } else {
-        let _ = dir;
         kiln::read_module(src).map_err(|e| e.to_string())
     }
 }

@@ -17,6 +17,7 @@ use kiln_abi::{
     Struct, CALL_SITE, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FUNCREF, FUNC_INFO, IMPORT, MEMORY, MODULE,
     NO_MAX, SEGMENT, TABLE, TRAP_ENTRY, VMCTX_HEADER,
 };
+use std::collections::HashMap;
 use wasmparser::{ExternalKind, GlobalType, Operator, RefType, ValType};
 
 /// Binary-format code of a value type.
@@ -188,6 +189,7 @@ pub fn define(
     path: &str,
     index: u32,
     link: LinkMode,
+    lines: &[(u64, String, u32)],
 ) -> ModuleResult<()> {
     let env = ctx.env;
     let funcref_addr = |f: u32| (Target::Data(ids.funcrefs), ((f - env.num_imported_funcs) * FUNCREF.size()) as i64);
@@ -429,13 +431,18 @@ pub fn define(
     }
     exps.define(module, ids.exports)?;
 
-    let module_name_at = names.len();
-    names.extend(path.bytes().filter(|b| *b != 0));
-    names.push(0);
-    let mut nb = Blob::new(names.len());
-    nb.bytes.copy_from_slice(&names);
-    nb.align = 1;
-    nb.define(module, ids.names)?;
+    // Source locations for backtraces, from the module's DWARF: the line
+    // row covering a wasm offset, its file name interned in `names`.
+    let mut files: HashMap<&str, i64> = HashMap::new();
+    let mut source_of = |names: &mut Vec<u8>, wasm: u32| -> Option<(i64, u32)> {
+        let i = lines.partition_point(|(o, _, _)| *o <= wasm as u64);
+        let (_, file, line) = lines.get(i.checked_sub(1)?)?;
+        if file.is_empty() || *line == 0 {
+            return None;
+        }
+        let at = *files.entry(file.as_str()).or_insert_with(|| string(names, file));
+        Some((at, *line))
+    };
 
     // Trap table. Functions are laid out in definition order (wasm index
     // order, then helpers) in one .text section, and each function's traps
@@ -457,6 +464,10 @@ pub fn define(
             traps.field_u32(&TRAP_ENTRY, k, "func_index", f.index);
             traps.field_u32(&TRAP_ENTRY, k, "kind", kind as u32);
             traps.field_u32(&TRAP_ENTRY, k, "module", index);
+            if let Some((file, line)) = source_of(&mut names, wasm) {
+                traps.field_ptr(&TRAP_ENTRY, k, "file", Target::Data(ids.names), file);
+                traps.field_u32(&TRAP_ENTRY, k, "line", line);
+            }
             k += 1;
         }
     }
@@ -473,10 +484,22 @@ pub fn define(
             calls.field_ptr(&CALL_SITE, k, "pc", Target::Func(*id), *ret as i64);
             calls.field_u32(&CALL_SITE, k, "wasm_offset", *wasm);
             calls.field_u32(&CALL_SITE, k, "func_index", f.index);
+            if let Some((file, line)) = source_of(&mut names, *wasm) {
+                calls.field_ptr(&CALL_SITE, k, "file", Target::Data(ids.names), file);
+                calls.field_u32(&CALL_SITE, k, "line", line);
+            }
             k += 1;
         }
     }
     calls.define(module, ids.calls)?;
+
+    let module_name_at = names.len();
+    names.extend(path.bytes().filter(|b| *b != 0));
+    names.push(0);
+    let mut nb = Blob::new(names.len());
+    nb.bytes.copy_from_slice(&names);
+    nb.align = 1;
+    nb.define(module, ids.names)?;
 
     // The descriptor.
     let mut m = Blob::new(MODULE.size() as usize);

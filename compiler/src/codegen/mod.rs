@@ -290,7 +290,9 @@ pub fn compile_module(
         }
     }
 
-    data::define(&mut module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index, opts.link)
+    // Wasm offsets name source lines in backtraces when the module has DWARF.
+    let lines = crate::debug::wasm_lines(&crate::debug::dwarf_sections(env.bytes), env.code_section_start as u64);
+    data::define(&mut module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index, opts.link, &lines)
         .map_err(decl_err)?;
 
     let mut product = module.finish();

@@ -541,3 +541,39 @@ fn set_ranges(unit: &mut gimli::write::ConvertUnit<'_, R<'_>>, id: gimli::write:
     die.delete(constants::DW_AT_high_pc);
     die.set(constants::DW_AT_ranges, AttributeValue::RangeListRef(list));
 }
+
+/// The module's own line table, flattened: (absolute wasm offset, file
+/// name, line), sorted by offset. For naming source locations in trap
+/// backtraces; empty when the module has no usable DWARF.
+pub fn wasm_lines(sections: &HashMap<String, &[u8]>, code_start: u64) -> Vec<(u64, String, u32)> {
+    let load = |id: SectionId| -> Result<R, gimli::Error> {
+        Ok(gimli::EndianSlice::new(sections.get(id.name()).copied().unwrap_or(&[]), LittleEndian))
+    };
+    let Ok(dwarf) = gimli::read::Dwarf::load(load) else { return vec![] };
+    let mut out = Vec::new();
+    let mut units = dwarf.units();
+    while let Ok(Some(header)) = units.next() {
+        let Ok(unit) = dwarf.unit(header) else { continue };
+        let Some(program) = unit.line_program.clone() else { continue };
+        let mut rows = program.rows();
+        while let Ok(Some((header, row))) = rows.next_row() {
+            if row.end_sequence() {
+                // A marker with no file: code after a sequence (in no
+                // unit's line table) has no source location.
+                out.push((row.address() + code_start, String::new(), 0));
+                continue;
+            }
+            let Some(line) = row.line() else { continue };
+            let file = row
+                .file(header)
+                .and_then(|f| dwarf.attr_string(&unit, f.path_name()).ok())
+                .map(|s| String::from_utf8_lossy(s.slice()).into_owned())
+                .unwrap_or_default();
+            out.push((row.address() + code_start, file, line.get() as u32));
+        }
+    }
+    // At equal offsets an end marker sorts first, so a sequence starting
+    // where another ends keeps its first row.
+    out.sort_by_key(|r| (r.0, !r.1.is_empty()));
+    out
+}

@@ -10,6 +10,6 @@ mod dwarf;
 mod unwind;
 mod wat;
 
-pub use dwarf::{dwarf_sections, write_dwarf, FuncDebug, InstanceSymbols};
+pub use dwarf::{dwarf_sections, wasm_lines, write_dwarf, FuncDebug, InstanceSymbols};
 pub use unwind::write_eh_frame;
 pub use wat::{wat_source, write_wat_dwarf, WatSource};

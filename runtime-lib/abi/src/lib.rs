@@ -204,6 +204,9 @@ pub const TRAP_ENTRY: Struct = Struct {
         ("func_index", CType::U32, "Wasm function index."),
         ("kind", CType::U32, "A kiln_trap_kind."),
         ("module", CType::U32, "Index of the module in the executable."),
+        ("file", CType::Ptr("const char"), "Source file of the instruction (from the module's DWARF), or NULL."),
+        ("line", CType::U32, "Source line, when file is set."),
+        ("pad", CType::U32, "Unused."),
     ],
 };
 
@@ -216,6 +219,9 @@ pub const CALL_SITE: Struct = Struct {
         ("pc", CType::Ptr("const void"), "Return address of the call."),
         ("wasm_offset", CType::U32, "Byte offset in the module of the wasm call."),
         ("func_index", CType::U32, "Wasm function containing the call."),
+        ("file", CType::Ptr("const char"), "Source file of the call (from the module's DWARF), or NULL."),
+        ("line", CType::U32, "Source line, when file is set."),
+        ("pad", CType::U32, "Unused."),
     ],
 };
 
@@ -623,7 +629,7 @@ mod tests {
     fn layouts_are_natural() {
         assert_eq!(FUNCREF.size(), 24);
         assert_eq!(TABLE.offset("size"), 8);
-        assert_eq!(TRAP_ENTRY.size(), 24);
+        assert_eq!(TRAP_ENTRY.size(), 40);
         assert_eq!(MEMORY.offset("length"), 8);
     }
 
