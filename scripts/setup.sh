@@ -7,7 +7,7 @@
 # Safe to run repeatedly; runs apt-get only when something is missing.
 set -euo pipefail
 
-packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc qemu-user wabt gdb gdb-multiarch)
+packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc qemu-user wabt gdb gdb-multiarch binutils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

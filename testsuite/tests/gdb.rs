@@ -36,6 +36,15 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
     opts.debug = true;
     kiln::compile_file(&wasm, &exe, &opts).map_err(|e| e.to_string())?;
 
+    // The executable's DWARF names the original compilation unit.
+    if have("readelf") {
+        let info = Command::new("readelf").arg("--debug-dump=info").arg(&exe).output().map_err(|e| e.to_string())?;
+        let info = String::from_utf8_lossy(&info.stdout);
+        let source = if dir.join(format!("{name}.c")).exists() { format!("{name}.c") } else { format!("{name}.wat") };
+        if !info.contains("DW_TAG_compile_unit") || !info.contains(&source) {
+            return Err(format!("readelf --debug-dump=info shows no compilation unit for {source}").into());
+        }
+    }
     let script_text = std::fs::read_to_string(dir.join(format!("{name}.gdb"))).map_err(|e| e.to_string())?;
     let checks: Vec<&str> = script_text.lines().filter_map(|l| l.trim().strip_prefix("# check: ")).collect();
     let native = target.name == std::env::consts::ARCH;
