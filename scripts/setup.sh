@@ -3,11 +3,12 @@
 # clang-19 and llvm-19 (the runtime is built for all targets with them),
 # lld-19 (linking), wasi-libc and the wasm32 compiler-rt (C to wasm for tests
 # and examples), qemu-user (running aarch64/riscv64 executables), wabt, and
-# gdb / gdb-multiarch (the source-level debugging tests).
+# gdb / gdb-multiarch (the source-level debugging tests), and Debian's rustc
+# with its wasm32-wasi std (a Rust program in those tests).
 # Safe to run repeatedly; runs apt-get only when something is missing.
 set -euo pipefail
 
-packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc qemu-user wabt gdb gdb-multiarch binutils)
+packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc qemu-user wabt gdb gdb-multiarch binutils rustc libstd-rust-dev-wasm32)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
 //! Source-level debugging with gdb: C programs compiled to wasm with `-g`,
 //! then by `kiln -g` into executables, debugged by a real gdb in batch mode.
 //!
-//! Each `testsuite/gdb/NAME.c` (or `NAME.wat`, a module without DWARF) has a
+//! Each `testsuite/gdb/NAME.c` (or `NAME.rs`, built with Debian's rustc for
+//! wasm32-wasi, or `NAME.wat`, a module without DWARF) has a
 //! `NAME.gdb` script; its `# check: TEXT`
 //! lines must appear in gdb's output in that order. The host target runs
 //! under plain gdb; aarch64 and riscv64 run under qemu-user's gdb stub with
@@ -24,8 +25,27 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
     // A C program (built with clang -g), or a WAT module without DWARF,
     // which gdb then steps through as text.
     let wat = dir.join(format!("{name}.wat"));
+    let rs = dir.join(format!("{name}.rs"));
     let wasm = if wat.exists() {
         wat
+    } else if rs.exists() {
+        // Debian's rustc with its wasm32-wasi standard library.
+        let rustc = "/usr/bin/rustc";
+        if !Path::new(rustc).exists() {
+            eprintln!("skipping {name}: {rustc} (Debian rustc + libstd-rust-dev-wasm32) is not installed");
+            return Ok(());
+        }
+        let wasm = scratch("gdb").join(format!("{name}.wasm"));
+        let out = Command::new(rustc)
+            .args(["--target", "wasm32-wasi", "-g", "-C", "opt-level=0", "-o"])
+            .arg(&wasm)
+            .arg(&rs)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("rustc failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        wasm
     } else {
         let wasm = scratch("gdb").join(format!("{name}.wasm"));
         build_c(&dir.join(format!("{name}.c")), &wasm, &["-g", "-O0"])?;
@@ -40,7 +60,11 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
     if have("readelf") {
         let info = Command::new("readelf").arg("--debug-dump=info").arg(&exe).output().map_err(|e| e.to_string())?;
         let info = String::from_utf8_lossy(&info.stdout);
-        let source = if dir.join(format!("{name}.c")).exists() { format!("{name}.c") } else { format!("{name}.wat") };
+        let source = ["c", "rs", "wat"]
+            .iter()
+            .map(|e| format!("{name}.{e}"))
+            .find(|f| dir.join(f).exists())
+            .unwrap_or_default();
         if !info.contains("DW_TAG_compile_unit") || !info.contains(&source) {
             return Err(format!("readelf --debug-dump=info shows no compilation unit for {source}").into());
         }

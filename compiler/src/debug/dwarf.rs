@@ -386,8 +386,16 @@ fn convert_entry<'a>(
             Some(h) => h,
             None => lo + 1,
         };
-        // A whole function keeps the low_pc/high_pc form gdb likes best.
-        let whole = map.funcs.iter().find(|(s, e, _)| *s == lo && *e == hi).map(|x| x.2);
+        // A subprogram covering one function's code (LLVM's low_pc may be a
+        // few bytes past the body's start, after the locals) is that whole
+        // function, in the low_pc/high_pc form gdb likes best.
+        let whole = match map.func_at(lo) {
+            Some(f) if tag == constants::DW_TAG_subprogram => {
+                let (_, fe, _) = *map.funcs.iter().find(|x| x.2 == f).expect("listed");
+                (hi <= fe).then_some(f)
+            }
+            _ => map.funcs.iter().find(|(s, e, _)| *s == lo && *e == hi).map(|x| x.2),
+        };
         match whole {
             Some(f) if !is_cu => {
                 func = Some(f);
@@ -401,10 +409,6 @@ fn convert_entry<'a>(
                     unit.unit.get_mut(id).set(constants::DW_AT_low_pc, AttributeValue::Address(a));
                 }
             }
-        }
-        if is_cu {
-            // Base address 0 for the CU; its ranges are absolute.
-            unit.unit.get_mut(id).set(constants::DW_AT_low_pc, AttributeValue::Address(Address::Constant(0)));
         }
     }
     for attr in entry.read_entry.attrs() {
@@ -446,6 +450,11 @@ fn convert_entry<'a>(
                 unit.unit.get_mut(id).set(name, value);
             }
         }
+    }
+    if is_cu {
+        // Base address 0 for the CU (after DW_AT_ranges is rewritten, which
+        // drops low_pc): every range in it is an absolute address.
+        unit.unit.get_mut(id).set(constants::DW_AT_low_pc, AttributeValue::Address(Address::Constant(0)));
     }
     Ok(func)
 }
