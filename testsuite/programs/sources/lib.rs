@@ -1,0 +1,1 @@
+// Never built: this crate only pins C sources (see Cargo.toml).
