@@ -18,12 +18,12 @@
  * EPERM; RESOLVE_NO_MAGICLINKS also keeps /proc-style links out). Where it
  * does not (older kernels, seccomp filters, some qemu-user versions), walk()
  * does the same work itself: it opens one component at a time with
- * O_PATH|O_NOFOLLOW|O_DIRECTORY relative to the previous one, keeps the
- * descriptors of the directories it went through on a stack, resolves `..`
- * by popping that stack (never by asking the kernel for a parent, so a
- * directory moved meanwhile cannot lead elsewhere) and refuses to pop past
- * its start, and reads symlinks with readlinkat to splice their target into
- * the rest of the path, never letting the kernel follow them.
+ * O_PATH|O_NOFOLLOW|O_DIRECTORY relative to the previous one, records the
+ * names it went down through, resolves `..` by going back along those
+ * names from its start (never by asking the kernel for a parent, so a
+ * directory moved meanwhile cannot lead elsewhere) and refuses to go back
+ * past its start, and reads symlinks with readlinkat to splice their
+ * target into the rest of the path, never letting the kernel follow them.
  *
  * Functions that act on a name rather than open it (mkdir, unlink, rename,
  * link, symlink, readlink, set times) resolve the path's parent that way
@@ -41,7 +41,6 @@
 #define W_PATH_MAX 4096
 #define W_NAME_MAX 255
 #define W_SYMLOOP_MAX 40
-#define W_DEPTH_MAX 128
 
 /* ---- reading a path from guest memory ---- */
 
@@ -128,14 +127,38 @@ static int openat2_works(int base) {
 static char walk_rest[2 * W_PATH_MAX + 4]; /* what is left of the path */
 static char walk_tmp[2 * W_PATH_MAX + 4];
 static char walk_link[W_PATH_MAX + 1];
+/* The names of the directories walk() descended into below base, each
+ * NUL-terminated, and where each starts: the way back up for `..`. */
+static char walk_names[4 * W_PATH_MAX];
+static uint32_t walk_name_at[2 * W_PATH_MAX];
+
+/* The directory reached from base through the first `depth` recorded
+ * names, opened again one name at a time (O_NOFOLLOW: if one has been
+ * replaced by a symlink meanwhile, this fails instead of following it).
+ * Returns base itself for depth 0. */
+static long reopen(int base, uint32_t depth) {
+    int cur = base;
+    for (uint32_t i = 0; i < depth; i++) {
+        long fd = os_openat(cur, walk_names + walk_name_at[i], K_O_PATH | K_O_NOFOLLOW | K_O_DIRECTORY | K_O_CLOEXEC, 0);
+        if (cur != base) os_close(cur);
+        if (fd < 0) return fd;
+        cur = (int)fd;
+    }
+    return cur;
+}
 
 /* The user-space resolution (see the header). flags are the open flags for
  * the last component; K_O_NOFOLLOW there means a symlink in the last
  * component is opened as such (or refused with ELOOP), not followed.
- * `path` is relative and not empty. Returns a host fd or -errno. */
+ * `path` is relative and not empty. Returns a host fd or -errno.
+ *
+ * Only one descriptor is held at a time (the current directory), so any
+ * depth works within the descriptor limit; `..` goes back by opening the
+ * recorded names again from base, never through the kernel's "..". */
 static long walk(int base, const char *path, int flags, int mode) {
-    int stack[W_DEPTH_MAX]; /* descriptors of the directories below base we are in */
-    int depth = 0, links = 0;
+    int cur = base; /* owned unless it is base */
+    uint32_t depth = 0, links = 0;
+    size_t names_len = 0;
     /* O_CREAT|O_EXCL never follows a symlink in the last component (it is
      * EEXIST, as the kernel has it). */
     int follow = !(flags & K_O_NOFOLLOW) && !((flags & K_O_CREAT) && (flags & K_O_EXCL));
@@ -157,7 +180,6 @@ static long walk(int base, const char *path, int flags, int mode) {
         int last = *q == 0;
         char save = *end;
         *end = 0;
-        int cur = depth ? stack[depth - 1] : base;
         long k = -K_EINVAL;
         if (p[0] == '.' && p[1] == 0) {
             if (last) {
@@ -165,28 +187,38 @@ static long walk(int base, const char *path, int flags, int mode) {
                 break;
             }
         } else if (p[0] == '.' && p[1] == '.' && p[2] == 0) {
-            /* `..` pops what we descended into; at depth 0 it would leave
-             * the directory we were given. */
+            /* `..` goes back to where we came from; at depth 0 it would
+             * leave the directory we were given. */
             if (depth == 0) {
                 r = -K_EPERM;
                 break;
             }
-            os_close(stack[--depth]);
+            depth--;
+            names_len = walk_name_at[depth];
+            if (cur != base) os_close(cur);
+            cur = base;
+            r = reopen(base, depth);
+            if (r < 0) break;
+            cur = (int)r;
             if (last) {
-                r = os_openat(depth ? stack[depth - 1] : base, ".", flags | K_O_CLOEXEC, mode);
+                r = os_openat(cur, ".", flags | K_O_CLOEXEC, mode);
                 break;
             }
         } else if (!last) {
             /* A directory to go through. O_NOFOLLOW: if it is a symlink we
              * get ENOTDIR (or ELOOP) instead of the kernel following it. */
+            size_t len = (size_t)(end - p);
+            if (depth == sizeof walk_name_at / sizeof *walk_name_at || names_len + len + 1 > sizeof walk_names) {
+                r = -K_ENAMETOOLONG;
+                break;
+            }
             r = os_openat(cur, p, K_O_PATH | K_O_NOFOLLOW | K_O_DIRECTORY | K_O_CLOEXEC, 0);
             if (r >= 0) {
-                if (depth == W_DEPTH_MAX) {
-                    os_close((int)r);
-                    r = -K_ENAMETOOLONG;
-                    break;
-                }
-                stack[depth++] = (int)r;
+                if (cur != base) os_close(cur);
+                cur = (int)r;
+                walk_name_at[depth++] = (uint32_t)names_len;
+                memcpy(walk_names + names_len, p, len + 1);
+                names_len += len + 1;
             } else {
                 if (r != -K_ENOTDIR && r != -K_ELOOP) break;
                 k = os_readlinkat(cur, p, walk_link, W_PATH_MAX);
@@ -245,7 +277,7 @@ static long walk(int base, const char *path, int flags, int mode) {
         memcpy(walk_rest, walk_tmp, m + restlen + 1);
         p = walk_rest;
     }
-    while (depth) os_close(stack[--depth]);
+    if (cur != base) os_close(cur);
     return r;
 }
 
