@@ -107,9 +107,9 @@ static long via_openat2(int base, const char *path, int flags, int mode) {
     for (int i = 0; i < 16; i++) {
         long r = os_openat2(base, path, &how, sizeof how);
         /* EAGAIN: a rename elsewhere raced with a `..` lookup; retry. */
-        if (r != -11) return r == -K_EXDEV ? -K_EPERM : r;
+        if (r != -K_EAGAIN) return r == -K_EXDEV ? -K_EPERM : r;
     }
-    return -11;
+    return -K_EAGAIN;
 }
 
 /* Whether openat2 works here: tried once, on a lookup that must succeed,
@@ -289,7 +289,7 @@ static long open_beneath(int base, const char *path, int flags, int mode) {
     if (path[0] == '/') return -K_EPERM;
     if (openat2_works(base)) {
         long r = via_openat2(base, path, flags, mode);
-        if (r != -11 && r != -K_ENOSYS) return r;
+        if (r != -K_EAGAIN && r != -K_ENOSYS) return r;
     }
     return walk(base, path, flags, mode);
 }

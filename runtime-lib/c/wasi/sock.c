@@ -38,8 +38,7 @@ static int32_t socket_of(int32_t fd, struct wfd **out) {
     if (!e) return W_EBADF;
     if (e->kind == WK_STDIN || e->kind == WK_STDOUT || e->kind == WK_STDERR) {
         struct kiln_stat st;
-        if (os_fstat(e->host, &st) == 0 && (st.st_mode & K_S_IFMT) == K_S_IFSOCK) e->filetype = W_FILETYPE_SOCKET_STREAM;
-        else return W_ENOTSOCK;
+        if (os_fstat(e->host, &st) != 0 || (st.st_mode & K_S_IFMT) != K_S_IFSOCK) return W_ENOTSOCK;
     } else if (e->kind != WK_SOCKET) {
         return W_ENOTSOCK;
     }
