@@ -520,6 +520,7 @@ def contender_cmd(tools, c, art, args):
 
 
 SPAWN = None
+CPU_TIMES = []  # user+sys CPU seconds of each run_once, in order (the last one is the latest run)
 
 
 def spawn_helper():
@@ -565,10 +566,12 @@ def run_once(cmd, stdin, out_path, inner, timeout=600):
             fin.close()
     try:
         with open(stat) as f:
-            ns, rss, status = (int(x) for x in f.read().split())
+            ns, rss, status, cpu_us = (int(x) for x in f.read().split())
         dt = ns / 1e9
+        CPU_TIMES.append(cpu_us / 1e6)
     except ValueError:
         dt, rss, status = float(timeout), 0, 124
+        CPU_TIMES.append(None)
     os.unlink(stat)
     if tf:
         try:
@@ -618,6 +621,14 @@ def machine():
                 osname = line.split("=", 1)[1].strip().strip('"')
     return {"cpu": model, "cores": NPROC, "memory_gib": round(mem, 1), "os": osname,
             "kernel": platform.release(), "arch": platform.machine()}
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except OSError:
+        return None
 
 
 def build_all(tools, wls, args, pool):
@@ -692,7 +703,7 @@ def run_all(tools, wls, arts, failed, runs, warmup, contenders=None):
         cs = [c for c in contenders if c not in failed.get(n, {}) and
               not (c != NATIVE and "wasm" in failed.get(n, {})) and
               not (c == WT_AOT and "cwasm" in failed.get(n, {}))]
-        res = {c: {"times": [], "rss_kib": 0} for c in cs}
+        res = {c: {"times": [], "cpu_times": [], "rss_kib": 0} for c in cs}
         for c in cs:  # warm-up run: also the correctness check
             Progress.step(f"{n} · {tools.short[c]}", "· warm-up/check run")
             cmd, inner = contender_cmd(tools, c, arts[n], w["args"])
@@ -702,6 +713,7 @@ def run_all(tools, wls, arts, failed, runs, warmup, contenders=None):
                           stderr_tail=err, rss_kib=rss, out_file=out)
             if warmup == 0:
                 res[c]["times"].append(dt)
+                res[c]["cpu_times"].append(CPU_TIMES[-1])
             Progress.advance()
         for i in range(runs - (1 if warmup == 0 else 0)):
             for c in cs:
@@ -709,10 +721,13 @@ def run_all(tools, wls, arts, failed, runs, warmup, contenders=None):
                 cmd, inner = contender_cmd(tools, c, arts[n], w["args"])
                 dt, rss, status, _ = run_once(cmd, w["stdin"], res[c]["out_file"] + ".run", inner)
                 res[c]["times"].append(dt)
+                res[c]["cpu_times"].append(CPU_TIMES[-1])
                 res[c]["rss_kib"] = max(res[c]["rss_kib"], rss)
                 Progress.advance()
         for c in cs:
             res[c]["time"] = summarize(res[c]["times"])
+            if None not in res[c]["cpu_times"]:
+                res[c]["cpu_time"] = summarize(res[c]["cpu_times"])
             for f in (res[c]["out_file"] + ".run",):
                 if os.path.exists(f):
                     os.unlink(f)
@@ -796,7 +811,14 @@ def big_module(tools, src, pool, quick):
             groups.append((rest, wflags, nflags))
             groups.append((mains, wflags + [f"-Dmain=bench_{name}_main"], nflags))
         names.append(name)
-    # extra SQLite features and zstd's dictionary builder and legacy decoders make it larger
+    # The other Lua versions lua-src carries (5.1, 5.2, 5.3, 5.5), each with the same front end; their
+    # global symbols are renamed (luaNN_*) so that five Lua implementations link into one module.
+    for ver in ("5.1.5", "5.2.4", "5.3.6", "5.5.1"):
+        g = renamed_lua(src, ver, d, pool)
+        if g:
+            groups.append(g)
+            names.append("lua" + ver.replace(".", "")[:2])
+    # extra SQLite features and zstd's dictionary builder make it larger
     zstd = os.path.join(src["zstd-sys"], "zstd", "lib")
     groups.append((sorted(os.path.join(zstd, "dictBuilder", f) for f in os.listdir(os.path.join(zstd, "dictBuilder"))
                           if f.endswith(".c")), ["-I" + zstd, "-I" + os.path.join(zstd, "common")], []))
@@ -820,6 +842,43 @@ def big_module(tools, src, pool, quick):
     wasm = os.path.join(d, "bigmod.wasm")
     build_c(recipe, "wasm", wasm, pool)
     return wasm, names
+
+
+def renamed_lua(src, ver, d, pool):
+    """A build group for Lua VER whose external symbols all get a luaNN_ prefix (found with llvm-nm
+    on a first compile), with lua_main.c's main as bench_luaNN_main. None if this version fails to build."""
+    tag = "lua" + ver.replace(".", "")[:2]
+    ldir = os.path.join(src["lua-src"], "lua-" + ver)
+    srcs = sorted(os.path.join(ldir, f) for f in os.listdir(ldir) if f.endswith(".c"))
+    srcs.append(os.path.join(BENCH, "programs", "lua_main.c"))
+    compat = os.path.join(BENCH, "programs", "wasi-compat")
+    flags = ["-I" + compat, "-I" + ldir, "-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_SIGNAL",
+             "-Dl_system(cmd)=((cmd)==NULL?0:-1)", "-Dlua_tmpnam(b,e)={e=1;}", "-DLUA_COMPAT_ALL",
+             "-DLUA_COMPAT_5_3", f"-Dmain=bench_{tag}_main"]
+    header = os.path.join(d, f"rename-{tag}.h")
+    try:
+        if not os.path.exists(header):
+            tmp = tempfile.mkdtemp(prefix="bench-nm-", dir=d)
+            objs = []
+            jobs = []
+            for s in srcs:
+                o = os.path.join(tmp, os.path.basename(s) + ".o")
+                objs.append(o)
+                jobs.append(pool.submit(run_cmd, [CLANG] + WASM_CFLAGS + flags + ["-w", "-c", s, "-o", o]))
+            for j in jobs:
+                j.result()
+            nm = shutil.which("llvm-nm-19") or shutil.which("llvm-nm")
+            out = run_cmd([nm, "-g", "--defined-only", "-j"] + objs).stdout.split()
+            syms = sorted({x for x in out if x and not x.endswith(":") and not x.startswith("bench_")})
+            shutil.rmtree(tmp, ignore_errors=True)
+            with open(header + ".tmp", "w") as f:
+                f.write(f"/* generated by bench.py: Lua {ver}'s global symbols, renamed */\n")
+                f.writelines(f"#define {x} {tag}_{x}\n" for x in syms)
+            os.replace(header + ".tmp", header)
+        return (srcs, flags + ["-include", header], [])
+    except BuildError as e:
+        note(f"large module: Lua {ver} left out: {str(e)[:300]}")
+        return None
 
 
 def compile_speed(tools, wasm, reps, with_wasm2c):
@@ -854,6 +913,20 @@ def compile_speed(tools, wasm, reps, with_wasm2c):
     if tools.available(KILN):
         res["kiln_exe_bytes"] = os.path.getsize(os.path.join(d, "bigmod.kiln"))
     Progress.clear()
+    # smoke test: the compiled large module runs, with the same output on every contender
+    a = {"wasm": wasm, KILN: os.path.join(d, "bigmod.kiln"), "cwasm": os.path.join(d, "bigmod.cwasm"),
+         WASM2C: os.path.join(d, "bigmod.wasm2c")}
+    outs = {}
+    for c in (KILN, WT_AOT, WASM2C):
+        if c in res:
+            for sub, args, stdin in (("lua55", ["1"], "bench.lua"), ("sqlite", ["50"], "bench.sql")):
+                cmd, inner = contender_cmd(tools, c, a, [sub] + args)
+                out = os.path.join(d, f"smoke.{c}.{sub}.out")
+                _, _, status, _ = run_once(cmd, os.path.join(BENCH, "programs", stdin), out, inner)
+                outs.setdefault(c, []).append((status, file_sha(out)))
+    res["smoke_outputs_identical"] = len({tuple(v) for v in outs.values()}) <= 1 and bool(outs)
+    if not res["smoke_outputs_identical"]:
+        note("large module: the contenders' outputs differ (lua55, sqlite subcommands)")
     return res
 
 
@@ -919,6 +992,11 @@ def report(data, tools):
         f"(Linux {m['kernel']}), mode `{data['mode']}`: median of {data['runs']} runs after {data['warmup']} warm-up.")
     add("")
     add("Versions: " + "; ".join(f"{k} {v}" for k, v in data["versions"].items() if v) + ".")
+    la = data.get("load_average", {})
+    if la:
+        add("")
+        add(f"1-minute load average: {la.get('start')} at the start, {la.get('end')} at the end (with {m['cores']} "
+            f"cores, anything else running adds noise; `results.json` also has each run's user+sys CPU time).")
     add("")
     ex = data["execution"]
     names = list(ex.keys())
@@ -970,7 +1048,9 @@ def report(data, tools):
     cp = data.get("compile")
     if cp:
         add(f"#### Compile speed: the large module ({fmt_b(cp['wasm_bytes'])} of wasm, "
-            f"{fmt_b(cp['code_bytes'])} of code: every workload in one multi-call module)")
+            f"{fmt_b(cp['code_bytes'])} of code: every workload plus Lua 5.1, 5.2, 5.3 and 5.5 in one "
+            f"multi-call module; its compiled outputs " +
+            ("agree" if cp.get("smoke_outputs_identical") else "DIFFER") + " on a smoke run)")
         add("")
         add(f"| compiler | 1 thread | MB/s | {cp['threads_all']} threads | MB/s |")
         add("|---|---:|---:|---:|---:|")
@@ -1068,7 +1148,7 @@ def chart(data, tools, path):
                 cols.append(colors[c])
         ax2.bar(range(len(vals)), vals, color=cols)
         ax2.set_xticks(range(len(vals)))
-        ax2.set_xticklabels(labels, fontsize=8)
+        ax2.set_xticklabels(labels, fontsize=7)
         ax2.set_ylabel("MB of wasm per second (higher is better)")
         ax2.set_title(f"compile speed, {cp['wasm_bytes'] / 1e6:.1f} MB module")
         ax2.grid(axis="y", alpha=0.3)
@@ -1089,6 +1169,7 @@ def sizes_of(arts):
 def main_benchmark(args):
     tools = Tools(args)
     wall0 = time.time()
+    load0 = loadavg()
     quick = args.quick or args.check
     runs = 1 if quick else args.runs
     warmup = 0 if quick else 1
@@ -1125,9 +1206,10 @@ def main_benchmark(args):
     for r in results.values():
         for c in r["contenders"].values():
             c.pop("out_file", None)
+    data["elapsed_s"] = round(time.time() - wall0, 1)
+    data["load_average"] = {"start": load0, "end": loadavg()}
     md, ok = report(data, tools)
     data["all_outputs_identical"] = ok
-    data["elapsed_s"] = round(time.time() - wall0, 1)
     if args.check:
         print(md)
         print("check: " + ("OK, every contender's output is identical to native" if ok else "FAILED: outputs differ"))

@@ -1,7 +1,8 @@
 /* A minimal `lua` front end for the benchmark: runs the Lua script read from
  * standard input with the standard libraries, `arg` set to the command-line
  * arguments (also passed as `...`). The Lua sources are not in this repo:
- * they come from the pinned `lua-src` crate (see bench/sources/Cargo.toml). */
+ * they come from the pinned `lua-src` crate (see bench/sources/Cargo.toml).
+ * Written to build against every Lua from 5.1 to 5.5 (the large module links them all). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,12 +22,12 @@ int main(int argc, char **argv) {
   lua_createtable(L, argc, 0);
   for (int i = 0; i < argc; i++) { lua_pushstring(L, argv[i]); lua_rawseti(L, -2, i); }
   lua_setglobal(L, "arg");
-  if (luaL_loadbuffer(L, src, len, "=stdin") != LUA_OK) {
+  if (luaL_loadbuffer(L, src, len, "=stdin") != 0) {
     fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
     return 1;
   }
   for (int i = 1; i < argc; i++) lua_pushstring(L, argv[i]);
-  if (lua_pcall(L, argc - 1, 0, 0) != LUA_OK) {
+  if (lua_pcall(L, argc - 1, 0, 0) != 0) {
     fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
     return 1;
   }

@@ -1,5 +1,5 @@
 /* spawn STATFILE CMD [ARGS...]: runs CMD (stdio inherited), then writes
- * "<wall ns> <peak RSS KiB> <exit status>" to STATFILE and exits with CMD's
+ * "<wall ns> <peak RSS KiB> <exit status> <user+sys CPU us>" to STATFILE and exits with CMD's
  * status (128+N for a signal).
  *
  * bench.py runs every measured process through this small static helper
@@ -33,7 +33,8 @@ int main(int argc, char **argv) {
   int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   FILE *f = fopen(argv[1], "w");
   if (!f) { perror("spawn: stat file"); return 125; }
-  fprintf(f, "%lld %ld %d\n", ns, ru.ru_maxrss, code);
+  long long cpu_us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  fprintf(f, "%lld %ld %d %lld\n", ns, ru.ru_maxrss, code, cpu_us);
   fclose(f);
   return code;
 }
