@@ -1229,9 +1229,11 @@ def chart(data, tools, path):
     return None
 
 
-def sizes_of(arts):
+def sizes_of(arts, tools):
     s = {}
     for k in ("wasm", NATIVE, KILN, "cwasm", WASM2C):
+        if k in (KILN, WASM2C) and not tools.available(k) or k == "cwasm" and not tools.available(WT_AOT):
+            continue
         if os.path.exists(arts[k]):
             s[k] = os.path.getsize(arts[k])
     return s
@@ -1263,7 +1265,7 @@ def main_benchmark(args):
             "contenders": {c: tools.labels[c] for c in ORDER if tools.available(c)},
             "workloads": {w["name"]: {"kind": w["kind"], "description": w["desc"], "args": w["args"],
                                       "stdin": w["stdin"] and os.path.relpath(w["stdin"], ROOT)} for w in wls},
-            "execution": results, "compile_times": ctimes, "sizes": {n: sizes_of(arts[n]) for n in arts},
+            "execution": results, "compile_times": ctimes, "sizes": {n: sizes_of(arts[n], tools) for n in arts},
             "build_failures": failed, "notes": list(tools.notes),
         }
         if not args.check:
