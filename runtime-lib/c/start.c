@@ -1,8 +1,9 @@
 /* start.c: process start-up. Reads argv/envp from the initial stack, applies
  * the build-time configuration (environment grants), installs the trap
  * handler, moves onto a dedicated wasm stack whose lowest usable address is
- * the `stack_limit` every generated prologue checks, instantiates each
- * module in order and runs the command's `_start`.
+ * the `stack_limit` every generated prologue checks, opens the granted
+ * directories (kiln_wasi_init, wasi/fdtable.c), instantiates each module in
+ * order and runs the command's `_start`.
  *
  * Stack layout (grows down):
  *   [ guard page, PROT_NONE ][ red zone: runtime & WASI calls ][ wasm frames ... top ]
