@@ -96,10 +96,11 @@ class Tools:
             return "?"
 
     def find_kiln(self, args):
-        cand = args.kiln or os.environ.get("KILN") or os.path.join(ROOT, "target", "release", "kiln")
+        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+        cand = args.kiln or os.environ.get("KILN") or os.path.join(target, "release", "kiln")
         if os.path.exists(cand):
             return os.path.abspath(cand)
-        debug = os.path.join(ROOT, "target", "debug", "kiln")
+        debug = os.path.join(target, "debug", "kiln")
         if getattr(args, "check", False) and not args.kiln and os.path.exists(debug):
             # CI runs `cargo test`, which builds the debug binary: good enough to check outputs.
             self.notes.append("Kiln: no release build, so the check uses target/debug/kiln (slower to compile)")
@@ -109,6 +110,9 @@ class Tools:
             r = subprocess.run(["cargo", "build", "--release", "-q", "-p", "kiln"], cwd=ROOT)
             if r.returncode == 0 and os.path.exists(cand):
                 return cand
+        if getattr(args, "check", False):
+            # The correctness check exists to check Kiln: never skip it.
+            raise SystemExit("check: no kiln binary (run `cargo build -p kiln` first)")
         self.notes.append("Kiln: no kiln binary (build it with `cargo build --release -p kiln`); skipped")
         return None
 
