@@ -9,27 +9,9 @@
 #include <unistd.h>
 #include <wasi/api.h>
 
-/* WASI errno names (wasi-libc's errno values are the WASI codes). */
-static const char *const errnames[] = {
-    "ok", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN", "EALREADY", "EBADF",
-    "EBADMSG", "EBUSY", "ECANCELED", "ECHILD", "ECONNABORTED", "ECONNREFUSED", "ECONNRESET", "EDEADLK",
-    "EDESTADDRREQ", "EDOM", "EDQUOT", "EEXIST", "EFAULT", "EFBIG", "EHOSTUNREACH", "EIDRM", "EILSEQ",
-    "EINPROGRESS", "EINTR", "EINVAL", "EIO", "EISCONN", "EISDIR", "ELOOP", "EMFILE", "EMLINK", "EMSGSIZE",
-    "EMULTIHOP", "ENAMETOOLONG", "ENETDOWN", "ENETRESET", "ENETUNREACH", "ENFILE", "ENOBUFS", "ENODEV",
-    "ENOENT", "ENOEXEC", "ENOLCK", "ENOLINK", "ENOMEM", "ENOMSG", "ENOPROTOOPT", "ENOSPC", "ENOSYS",
-    "ENOTCONN", "ENOTDIR", "ENOTEMPTY", "ENOTRECOVERABLE", "ENOTSOCK", "ENOTSUP", "ENOTTY", "ENXIO",
-    "EOVERFLOW", "EOWNERDEAD", "EPERM", "EPIPE", "EPROTO", "EPROTONOSUPPORT", "EPROTOTYPE", "ERANGE",
-    "EROFS", "ESPIPE", "ESRCH", "ESTALE", "ETIMEDOUT", "ETXTBSY", "EXDEV", "ENOTCAPABLE",
-};
-static const char *en(int e) { return e >= 0 && e <= 76 ? errnames[e] : "E?"; }
+#define SHOW_WIDTH 56
+#include "wasi_test.h"
 
-#define SHOW(expr)                                                      \
-    do {                                                                \
-        errno = 0;                                                      \
-        long r_ = (long)(expr);                                         \
-        printf("%-56s -> %ld %s\n", #expr, r_, r_ < 0 ? en(errno) : ""); \
-    } while (0)
-#define RAW(expr) printf("%-56s -> %s\n", #expr, en(expr))
 
 static void prestat(int fd) {
     __wasi_prestat_t p;

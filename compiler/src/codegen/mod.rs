@@ -311,40 +311,26 @@ pub fn compile_module(
         .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
     if opts.debug {
         let sections = crate::debug::dwarf_sections(env.bytes);
+        let funcs: Vec<crate::debug::FuncDebug> = compiled
+            .iter()
+            .map(|f| {
+                let body = &env.bodies[(f.index - env.num_imported_funcs) as usize];
+                crate::debug::FuncDebug {
+                    symbol: product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")),
+                    wasm_start: body.range().start as u64,
+                    wasm_end: body.range().end as u64,
+                    native_size: f.bytes.len() as u64,
+                    srclocs: f.srclocs.clone(),
+                    local_slots: f.local_slots.clone(),
+                }
+            })
+            .collect();
         if let (false, Some((source, name, dir))) = (sections.contains_key(".debug_info"), &opts.text_source) {
-            let funcs: Vec<crate::debug::FuncDebug> = compiled
-                .iter()
-                .map(|f| {
-                    let body = &env.bodies[(f.index - env.num_imported_funcs) as usize];
-                    crate::debug::FuncDebug {
-                        symbol: product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")),
-                        wasm_start: body.range().start as u64,
-                        wasm_end: body.range().end as u64,
-                        native_size: f.bytes.len() as u64,
-                        srclocs: f.srclocs.clone(),
-                        local_slots: vec![],
-                    }
-                })
-                .collect();
             let shown: Vec<String> = compiled.iter().map(|f| names[(f.index - env.num_imported_funcs) as usize].clone()).collect();
             crate::debug::write_wat_dwarf(&mut product.object, name, dir, source, &funcs, &shown)
                 .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
         }
         if sections.contains_key(".debug_info") {
-            let funcs: Vec<crate::debug::FuncDebug> = compiled
-                .iter()
-                .map(|f| {
-                    let body = &env.bodies[(f.index - env.num_imported_funcs) as usize];
-                    crate::debug::FuncDebug {
-                        symbol: product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")),
-                        wasm_start: body.range().start as u64,
-                        wasm_end: body.range().end as u64,
-                        native_size: f.bytes.len() as u64,
-                        srclocs: f.srclocs.clone(),
-                        local_slots: f.local_slots.clone(),
-                    }
-                })
-                .collect();
             let globals = (0..env.globals.len() as u32)
                 .map(|g| (g >= env.num_imported_globals).then(|| ctx.offsets.defined_global(g - env.num_imported_globals)))
                 .collect();

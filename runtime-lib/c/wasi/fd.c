@@ -17,34 +17,41 @@
  * given. (wasmtime transfers only the first non-empty one per call; both
  * are correct short transfers, and the bytes a program ends up with are the
  * same.) */
-int32_t kiln_wasi_fd_read(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int32_t nread_ptr) {
-    struct wfd *e = wfd_get(fd);
-    if (!e || e->kind == WK_DIR || !(e->base & W_RIGHT_FD_READ)) return W_EBADF;
-    WPTR(nr, uint8_t, nread_ptr, 4);
+enum transfer { T_READ, T_WRITE, T_PREAD, T_PWRITE };
+
+/* The common part of fd_read/fd_write/fd_pread/fd_pwrite, once the
+ * descriptor has passed its checks: translate the iovecs, move the data
+ * (retrying on EINTR), store the byte count. */
+static int32_t transfer(struct wfd *e, enum transfer op, int32_t iovs, int32_t iovs_len, int64_t offset, int32_t count_ptr) {
+    WPTR(count, uint8_t, count_ptr, 4);
     struct k_iovec io[W_IOV_MAX];
     int n;
     int32_t err = w_iovecs(iovs, iovs_len, io, &n);
     if (err) return err;
     long r;
-    do r = os_readv(e->host, io, n); while (r == -K_EINTR);
+    do {
+        switch (op) {
+        case T_READ: r = os_readv(e->host, io, n); break;
+        case T_WRITE: r = os_writev(e->host, io, n); break;
+        case T_PREAD: r = os_preadv(e->host, io, n, offset); break;
+        default: r = os_pwritev(e->host, io, n, offset); break;
+        }
+    } while (r == -K_EINTR);
     if (r < 0) return werr(r);
-    put_u32(nr, (uint32_t)r);
+    put_u32(count, (uint32_t)r);
     return W_ESUCCESS;
+}
+
+int32_t kiln_wasi_fd_read(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int32_t nread_ptr) {
+    struct wfd *e = wfd_get(fd);
+    if (!e || e->kind == WK_DIR || !(e->base & W_RIGHT_FD_READ)) return W_EBADF;
+    return transfer(e, T_READ, iovs, iovs_len, 0, nread_ptr);
 }
 
 int32_t kiln_wasi_fd_write(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int32_t nwritten_ptr) {
     struct wfd *e = wfd_get(fd);
     if (!e || e->kind == WK_DIR || !(e->base & W_RIGHT_FD_WRITE)) return W_EBADF;
-    WPTR(nw, uint8_t, nwritten_ptr, 4);
-    struct k_iovec io[W_IOV_MAX];
-    int n;
-    int32_t err = w_iovecs(iovs, iovs_len, io, &n);
-    if (err) return err;
-    long r;
-    do r = os_writev(e->host, io, n); while (r == -K_EINTR);
-    if (r < 0) return werr(r);
-    put_u32(nw, (uint32_t)r);
-    return W_ESUCCESS;
+    return transfer(e, T_WRITE, iovs, iovs_len, 0, nwritten_ptr);
 }
 
 int32_t kiln_wasi_fd_pread(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int64_t offset, int32_t nread_ptr) {
@@ -52,16 +59,7 @@ int32_t kiln_wasi_fd_pread(void *c, void *v, int32_t fd, int32_t iovs, int32_t i
     if (!e) return W_EBADF;
     if (e->kind == WK_STDIN) return W_ESPIPE;
     if (e->kind != WK_FILE || !(e->base & W_RIGHT_FD_READ)) return W_EBADF;
-    WPTR(nr, uint8_t, nread_ptr, 4);
-    struct k_iovec io[W_IOV_MAX];
-    int n;
-    int32_t err = w_iovecs(iovs, iovs_len, io, &n);
-    if (err) return err;
-    long r;
-    do r = os_preadv(e->host, io, n, offset); while (r == -K_EINTR);
-    if (r < 0) return werr(r);
-    put_u32(nr, (uint32_t)r);
-    return W_ESUCCESS;
+    return transfer(e, T_PREAD, iovs, iovs_len, offset, nread_ptr);
 }
 
 /* In append mode Linux ignores the offset and appends; wasmtime implements
@@ -71,16 +69,7 @@ int32_t kiln_wasi_fd_pwrite(void *c, void *v, int32_t fd, int32_t iovs, int32_t 
     if (!e) return W_EBADF;
     if (e->kind == WK_STDOUT || e->kind == WK_STDERR) return W_ESPIPE;
     if (e->kind != WK_FILE || !(e->base & W_RIGHT_FD_WRITE)) return W_EBADF;
-    WPTR(nw, uint8_t, nwritten_ptr, 4);
-    struct k_iovec io[W_IOV_MAX];
-    int n;
-    int32_t err = w_iovecs(iovs, iovs_len, io, &n);
-    if (err) return err;
-    long r;
-    do r = os_pwritev(e->host, io, n, offset); while (r == -K_EINTR);
-    if (r < 0) return werr(r);
-    put_u32(nw, (uint32_t)r);
-    return W_ESUCCESS;
+    return transfer(e, T_PWRITE, iovs, iovs_len, offset, nwritten_ptr);
 }
 
 /* Only files seek; stdio answers ESPIPE even when the host stream is a
