@@ -77,47 +77,56 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
         eprintln!("skipping {name} on {}: {gdb} is not installed", target.name);
         return Ok(());
     }
-    let mut script = String::from("set pagination off\nset confirm off\nset width 0\n");
-    let mut qemu = None;
-    if native {
-        script.push_str(&script_text);
-    } else {
-        // qemu-user waits for gdb on a port; `run` becomes `continue`.
-        let port = PORT.fetch_add(1, Ordering::Relaxed);
-        qemu = Some(
-            Command::new(target.qemu)
-                .args(["-g", &port.to_string()])
-                .arg(&exe)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("cannot start {}: {e}", target.qemu))?,
-        );
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        script.push_str(&format!("target remote 127.0.0.1:{port}\n"));
-        for l in script_text.lines() {
-            script.push_str(if l.trim() == "run" { "continue" } else { l });
-            script.push('\n');
+    // A session under qemu may start before qemu listens on its port (on a
+    // busy machine): then gdb's connection is refused, and it is retried
+    // with a fresh qemu and a longer wait.
+    let mut text = String::new();
+    for attempt in 0..4u64 {
+        let mut script = String::from("set pagination off\nset confirm off\nset width 0\n");
+        let mut qemu = None;
+        if native {
+            script.push_str(&script_text);
+        } else {
+            // qemu-user waits for gdb on a port; `run` becomes `continue`.
+            let port = PORT.fetch_add(1, Ordering::Relaxed);
+            qemu = Some(
+                Command::new(target.qemu)
+                    .args(["-g", &port.to_string()])
+                    .arg(&exe)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .map_err(|e| format!("cannot start {}: {e}", target.qemu))?,
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300 * (attempt + 1)));
+            script.push_str(&format!("target remote 127.0.0.1:{port}\n"));
+            for l in script_text.lines() {
+                script.push_str(if l.trim() == "run" { "continue" } else { l });
+                script.push('\n');
+            }
         }
-    }
-    let script_path = scratch(&format!("gdb-{}", target.name)).join(format!("{name}.gdbscript"));
-    std::fs::write(&script_path, script).map_err(|e| e.to_string())?;
-    let out = Command::new(&gdb)
-        .args(["-nx", "-batch", "-x"])
-        .arg(&script_path)
-        .arg(&exe)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {gdb}: {e}"))?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    if let Some(mut q) = qemu {
-        let _ = q.kill();
-        if let Ok(o) = q.wait_with_output() {
-            // Under qemu the program's output arrives on qemu's stdout;
-            // put it where it belongs, just before the exit message.
-            let program = String::from_utf8_lossy(&o.stdout);
-            text = text.replacen("[Inferior 1", &format!("{program}[Inferior 1"), 1);
+        let script_path = scratch(&format!("gdb-{}", target.name)).join(format!("{name}.gdbscript"));
+        std::fs::write(&script_path, script).map_err(|e| e.to_string())?;
+        let out = Command::new(&gdb)
+            .args(["-nx", "-batch", "-x"])
+            .arg(&script_path)
+            .arg(&exe)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {gdb}: {e}"))?;
+        text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        if let Some(mut q) = qemu {
+            let _ = q.kill();
+            if let Ok(o) = q.wait_with_output() {
+                // Under qemu the program's output arrives on qemu's stdout;
+                // put it where it belongs, just before the exit message.
+                let program = String::from_utf8_lossy(&o.stdout);
+                text = text.replacen("[Inferior 1", &format!("{program}[Inferior 1"), 1);
+            }
+        }
+        if !text.contains("Connection refused") {
+            break;
         }
     }
     let mut rest = text.as_str();
