@@ -86,15 +86,7 @@ def run_env(base):
 
 def copy_fixture(src, dst):
     """Copies NAME.fixture/ into the working directory, keeping symlinks."""
-    for name in os.listdir(src):
-        s, d = os.path.join(src, name), os.path.join(dst, name)
-        if os.path.islink(s):
-            os.symlink(os.readlink(s), d)
-        elif os.path.isdir(s):
-            os.mkdir(d)
-            copy_fixture(s, d)
-        else:
-            shutil.copyfile(s, d)
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
 
 
 def run(name):

@@ -97,15 +97,8 @@ def words(path):
 
 
 def copy_fixture(src, dst):
-    for name in os.listdir(src):
-        s, d = os.path.join(src, name), os.path.join(dst, name)
-        if os.path.islink(s):
-            os.symlink(os.readlink(s), d)
-        elif os.path.isdir(s):
-            os.mkdir(d)
-            copy_fixture(s, d)
-        else:
-            shutil.copyfile(s, d)
+    """Copies NAME.fixture/ into the working directory, keeping symlinks."""
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
 
 
 def work_dir(tmp, name):

@@ -33,9 +33,10 @@
 //! Nothing here reads the host; every address is a relocation against a
 //! function symbol, resolved by the linker.
 
+use super::Section;
 use gimli::write::{
-    Address, AttributeValue, ConvertUnitSection, Dwarf, EndianVec, Expression, LineRow, Range,
-    RangeList, RelocateWriter, Relocation, RelocationTarget, Sections,
+    Address, AttributeValue, ConvertUnitSection, Dwarf, Expression, LineRow, Range, RangeList, RelocationTarget,
+    Sections,
 };
 use gimli::{constants, LittleEndian, SectionId};
 use object::write::{Object, Relocation as ObjReloc, SectionKind, SymbolId};
@@ -151,25 +152,6 @@ pub fn dwarf_sections(bytes: &[u8]) -> HashMap<String, &[u8]> {
         }
     }
     out
-}
-
-#[derive(Clone)]
-struct Section {
-    writer: EndianVec<LittleEndian>,
-    relocs: Vec<Relocation>,
-}
-
-impl RelocateWriter for Section {
-    type Writer = EndianVec<LittleEndian>;
-    fn writer(&self) -> &Self::Writer {
-        &self.writer
-    }
-    fn writer_mut(&mut self) -> &mut Self::Writer {
-        &mut self.writer
-    }
-    fn relocate(&mut self, r: Relocation) {
-        self.relocs.push(r);
-    }
 }
 
 /// Translates the DWARF in `sections` for `funcs` and adds the native
@@ -292,7 +274,7 @@ pub fn write_dwarf(
 /// indices are turned into object symbols by `resolve`; a reference to a
 /// symbol that does not exist is left unrelocated (zero).
 pub fn emit(obj: &mut Object<'static>, dwarf: &mut Dwarf, resolve: &dyn Fn(usize) -> Option<SymbolId>) -> Result<(), String> {
-    let mut out = Sections::new(Section { writer: EndianVec::new(LittleEndian), relocs: vec![] });
+    let mut out = Sections::new(Section::new());
     dwarf.write(&mut out).map_err(|e| format!("writing DWARF: {e}"))?;
 
     // Add the sections, then their relocations (which may refer to other

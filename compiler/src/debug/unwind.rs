@@ -8,28 +8,10 @@
 
 use cranelift_codegen::isa::unwind::UnwindInfo;
 use cranelift_codegen::isa::TargetIsa;
-use gimli::write::{Address, EhFrame, EndianVec, FrameTable, RelocateWriter, Relocation, RelocationTarget};
+use super::Section;
+use gimli::write::{Address, EhFrame, FrameTable, RelocationTarget};
 use object::write::{Object, Relocation as ObjReloc, StandardSection, SymbolId};
 use object::{RelocationEncoding, RelocationFlags, RelocationKind};
-
-/// Collects gimli's output and the relocations it asks for.
-struct Section {
-    writer: EndianVec<gimli::LittleEndian>,
-    relocs: Vec<Relocation>,
-}
-
-impl RelocateWriter for Section {
-    type Writer = EndianVec<gimli::LittleEndian>;
-    fn writer(&self) -> &Self::Writer {
-        &self.writer
-    }
-    fn writer_mut(&mut self) -> &mut Self::Writer {
-        &mut self.writer
-    }
-    fn relocate(&mut self, r: Relocation) {
-        self.relocs.push(r);
-    }
-}
 
 /// Adds an `.eh_frame` section describing `functions` to `obj`. Functions
 /// without System V unwind info are left out (they have no frame).
@@ -48,7 +30,7 @@ pub fn write_eh_frame(obj: &mut Object<'static>, isa: &dyn TargetIsa, functions:
     if symbols.is_empty() {
         return Ok(());
     }
-    let mut eh = EhFrame(Section { writer: EndianVec::new(gimli::LittleEndian), relocs: vec![] });
+    let mut eh = EhFrame(Section::new());
     table.write_eh_frame(&mut eh).map_err(|e| format!("cannot write .eh_frame: {e}"))?;
     let Section { writer, relocs } = eh.0;
     let section = obj.section_id(StandardSection::EhFrame);
