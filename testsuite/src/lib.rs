@@ -55,12 +55,16 @@ pub fn runner(target: &Target) -> Option<Vec<String>> {
 }
 
 /// Builds a C file into a WASI module with clang-19 and wasi-libc, unless
-/// an up-to-date build exists.
+/// an up-to-date build of the same source with the same flags exists (a
+/// `.recipe` file beside the output records them; debug info names the
+/// source path, so a build from another checkout is not reused).
 pub fn build_c(src: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
+    let recipe_path = out.with_extension("recipe");
+    let recipe = format!("{}\n{}\n", std::fs::canonicalize(src).unwrap_or(src.to_path_buf()).display(), extra.join(" "));
     let fresh = match (std::fs::metadata(src), std::fs::metadata(out)) {
         (Ok(s), Ok(o)) => o.modified().unwrap() >= s.modified().unwrap(),
         _ => false,
-    };
+    } && std::fs::read_to_string(&recipe_path).is_ok_and(|r| r == recipe);
     if fresh {
         return Ok(());
     }
@@ -77,7 +81,8 @@ pub fn build_c(src: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
     if !r.status.success() {
         return Err(format!("clang-19 failed on {}:\n{}", src.display(), String::from_utf8_lossy(&r.stderr)));
     }
-    std::fs::rename(&tmp, out).map_err(|e| e.to_string())
+    std::fs::rename(&tmp, out).map_err(|e| e.to_string())?;
+    std::fs::write(&recipe_path, recipe).map_err(|e| e.to_string())
 }
 
 /// The result of running an executable.
