@@ -114,11 +114,13 @@ static void frame_line(struct kiln_buf *b, unsigned n, const struct kiln_module 
  * not a call site in generated code (the runtime's frames). */
 #define MAX_FRAMES 32
 
-static void backtrace(const struct kiln_trap_entry *e, uintptr_t fp) {
+/* Frame 0 is given (the trapping instruction, or the call into the
+ * runtime); fp is the frame pointer of the wasm frame that holds it. */
+static void backtrace(const struct kiln_module *m, uint32_t func, uint32_t offset, const char *file, uint32_t line,
+                      uintptr_t fp) {
     struct kiln_buf b = {.len = 0};
-    const struct kiln_module *m = kiln_modules[e->module];
     buf_str(&b, "wasm backtrace:\n");
-    frame_line(&b, 0, m, e->func_index, e->wasm_offset, e->file, e->line);
+    frame_line(&b, 0, m, func, offset, file, line);
     unsigned n = 1;
     while (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0) {
         uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
@@ -137,37 +139,54 @@ static void backtrace(const struct kiln_trap_entry *e, uintptr_t fp) {
     }
 }
 
+/* ", in function NAME (#i) at wasm offset 0x..[ of MODULE]" */
+static void location(struct kiln_buf *b, const struct kiln_module *m, uint32_t func, uint32_t offset) {
+    const char *name = func_name(m, func);
+    if (func == UINT32_MAX) {
+        /* Generated instantiation code: the offset is the segment's. */
+        buf_str(b, ", during instantiation");
+    } else if (name) {
+        buf_str(b, ", in function ");
+        buf_str(b, name);
+        buf_str(b, " (#");
+        buf_u64(b, func);
+        buf_str(b, ")");
+    } else {
+        buf_str(b, ", in function #");
+        buf_u64(b, func);
+    }
+    buf_str(b, " at wasm offset ");
+    buf_hex(b, offset);
+    if (kiln_module_count > 1) {
+        buf_str(b, " of ");
+        buf_str(b, m->name);
+    }
+}
+
 static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e, uintptr_t fp) {
     struct kiln_buf b = {.len = 0};
     buf_str(&b, "kiln: wasm trap: ");
     buf_str(&b, kind < KILN_TRAP_KIND_COUNT ? kiln_trap_messages[kind] : "unknown trap");
-    if (e) {
-        const struct kiln_module *m = kiln_modules[e->module];
-        const char *name = func_name(m, e->func_index);
-        if (e->func_index == UINT32_MAX) {
-            /* Generated instantiation code: the offset is the segment's. */
-            buf_str(&b, ", during instantiation");
-        } else if (name) {
-            buf_str(&b, ", in function ");
-            buf_str(&b, name);
-            buf_str(&b, " (#");
-            buf_u64(&b, e->func_index);
-            buf_str(&b, ")");
-        } else {
-            buf_str(&b, ", in function #");
-            buf_u64(&b, e->func_index);
-        }
-        buf_str(&b, " at wasm offset ");
-        buf_hex(&b, e->wasm_offset);
-        if (kiln_module_count > 1) {
-            buf_str(&b, " of ");
-            buf_str(&b, m->name);
-        }
-    }
+    if (e) location(&b, kiln_modules[e->module], e->func_index, e->wasm_offset);
     buf_str(&b, "\n");
     buf_flush(&b, 2);
-    if (e && fp) backtrace(e, fp);
+    if (e && fp) backtrace(kiln_modules[e->module], e->func_index, e->wasm_offset, e->file, e->line, fp);
     os_exit(KILN_TRAP_EXIT_STATUS);
+}
+
+void kiln_wasm_call_error(const char *msg, uint64_t value, uintptr_t ret, uintptr_t caller_fp) {
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "kiln: error: ");
+    buf_str(&b, msg);
+    buf_str(&b, ": ");
+    buf_u64(&b, value);
+    const struct kiln_module *m = 0;
+    const struct kiln_call_site *c = call_lookup(ret, &m);
+    if (c) location(&b, m, c->func_index, c->wasm_offset);
+    buf_str(&b, "\n");
+    buf_flush(&b, 2);
+    if (c) backtrace(m, c->func_index, c->wasm_offset, c->file, c->line, caller_fp);
+    os_exit(1);
 }
 
 void kiln_trap_report(uint32_t kind, uintptr_t pc) {

@@ -269,8 +269,18 @@ int32_t kiln_wasi_random_get(void *c, void *v, int32_t buf_ptr, int32_t len) {
 
 /* ---- process (proc_raise lives in sock.c) ---- */
 
-void kiln_wasi_proc_exit(void *c, void *v, int32_t code) {
+/* WASI exit codes are u32, but a process status keeps only 8 bits, so
+ * exit(256) would report success. wasmtime accepts only [0..126) (126 and
+ * up mean "cannot execute" and signals to shells) and otherwise fails with
+ * an error and status 1; Kiln follows that rule and message. Generated code
+ * calls this directly, so the return address and the caller's frame
+ * pointer locate the call in wasm. Anything the program buffered is its own
+ * to flush before proc_exit (wasi-libc's exit does). */
+__attribute__((noinline)) void kiln_wasi_proc_exit(void *c, void *v, int32_t code) {
     (void)c; (void)v;
+    if ((uint32_t)code >= 126)
+        kiln_wasm_call_error("exit with invalid exit status outside of [0..126)", (uint32_t)code,
+                             (uintptr_t)__builtin_return_address(0), kiln_arch_caller_fp(__builtin_frame_address(0)));
     os_exit(code);
 }
 

@@ -32,6 +32,9 @@ static inline uintptr_t *kiln_uc_sp(void *uc) { return (uintptr_t *)((char *)uc 
  * target store the caller's frame pointer at [fp] and the return address at
  * [fp + 8]. */
 static inline uintptr_t *kiln_uc_fp(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_MCONTEXT + 8 * 8); }
+/* The caller's frame pointer, given __builtin_frame_address(0) of a C
+ * function built by clang (s0 is the frame's top (the caller's sp); ra is at s0 - 8 and the caller's s0 at s0 - 16). */
+static inline uintptr_t kiln_arch_caller_fp(void *frame) { return ((uintptr_t *)frame)[-2]; }
 
 
 

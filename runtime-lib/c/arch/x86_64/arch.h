@@ -57,6 +57,9 @@ static inline uintptr_t *kiln_uc_sp(void *uc) { return (uintptr_t *)((char *)uc 
  * target store the caller's frame pointer at [fp] and the return address at
  * [fp + 8]. */
 static inline uintptr_t *kiln_uc_fp(void *uc) { return (uintptr_t *)((char *)uc + KILN_UC_GREGS + 10 * 8); }
+/* The caller's frame pointer, given __builtin_frame_address(0) of a C
+ * function built by clang (push rbp; mov rbp, rsp: the caller's rbp is at [rbp]). */
+static inline uintptr_t kiln_arch_caller_fp(void *frame) { return ((uintptr_t *)frame)[0]; }
 
 
 /* struct stat as the x86-64 kernel fills it (fstat/newfstatat). */

@@ -1,0 +1,2 @@
+#define STATUS 0
+#include "exit_status.h"

@@ -1,0 +1,2 @@
+#define STATUS 125
+#include "exit_status.h"

@@ -1,0 +1,2 @@
+#define STATUS 126
+#include "exit_status.h"

@@ -1,0 +1,2 @@
+#define STATUS 200
+#include "exit_status.h"

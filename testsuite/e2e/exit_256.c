@@ -1,0 +1,2 @@
+#define STATUS 256
+#include "exit_status.h"

@@ -1,0 +1,2 @@
+#define STATUS 257
+#include "exit_status.h"

@@ -1,0 +1,2 @@
+#define STATUS (-1)
+#include "exit_status.h"
