@@ -128,6 +128,12 @@ extern struct kiln_memory *kiln_wasi_memory;
 void kiln_signals_install(void);
 /* Report a trap raised outside generated code (e.g. by the runtime). */
 KILN_NORETURN void kiln_trap_report(uint32_t kind, uintptr_t pc);
+/* An error in a runtime function that wasm code called directly (not a
+ * trap): prints "kiln: error: <msg>: <value>", the wasm location of the
+ * call (`ret`, the runtime function's return address) and the wasm
+ * backtrace from the calling frame (`caller_fp`), then exits with status 1,
+ * as wasmtime's CLI does for a host error. */
+KILN_NORETURN void kiln_wasm_call_error(const char *msg, uint64_t value, uintptr_t ret, uintptr_t caller_fp);
 /* Fatal runtime error: prints "kiln: <msg>" and exits with status 1 (or the
  * given status). */
 KILN_NORETURN void kiln_fatal(const char *msg, const char *detail);
@@ -177,6 +183,10 @@ typedef void (*kiln_array_call)(void *vmctx, void *caller_vmctx, uint64_t *value
 
 /* ---- os.c: the file system, polling and sockets, for the WASI layer.
  * Same convention: -errno on failure. Paths are NUL-terminated host paths. */
+/* O_CREAT, the same on all three targets (os.c watches for it). */
+#define K_O_CREAT 0100
+/* Bumped by every os_* call that may change a directory's entries. */
+extern uint64_t kiln_os_namespace_generation;
 long os_openat(int dirfd, const char *path, int flags, int mode);
 long os_openat2(int dirfd, const char *path, const void *how, size_t size);
 long os_fstatat(int dirfd, const char *path, void *statbuf, int flags);

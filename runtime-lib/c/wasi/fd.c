@@ -194,9 +194,24 @@ int32_t kiln_wasi_fd_filestat_set_times(void *c, void *v, int32_t fd, int64_t at
  * tells the caller to come back with the cookie of the last whole entry.
  *
  * Host directory offsets are opaque, so to start at a cookie we read from
- * the beginning and skip, except when the cookie is where the previous
- * call stopped: its offset is remembered, which makes reading a directory
- * in order linear. */
+ * the beginning and skip. Reading a directory in order would then cost
+ * O(n^2), so the call remembers where it stopped (host entry number and
+ * host offset) and the next call resumes there when it asks for exactly
+ * that entry AND the remembered position is provably still the one a fresh
+ * read would reach:
+ *   - a cookie that starts at the first host entry (0, 1, 2: rewinddir, or
+ *     a new listing) never uses it: it reads from offset 0, so entries
+ *     created since the last read are listed (as POSIX and wasmtime do);
+ *   - no call of this process has changed any directory since
+ *     (kiln_os_namespace_generation, bumped by os.c for every create,
+ *     unlink, rename, link and symlink);
+ *   - the directory's mtime and ctime are unchanged, which catches other
+ *     processes' changes. Timestamps are as fine as the file system keeps
+ *     them; a change by another process within the same tick can go
+ *     unseen, and the listing then continues as a POSIX readdir stream
+ *     would (POSIX leaves entries changed after the last rewind
+ *     unspecified).
+ * Otherwise the call reads from the beginning and skips. */
 
 struct dirent_out {
     uint8_t *p;
@@ -262,10 +277,18 @@ int32_t kiln_wasi_fd_readdir(void *c, void *v, int32_t fd, int32_t buf, int32_t 
     uint64_t first = want < 2 ? 0 : want - 2; /* first host entry wanted */
     uint64_t index = 0;                       /* number of the next host entry */
     int64_t off = 0;                          /* host offset of that entry */
-    if (e->rd_valid && e->rd_index == first) {
+    if (first > 0 && e->rd_valid && e->rd_index == first && e->rd_gen == kiln_os_namespace_generation &&
+        e->rd_stamp[0] == self.st_mtime_sec && e->rd_stamp[1] == self.st_mtime_nsec &&
+        e->rd_stamp[2] == self.st_ctime_sec && e->rd_stamp[3] == self.st_ctime_nsec) {
         index = first;
         off = e->rd_off;
     }
+    e->rd_valid = 0;
+    e->rd_gen = kiln_os_namespace_generation;
+    e->rd_stamp[0] = self.st_mtime_sec;
+    e->rd_stamp[1] = self.st_mtime_nsec;
+    e->rd_stamp[2] = self.st_ctime_sec;
+    e->rd_stamp[3] = self.st_ctime_nsec;
     r = os_lseek(e->host, off, K_SEEK_SET);
     if (r < 0) return werr(r);
     for (;;) {

@@ -165,7 +165,6 @@ int32_t w_iovecs(int32_t iovs_ptr, int32_t iovs_len, struct k_iovec *out, int *n
 #define K_O_RDONLY 0
 #define K_O_WRONLY 1
 #define K_O_RDWR 2
-#define K_O_CREAT 0100
 #define K_O_EXCL 0200
 #define K_O_TRUNC 01000
 #define K_O_APPEND 02000
@@ -210,11 +209,14 @@ struct wfd {
     uint64_t base, inheriting; /* rights, as fd_fdstat_get reports them */
     const char *preopen;   /* guest name of a granted directory, else NULL */
     uint32_t preopen_len;
-    /* fd_readdir resume point: real entry number rd_index starts at host
-     * directory offset rd_off (valid when rd_valid). */
+    /* fd_readdir resume point: host entry number rd_index starts at host
+     * directory offset rd_off. Used only while provably current: see
+     * fd_readdir in fd.c for what rd_gen and rd_stamp prove. */
     uint8_t rd_valid;
     uint64_t rd_index;
     int64_t rd_off;
+    uint64_t rd_gen;       /* kiln_os_namespace_generation when filled */
+    int64_t rd_stamp[4];   /* the directory's mtime and ctime (sec, nsec) then */
 };
 
 /* The entry for a guest descriptor, or NULL if it is not open. */
