@@ -110,12 +110,93 @@ pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2 & !WasmFeatures::SIMD
 }
 
+/// Core-wasm proposals that wasmparser validates, with the names users know
+/// them by, and the proposals that build on each (switched off with it when
+/// looking for its first use: GC subsumes typed function references, so a
+/// module's `call_ref` would otherwise still validate). Those that
+/// [`features`] does not contain are the ones Kiln does not compile yet.
+const PROPOSALS: &[(WasmFeatures, &str, WasmFeatures)] = &[
+    (WasmFeatures::SIMD, "fixed-width SIMD (simd)", WasmFeatures::RELAXED_SIMD),
+    (WasmFeatures::RELAXED_SIMD, "relaxed SIMD (relaxed-simd)", WasmFeatures::empty()),
+    (WasmFeatures::EXCEPTIONS, "exception handling (exceptions)", WasmFeatures::STACK_SWITCHING),
+    (WasmFeatures::LEGACY_EXCEPTIONS, "legacy exception handling (legacy-exceptions)", WasmFeatures::empty()),
+    (WasmFeatures::THREADS, "threads and atomics (threads)", WasmFeatures::SHARED_EVERYTHING_THREADS),
+    (WasmFeatures::SHARED_EVERYTHING_THREADS, "shared-everything threads", WasmFeatures::empty()),
+    (WasmFeatures::TAIL_CALL, "tail calls (tail-call)", WasmFeatures::empty()),
+    (
+        WasmFeatures::FUNCTION_REFERENCES,
+        "typed function references (function-references)",
+        WasmFeatures::GC.union(WasmFeatures::STACK_SWITCHING),
+    ),
+    (WasmFeatures::GC, "garbage collection (gc)", WasmFeatures::STACK_SWITCHING),
+    (WasmFeatures::MULTI_MEMORY, "multiple memories (multi-memory)", WasmFeatures::empty()),
+    (WasmFeatures::MEMORY64, "64-bit memories (memory64)", WasmFeatures::empty()),
+    (WasmFeatures::EXTENDED_CONST, "extended constant expressions (extended-const)", WasmFeatures::empty()),
+    (WasmFeatures::CUSTOM_PAGE_SIZES, "custom page sizes (custom-page-sizes)", WasmFeatures::empty()),
+    (WasmFeatures::WIDE_ARITHMETIC, "wide arithmetic (wide-arithmetic)", WasmFeatures::empty()),
+    (WasmFeatures::STACK_SWITCHING, "stack switching (stack-switching)", WasmFeatures::empty()),
+    (WasmFeatures::MEMORY_CONTROL, "memory control (memory-control)", WasmFeatures::empty()),
+];
+
+/// For a module that fails validation with [`features`]: if it is valid
+/// with every proposal wasmparser knows, the proposals it uses that Kiln
+/// lacks, each with the offset of its first use, in module order; `None`
+/// if the module is invalid whatever is enabled. The first use of proposal
+/// P is where validation with everything but P (and what builds on P)
+/// fails, which wasmparser finds in one pass per proposal: this runs only
+/// on that error path.
+pub fn unsupported_proposals(bytes: &[u8]) -> Option<Vec<(&'static str, usize)>> {
+    let ours = features();
+    let everything = PROPOSALS.iter().fold(ours, |f, (p, _, _)| f | *p);
+    Validator::new_with_features(everything).validate_all(bytes).ok()?;
+    let mut used: Vec<(&'static str, usize)> = PROPOSALS
+        .iter()
+        .filter(|(p, _, _)| !ours.contains(*p))
+        .filter_map(|(p, name, dependents)| {
+            let without = everything.difference(*p | *dependents);
+            Validator::new_with_features(without).validate_all(bytes).err().map(|e| (*name, e.offset() as usize))
+        })
+        .collect();
+    used.sort_by_key(|(_, offset)| *offset);
+    Some(used)
+}
+
+/// Whether `bytes` is a component (the component model's binary layer 1),
+/// not a core module.
+fn is_component(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && bytes.starts_with(b"\0asm") && bytes[6..8] == [1, 0]
+}
+
 impl<'a> ModuleEnv<'a> {
     /// Validates `bytes` and collects the module's environment. `path` only
     /// names the file in errors.
+    ///
+    /// Errors: [`CompileError::NotBuildable`] (with no imports listed: the
+    /// caller adds them) for a valid module that uses proposals Kiln does
+    /// not compile yet; [`CompileError::Invalid`] for a module that is
+    /// invalid under every proposal, naming the function and offset where
+    /// validation failed; [`CompileError::Unsupported`] for a component.
     pub fn parse(path: &str, bytes: &'a [u8]) -> Result<ModuleEnv<'a>, CompileError> {
+        if is_component(bytes) {
+            return Err(CompileError::Unsupported {
+                path: path.to_string(),
+                func: None,
+                offset: 0,
+                message: "this is a WebAssembly component, not a core module; Kiln compiles core modules \
+                          (a WASI preview1 command)"
+                    .into(),
+            });
+        }
         let mut validator = Validator::new_with_features(features());
         if let Err(e) = validator.validate_all(bytes) {
+            if let Some(used) = unsupported_proposals(bytes).filter(|u| !u.is_empty()) {
+                return Err(CompileError::NotBuildable {
+                    path: path.to_string(),
+                    features: used,
+                    imports: vec![],
+                    reactor: false,
+                });
+            }
             // Name the function whose body holds the offset, when one does.
             let func = function_at_offset(bytes, e.offset() as usize);
             return Err(CompileError::Invalid {

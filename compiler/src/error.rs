@@ -24,6 +24,39 @@ fn in_func(func: &Option<(u32, Option<String>)>) -> String {
     }
 }
 
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn not_buildable(path: &str, features: &[(&str, usize)], imports: &[String], reactor: bool) -> String {
+    let mut parts = Vec::new();
+    if !features.is_empty() {
+        let mut s = format!(
+            "{path}: uses {} that Kiln does not support yet (the module is valid):",
+            plural(features.len(), "WebAssembly proposal")
+        );
+        for (name, offset) in features {
+            s.push_str(&format!("\n  {name}, first at wasm offset {offset:#x}"));
+        }
+        parts.push(s);
+    }
+    if !imports.is_empty() {
+        parts.push(format!(
+            "{path}: {}; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):\n{}",
+            plural(imports.len(), "unresolved import"),
+            imports.join("\n")
+        ));
+    }
+    if reactor {
+        parts.push(format!(
+            "{path}: a reactor module (it exports `_initialize` and no `_start`), so as an executable it would \
+             have nothing to run; build it as a library instead (`--emit obj` writes its object today; \
+             a static library with a C header is planned as `--emit lib`)"
+        ));
+    }
+    parts.join("\n")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     #[error("{path}: cannot read: {source}")]
@@ -38,9 +71,12 @@ pub enum CompileError {
     #[error("{path}: unsupported{}, at wasm offset {offset:#x}: {message}", in_func(func))]
     Unsupported { path: String, func: Option<(u32, Option<String>)>, offset: usize, message: String },
 
-    #[error("{path}: {} unresolved import{}; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):\n{}",
-        list.len(), if list.len() == 1 { "" } else { "s" }, list.join("\n"))]
-    UnresolvedImports { path: String, list: Vec<String> },
+    /// A valid module that Kiln cannot turn into an executable, with every
+    /// reason at once: the proposals it uses that Kiln does not compile
+    /// yet (name, first wasm offset), its imports that nothing provides,
+    /// and whether it is a reactor (no `_start` to run).
+    #[error("{}", not_buildable(path, features, imports, *reactor))]
+    NotBuildable { path: String, features: Vec<(&'static str, usize)>, imports: Vec<String>, reactor: bool },
 
     #[error("{path}: code generation failed in {func}: {message}")]
     Codegen { path: String, func: FuncRef, message: String },

@@ -3,12 +3,13 @@
 //! Kiln links a command against WASI preview1 only: every import must be a
 //! function of `wasi_snapshot_preview1` with exactly the signature in
 //! `kiln_abi::WASI_FUNCTIONS`. Anything else is collected, and all of it is
-//! reported at once.
+//! reported at once, together with any unsupported proposals the module
+//! uses and whether it is a reactor (`check_executable`).
 
-use crate::environ::{ImportKind, ModuleEnv};
+use crate::environ::ModuleEnv;
 use crate::error::CompileError;
 use kiln_abi::{WASI_FUNCTIONS, WASI_MODULE};
-use wasmparser::ValType;
+use wasmparser::{CompositeInnerType, ExternalKind, Parser, Payload, TypeRef, ValType};
 
 /// A command's `_start`, if exported, must take and return nothing (as
 /// wasmtime requires): the runtime calls it with no argument slots.
@@ -30,40 +31,99 @@ pub fn check_command_entry(path: &str, env: &ModuleEnv) -> Result<(), CompileErr
     Ok(())
 }
 
-pub fn check_wasi_imports(path: &str, env: &ModuleEnv) -> Result<(), CompileError> {
+/// Every import of the module in `bytes` that Kiln cannot provide, one
+/// line each (`  module::name (at wasm offset 0x..): why`), in module
+/// order. Reads the type and import sections directly, without needing the
+/// module to validate under Kiln's features, so that a module which also
+/// uses unsupported proposals still gets its imports checked.
+pub fn unresolved_imports(bytes: &[u8]) -> Vec<String> {
+    let mut types: Vec<Option<(Vec<ValType>, Vec<ValType>)>> = Vec::new();
     let mut bad = Vec::new();
-    for imp in &env.imports {
-        let what = format!("  {}::{} (at wasm offset {:#x})", imp.module, imp.name, imp.offset);
-        match &imp.kind {
-            ImportKind::Func(ty) if imp.module == WASI_MODULE => {
-                match WASI_FUNCTIONS.iter().find(|(n, _, _)| *n == imp.name) {
-                    None => bad.push(format!("{what}: not a WASI preview1 function")),
-                    Some((_, params, returns)) => {
-                        let want_params: Vec<ValType> =
-                            params.chars().map(|c| if c == 'I' { ValType::I64 } else { ValType::I32 }).collect();
-                        let want_results = if *returns { vec![ValType::I32] } else { vec![] };
-                        let t = &env.types[*ty as usize];
-                        if t.params != want_params || t.results != want_results {
-                            bad.push(format!(
-                                "{what}: signature {} does not match WASI's {}",
-                                signature(&t.params, &t.results),
-                                signature(&want_params, &want_results)
-                            ));
-                        }
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::TypeSection(r) => {
+                for rec in r.into_iter().flatten() {
+                    for sub in rec.into_types() {
+                        types.push(match &sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => Some((f.params().to_vec(), f.results().to_vec())),
+                            _ => None,
+                        });
                     }
                 }
             }
-            ImportKind::Func(_) => bad.push(format!("{what}: function from unknown module `{}`", imp.module)),
-            ImportKind::Memory(_) => bad.push(format!("{what}: memory imports are not provided")),
-            ImportKind::Table(_) => bad.push(format!("{what}: table imports are not provided")),
-            ImportKind::Global(_) => bad.push(format!("{what}: global imports are not provided")),
+            Payload::ImportSection(r) => {
+                for (offset, imp) in r.into_imports_with_offsets().flatten() {
+                    let what = format!("  {}::{} (at wasm offset {:#x})", imp.module, imp.name, offset);
+                    let problem = match imp.ty {
+                        TypeRef::Func(t) if imp.module == WASI_MODULE => {
+                            match WASI_FUNCTIONS.iter().find(|(n, _, _)| *n == imp.name) {
+                                None => Some("not a WASI preview1 function".to_string()),
+                                Some((_, params, returns)) => {
+                                    let want_params: Vec<ValType> = params
+                                        .chars()
+                                        .map(|c| if c == 'I' { ValType::I64 } else { ValType::I32 })
+                                        .collect();
+                                    let want_results = if *returns { vec![ValType::I32] } else { vec![] };
+                                    match types.get(t as usize) {
+                                        Some(Some((p, r))) if *p == want_params && *r == want_results => None,
+                                        Some(Some((p, r))) => Some(format!(
+                                            "signature {} does not match WASI's {}",
+                                            signature(p, r),
+                                            signature(&want_params, &want_results)
+                                        )),
+                                        _ => Some("not a function type".to_string()),
+                                    }
+                                }
+                            }
+                        }
+                        TypeRef::Func(_) | TypeRef::FuncExact(_) => {
+                            Some(format!("function from unknown module `{}`", imp.module))
+                        }
+                        TypeRef::Memory(_) => Some("memory imports are not provided".to_string()),
+                        TypeRef::Table(_) => Some("table imports are not provided".to_string()),
+                        TypeRef::Global(_) => Some("global imports are not provided".to_string()),
+                        TypeRef::Tag(_) => Some("tag imports are not provided".to_string()),
+                    };
+                    if let Some(p) = problem {
+                        bad.push(format!("{what}: {p}"));
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    if bad.is_empty() {
-        Ok(())
-    } else {
-        Err(CompileError::UnresolvedImports { path: path.to_string(), list: bad })
+    bad
+}
+
+/// Whether the module is a WASI *reactor*: it exports `_initialize` and no
+/// `_start`, so it is a library to call into, not a program to run.
+pub fn is_reactor(bytes: &[u8]) -> bool {
+    let (mut start, mut initialize) = (false, false);
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let Ok(Payload::ExportSection(r)) = payload {
+            for e in r.into_iter().flatten() {
+                if e.kind == ExternalKind::Func {
+                    start |= e.name == "_start";
+                    initialize |= e.name == "_initialize";
+                }
+            }
+        }
     }
+    initialize && !start
+}
+
+/// For an executable: every reason the module cannot become one (imports
+/// Kiln cannot provide, being a reactor), in one
+/// [`CompileError::NotBuildable`]; `features` carries the unsupported
+/// proposals already found, if any.
+pub fn check_executable(path: &str, bytes: &[u8], features: Vec<(&'static str, usize)>) -> Result<(), CompileError> {
+    let imports = unresolved_imports(bytes);
+    let reactor = is_reactor(bytes);
+    if features.is_empty() && imports.is_empty() && !reactor {
+        return Ok(());
+    }
+    Err(CompileError::NotBuildable { path: path.to_string(), features, imports, reactor })
 }
 
 /// `(i32, i64) -> i32` style rendering of a signature.

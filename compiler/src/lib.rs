@@ -160,9 +160,16 @@ pub fn compile_file(input: &Path, output: &Path, opts: &Options) -> Result<(), C
 
 /// Compiles a module already in memory; `name` is used in messages.
 pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) -> Result<(), CompileError> {
-    let env = environ::ModuleEnv::parse(name, bytes)?;
+    let env = match environ::ModuleEnv::parse(name, bytes) {
+        // An executable's error names everything that stands in the way.
+        Err(CompileError::NotBuildable { features, .. }) if opts.emit == Emit::Exe => {
+            imports::check_executable(name, bytes, features)?;
+            unreachable!("check_executable fails when proposals are unsupported")
+        }
+        r => r?,
+    };
     if opts.emit == Emit::Exe {
-        imports::check_wasi_imports(name, &env)?;
+        imports::check_executable(name, bytes, vec![])?;
         imports::check_command_entry(name, &env)?;
         if opts.env.iter().any(|kv| !kv.contains('=') || kv.starts_with('=')) {
             return Err(CompileError::Target("--env takes KEY=VALUE".into()));

@@ -123,13 +123,72 @@ fn missing_input_and_bad_linker_are_clear() {
     assert!(stderr(&o).contains("/nonexistent/ld.lld"), "{}", stderr(&o));
 }
 
+/// A valid module that uses proposals Kiln lacks, and imports a host
+/// function nothing provides: one error names all three, and calls none of
+/// it invalid.
+const UNSUPPORTED: &str = r#"(module
+  (import "env" "host_log" (func $log (param i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory 1 1 shared)
+  (tag $oops (param i32))
+  (func $f (param i32) (result i32)
+    (drop (i32.atomic.load (local.get 0)))
+    (throw $oops (local.get 0)))
+  (func (export "_start") (call $log (i32.const 1))))"#;
+
 #[test]
-fn simd_is_rejected_cleanly() {
+fn unsupported_proposals_and_imports_are_named_at_once() {
     let d = tmp();
-    write(d.path(), "v.wat", b"(module (func (drop (v128.const i32x4 0 0 0 0))))");
-    let o = kiln(&["compile", "v.wat"], d.path());
+    write(d.path(), "u.wat", UNSUPPORTED.as_bytes());
+    let o = kiln(&["compile", "u.wat", "-o", "u"], d.path());
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("SIMD"), "{}", stderr(&o));
+    // 0x54: the shared memory's entry; 0x59: the tag section; 0x1a: the
+    // import's entry (wasm-objdump -h shows the sections).
+    assert_eq!(
+        stderr(&o),
+        "kiln: error: u.wat: uses 2 WebAssembly proposals that Kiln does not support yet (the module is valid):
+  threads and atomics (threads), first at wasm offset 0x54
+  exception handling (exceptions), first at wasm offset 0x59
+u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):
+  env::host_log (at wasm offset 0x1a): function from unknown module `env`
+"
+    );
+    assert!(!d.path().join("u").exists(), "no output after a failed compile");
+}
+
+#[test]
+fn reactors_are_refused_as_executables() {
+    let d = tmp();
+    write(
+        d.path(),
+        "r.wat",
+        br#"(module (func (export "_initialize")) (func (export "add") (param i32 i32) (result i32)
+              (i32.add (local.get 0) (local.get 1))))"#,
+    );
+    let o = kiln(&["compile", "r.wat", "-o", "r"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("r.wat: a reactor module (it exports `_initialize` and no `_start`)"), "{e}");
+    assert!(e.contains("--emit lib"), "{e}");
+    assert!(!d.path().join("r").exists());
+    // Its object can still be written.
+    let o = kiln(&["compile", "r.wat", "--emit", "obj", "-o", "r.o"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn invalid_stays_invalid_and_components_are_named() {
+    let d = tmp();
+    // Invalid under every proposal: a type mismatch.
+    write(d.path(), "bad.wat", b"(module (func (result i32) (i64.const 1)))");
+    let o = kiln(&["compile", "bad.wat"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bad.wat: invalid module in function 0"), "{}", stderr(&o));
+    // A component (binary layer 1) is not a core module.
+    write(d.path(), "c.wasm", b"\0asm\x0d\x00\x01\x00");
+    let o = kiln(&["compile", "c.wasm"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("c.wasm: unsupported, at wasm offset 0x0: this is a WebAssembly component"), "{}", stderr(&o));
 }
 
 #[test]
