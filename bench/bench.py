@@ -33,8 +33,11 @@ BUILD = os.path.join(CACHE, "build")
 RESULTS = os.path.join(BENCH, "results")
 NPROC = os.cpu_count() or 1
 
-CLANG = "clang-19"
-WASM_CFLAGS = ["--target=wasm32-wasi", "--sysroot=/usr", "-O2"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from kiln_tools import WASM_CC, tool, toolchain_id  # noqa: E402
+
+CLANG = tool("clang-19")  # native builds; wasm builds use WASM_CC, the one recipe
+WASM_CFLAGS = ["-O2"]  # scripts/wasm-cc adds the target and sysroot
 # 1 MiB of wasm stack (wasm-ld's default is 64 KiB); keep the name section, drop DWARF.
 WASM_LDFLAGS = ["-Wl,-z,stack-size=1048576", "-Wl,--strip-debug"]
 NATIVE_CFLAGS = ["-O2"]
@@ -124,16 +127,11 @@ class Tools:
 
     def find_wasmtime_py(self):
         try:
-            import wasmtime  # noqa: F401
+            import wasmtime  # noqa: F401  (pinned in scripts/tools.txt; scripts/setup.sh installs it)
         except ImportError:
-            note("wasmtime CLI not found and Python package `wasmtime` missing: pip install wasmtime")
-            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "wasmtime"])
-            try:
-                import wasmtime  # noqa: F401,F811
-            except ImportError:
-                self.notes.append("wasmtime: neither the CLI nor the Python package is available; skipped "
-                                  "(bash bench/install-wasmtime.sh installs the CLI)")
-                return None
+            self.notes.append("wasmtime: neither the CLI nor the Python package is available (scripts/setup.sh "
+                              "installs the package; bash bench/install-wasmtime.sh the CLI); skipped")
+            return None
         self.notes.append(
             f"wasmtime: no `wasmtime` CLI on PATH or in bench/.cache/wasmtime/bin, so the wasmtime contenders use "
             f"wasmtime's Python API (wasmtime-py {py_version('wasmtime')}), "
@@ -143,12 +141,8 @@ class Tools:
         return [sys.executable, os.path.join(BENCH, "wasmtime_py.py")]
 
     def find_wasm2c(self):
-        ok = shutil.which("wasm2c") and os.path.exists("/usr/include/wasm-rt.h")
-        if not ok:
-            apt_install(["wabt"])
-            ok = shutil.which("wasm2c") and os.path.exists("/usr/include/wasm-rt.h")
-        if not ok:
-            self.notes.append("wasm2c: wabt is not installed (apt-get install wabt); skipped")
+        if not (shutil.which(tool("wasm2c")) and os.path.exists(tool("/usr/include/wasm-rt.h"))):
+            self.notes.append("wasm2c: wabt is not installed (scripts/setup.sh installs it); skipped")
             return None
         return shutil.which("wasm2c")
 
@@ -163,21 +157,6 @@ class Tools:
         elif self.wasmtime_py:
             d["wasmtime"] = "wasmtime-py " + py_version("wasmtime") + " (Python API)"
         return d
-
-
-def apt_install(pkgs):
-    """Installs missing Debian packages when running as root; returns success."""
-    missing = [p for p in pkgs if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
-                                                 text=True).stdout.find("install ok installed") < 0]
-    if not missing:
-        return True
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return False
-    note("installing " + " ".join(missing) + " with apt-get")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)
-    return subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-                          capture_output=True, env=env).returncode == 0
 
 
 def py_version(pkg):
@@ -414,6 +393,7 @@ def recipe_key(recipe, target):
         with open(extra, "rb") as f:
             h.update(f.read())
     h.update(subprocess.run([CLANG, "--version"], capture_output=True).stdout)
+    h.update(toolchain_id())
     return h.hexdigest()[:16]
 
 
@@ -427,7 +407,7 @@ def build_c(recipe, target, out, pool, extra_cflags=()):
     objdir = out + ".objs"
     shutil.rmtree(objdir, ignore_errors=True)
     os.makedirs(objdir)
-    base = [CLANG] + (WASM_CFLAGS if target == "wasm" else NATIVE_CFLAGS)
+    base = [WASM_CC] + WASM_CFLAGS if target == "wasm" else [CLANG] + NATIVE_CFLAGS
     jobs = []
     for gi, (srcs, wflags, nflags) in enumerate(recipe["groups"]):
         flags = (wflags if target == "wasm" else nflags) + list(extra_cflags)
@@ -873,10 +853,10 @@ def renamed_lua(src, ver, d, pool):
             for s in srcs:
                 o = os.path.join(tmp, os.path.basename(s) + ".o")
                 objs.append(o)
-                jobs.append(pool.submit(run_cmd, [CLANG] + WASM_CFLAGS + flags + ["-w", "-c", s, "-o", o]))
+                jobs.append(pool.submit(run_cmd, [WASM_CC] + WASM_CFLAGS + flags + ["-w", "-c", s, "-o", o]))
             for j in jobs:
                 j.result()
-            nm = shutil.which("llvm-nm-19") or shutil.which("llvm-nm")
+            nm = shutil.which(tool("llvm-nm-19"))
             out = run_cmd([nm, "-g", "--defined-only", "-j"] + objs).stdout.split()
             syms = sorted({x for x in out if x and not x.endswith(":") and not x.startswith("bench_")})
             shutil.rmtree(tmp, ignore_errors=True)

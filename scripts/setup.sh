@@ -1,26 +1,46 @@
 #!/usr/bin/env bash
 # Installs what building and testing Kiln needs on Debian, only if missing:
-# clang-19 and llvm-19 (the runtime is built for all targets with them),
-# lld-19 (linking), wasi-libc and the wasm32 compiler-rt (C to wasm for tests
-# and examples), qemu-user (running aarch64/riscv64 executables), wabt, and
-# gdb / gdb-multiarch (the source-level debugging tests), and Debian's rustc
-# with its wasm32-wasi std (a Rust program in those tests).
-# Safe to run repeatedly; runs apt-get only when something is missing.
+# every package named in scripts/tools.txt (the list of each program and
+# file that the build, the tests, the example and the bench check use).
+# Debian packages come with apt-get --no-install-recommends, so a tool that
+# a package only recommends must be listed itself (tools.txt says why for
+# each such case); PyPI packages are pinned.
+# Safe to run repeatedly; runs apt-get and pip only when something is
+# missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc qemu-user wabt gdb gdb-multiarch binutils rustc libstd-rust-dev-wasm32)
+apt=()
+pip=()
+while read -r need package; do
+    case "$need" in ''|'#'*) continue ;; esac
+    case "$package" in
+        pip:*) pip+=("${package#pip:}") ;;
+        *) apt+=("$package") ;;
+    esac
+done < scripts/tools.txt
+mapfile -t apt < <(printf '%s\n' "${apt[@]}" | sort -u)
+
 missing=()
-for p in "${packages[@]}"; do
+for p in "${apt[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"
-    sudo=""
-    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+for spec in "${pip[@]}"; do
+    name=${spec%%==*} version=${spec#*==}
+    have=$(python3 -c "import importlib.metadata as m; print(m.version('$name'))" 2>/dev/null || true)
+    if [ "$have" != "$version" ]; then
+        echo "setup: installing $spec from PyPI"
+        python3 -m pip install -q --disable-pip-version-check "$spec"
+    fi
+done
 
 if ! command -v cargo >/dev/null; then
     echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2

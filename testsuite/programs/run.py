@@ -12,9 +12,9 @@ sqlite_* runs sqlite_main.c + SQLite.
 
 Sources: `cargo metadata` on sources/Cargo.toml (pinned versions; cargo
 fetches the crates the first time) says where lua-src and libsqlite3-sys
-are unpacked; their C files are compiled with clang-19 --target=wasm32-wasi
---sysroot=/usr into target/kiln-tests/programs/ (rebuilt when a source is
-newer). Kiln is target/debug/kiln, built with cargo first (or $KILN).
+are unpacked; their C files are compiled with scripts/wasm-cc (the one
+C-to-wasm recipe) into target/kiln-tests/programs/, rebuilt unless a
+build's key (sources, our compat headers, flags, toolchain) matches. Kiln is target/debug/kiln, built with cargo first (or $KILN).
 KILN_TEST_TARGETS=x86_64,... narrows the targets, as for the e2e tests.
 
 Usage: testsuite/programs/run.py [--bless] [NAME...]
@@ -29,12 +29,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts"))
+from kiln_tools import WASM_CC, build_key, tool  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 OUT = os.path.join(TARGET_DIR, "kiln-tests", "programs")
 TARGETS = {"x86_64": "qemu-x86_64", "aarch64": "qemu-aarch64", "riscv64": "qemu-riscv64"}
-CFLAGS = ["--target=wasm32-wasi", "--sysroot=/usr", "-O2"]
+CFLAGS = ["-O2"]  # scripts/wasm-cc adds the target and sysroot
 WASI_EMU = ["-D_WASI_EMULATED_SIGNAL", "-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_MMAN",
             "-D_WASI_EMULATED_GETPID"]
 WASI_EMU_LIBS = ["-lwasi-emulated-signal", "-lwasi-emulated-process-clocks", "-lwasi-emulated-mman",
@@ -71,24 +74,33 @@ def recipes(src):
     }
 
 
-def newer(out, inputs):
-    return not os.path.exists(out) or any(os.path.getmtime(i) > os.path.getmtime(out) for i in inputs)
+def fresh(out, key):
+    """Whether `out` was built with exactly this key (sources, flags, toolchain)."""
+    try:
+        return os.path.exists(out) and open(out + ".key").read() == key
+    except OSError:
+        return False
 
 
 def build(prog, recipe):
-    """Builds (or reuses) target/kiln-tests/programs/PROG.wasm."""
+    """Builds (or reuses) target/kiln-tests/programs/PROG.wasm with scripts/wasm-cc."""
     groups, libs = recipe
     os.makedirs(os.path.join(OUT, prog), exist_ok=True)
     objs = []
     for srcs, flags in groups:
         for s in srcs:
             o = os.path.join(OUT, prog, os.path.basename(s) + ".o")
-            if newer(o, [s, __file__]):
-                subprocess.run(["clang-19", *CFLAGS, *flags, "-c", "-o", o, s], check=True)
+            compat = sorted(os.path.join(HERE, "compat", f) for f in os.listdir(os.path.join(HERE, "compat")))
+            key = build_key(s, *CFLAGS, *flags, files=[s, *compat])
+            if not fresh(o, key):
+                subprocess.run([WASM_CC, *CFLAGS, *flags, "-c", "-o", o, s], check=True)
+                open(o + ".key", "w").write(key)
             objs.append(o)
     wasm = os.path.join(OUT, prog + ".wasm")
-    if newer(wasm, objs):
-        subprocess.run(["clang-19", *CFLAGS, "-o", wasm, *objs, *libs, "-lm"], check=True)
+    key = build_key(*CFLAGS, *libs, files=objs)
+    if not fresh(wasm, key):
+        subprocess.run([WASM_CC, *CFLAGS, "-o", wasm, *objs, *libs, "-lm"], check=True)
+        open(wasm + ".key", "w").write(key)
     return wasm
 
 
@@ -114,7 +126,7 @@ def work_dir(tmp, name):
 def runner(target):
     if target == platform.machine():
         return []
-    q = TARGETS[target]
+    q = tool(TARGETS[target])
     return [q] if shutil.which(q) else None
 
 

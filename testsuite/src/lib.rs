@@ -50,39 +50,114 @@ pub fn runner(target: &Target) -> Option<Vec<String>> {
     if target.name == std::env::consts::ARCH {
         return Some(vec![]);
     }
-    let ok = Command::new(target.qemu).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let ok = tool(target.qemu).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
     ok.ok().filter(|s| s.success()).map(|_| vec![target.qemu.to_string()])
 }
 
-/// Builds a C file into a WASI module with clang-19 and wasi-libc, unless
-/// an up-to-date build of the same source with the same flags exists (a
-/// `.recipe` file beside the output records them; debug info names the
-/// source path, so a build from another checkout is not reused).
+/// One line of `scripts/tools.txt`: something a test uses, and the package
+/// that provides it (`pip:NAME==VERSION` for a pinned PyPI package).
+pub struct ToolNeed {
+    /// A program looked up on PATH, an absolute path, or
+    /// `python3:MODULE` for a Python package.
+    pub need: String,
+    pub package: String,
+}
+
+/// Every tool listed in `scripts/tools.txt`, which `scripts/setup.sh`
+/// installs from.
+pub fn tool_needs() -> Vec<ToolNeed> {
+    let text = std::fs::read_to_string(root().join("scripts/tools.txt")).expect("scripts/tools.txt");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some(ToolNeed { need: w.next()?.to_string(), package: w.next()?.to_string() })
+        })
+        .collect()
+}
+
+/// A command running the external program `name`, which must be listed in
+/// `scripts/tools.txt` (so that `scripts/setup.sh` installs it on a fresh
+/// machine): asking for an unlisted program is a harness bug and panics.
+/// The repository's own scripts (`scripts/...`) are always allowed.
+pub fn tool(name: &str) -> Command {
+    if let Some(script) = name.strip_prefix("scripts/") {
+        return Command::new(root().join("scripts").join(script));
+    }
+    assert!(
+        tool_needs().iter().any(|t| t.need == name),
+        "the test harness runs `{name}`, which scripts/tools.txt does not list: add it with its package"
+    );
+    Command::new(name)
+}
+
+/// What a wasm build depends on besides its sources and flags:
+/// `scripts/wasm-cc --toolchain-id` (compiler and wasm package versions,
+/// the recipe itself), computed once per test process.
+fn toolchain_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        tool("scripts/wasm-cc")
+            .arg("--toolchain-id")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    })
+}
+
+/// FNV-1a, for cache keys (not security).
+fn fnv(h: &mut u64, bytes: &[u8]) {
+    for b in bytes {
+        *h ^= *b as u64;
+        *h = h.wrapping_mul(0x100000001b3);
+    }
+}
+
+/// Builds a C file into a WASI module with `scripts/wasm-cc` (the one
+/// recipe: clang-19, wasi-libc, never an automatic wasm-opt), at -O2 plus
+/// `extra` flags. A previous build is reused only if its key matches: the
+/// source path (debug info names it), the flags, the contents of the
+/// source and of the headers beside it, and the toolchain.
 pub fn build_c(src: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
-    let recipe_path = out.with_extension("recipe");
-    let recipe = format!("{}\n{}\n", std::fs::canonicalize(src).unwrap_or(src.to_path_buf()).display(), extra.join(" "));
-    let fresh = match (std::fs::metadata(src), std::fs::metadata(out)) {
-        (Ok(s), Ok(o)) => o.modified().unwrap() >= s.modified().unwrap(),
-        _ => false,
-    } && std::fs::read_to_string(&recipe_path).is_ok_and(|r| r == recipe);
-    if fresh {
+    let key_path = out.with_extension("key");
+    let mut h = 0xcbf29ce484222325u64;
+    let abs = std::fs::canonicalize(src).unwrap_or(src.to_path_buf());
+    fnv(&mut h, abs.display().to_string().as_bytes());
+    fnv(&mut h, extra.join("\0").as_bytes());
+    fnv(&mut h, toolchain_id().as_bytes());
+    fnv(&mut h, &std::fs::read(src).map_err(|e| format!("{}: {e}", src.display()))?);
+    let dir = abs.parent().unwrap_or(Path::new("."));
+    let mut headers: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "h"))
+        .collect();
+    headers.sort();
+    for hdr in headers {
+        fnv(&mut h, hdr.file_name().unwrap().as_encoded_bytes());
+        fnv(&mut h, &std::fs::read(&hdr).unwrap_or_default());
+    }
+    let key = format!("{h:016x}\n");
+    if out.exists() && std::fs::read_to_string(&key_path).is_ok_and(|k| k == key) {
         return Ok(());
     }
     let tmp = out.with_extension("wasm.tmp");
-    let r = Command::new("clang-19")
-        .args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2"])
+    let r = tool("scripts/wasm-cc")
+        .arg("-O2")
         .args(extra)
         .arg("-o")
         .arg(&tmp)
         .arg(src)
         .arg("-lm")
         .output()
-        .map_err(|e| format!("cannot run clang-19 (run scripts/setup.sh): {e}"))?;
+        .map_err(|e| format!("cannot run scripts/wasm-cc (run scripts/setup.sh): {e}"))?;
     if !r.status.success() {
-        return Err(format!("clang-19 failed on {}:\n{}", src.display(), String::from_utf8_lossy(&r.stderr)));
+        return Err(format!("scripts/wasm-cc failed on {}:\n{}", src.display(), String::from_utf8_lossy(&r.stderr)));
     }
     std::fs::rename(&tmp, out).map_err(|e| e.to_string())?;
-    std::fs::write(&recipe_path, recipe).map_err(|e| e.to_string())
+    std::fs::write(&key_path, key).map_err(|e| e.to_string())
 }
 
 /// The result of running an executable.
@@ -111,7 +186,7 @@ pub fn run_in(
     let prefix = runner(target).ok_or_else(|| format!("cannot run {} executables here", target.name))?;
     let mut cmd = match prefix.split_first() {
         Some((q, rest)) => {
-            let mut c = Command::new(q);
+            let mut c = tool(q);
             c.args(rest).arg(exe);
             c
         }

@@ -17,10 +17,6 @@ use std::sync::atomic::{AtomicU16, Ordering};
 
 static PORT: AtomicU16 = AtomicU16::new(23000);
 
-fn have(cmd: &str) -> bool {
-    Command::new(cmd).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-}
-
 fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Failed> {
     // A C program (built with clang -g), or a WAT module without DWARF,
     // which gdb then steps through as text.
@@ -29,14 +25,10 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
     let wasm = if wat.exists() {
         wat
     } else if rs.exists() {
-        // Debian's rustc with its wasm32-wasi standard library.
-        let rustc = "/usr/bin/rustc";
-        if !Path::new(rustc).exists() {
-            eprintln!("skipping {name}: {rustc} (Debian rustc + libstd-rust-dev-wasm32) is not installed");
-            return Ok(());
-        }
+        // Debian's rustc with its wasm32-wasi standard library (both from
+        // scripts/setup.sh: a missing one fails the test, never skips it).
         let wasm = scratch("gdb").join(format!("{name}.wasm"));
-        let out = Command::new(rustc)
+        let out = tool("rustc")
             .args(["--target", "wasm32-wasi", "-g", "-C", "opt-level=0", "-o"])
             .arg(&wasm)
             .arg(&rs)
@@ -57,8 +49,8 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
     kiln::compile_file(&wasm, &exe, &opts).map_err(|e| e.to_string())?;
 
     // The executable's DWARF names the original compilation unit.
-    if have("readelf") {
-        let info = Command::new("readelf").arg("--debug-dump=info").arg(&exe).output().map_err(|e| e.to_string())?;
+    {
+        let info = tool("readelf").arg("--debug-dump=info").arg(&exe).output().map_err(|e| e.to_string())?;
         let info = String::from_utf8_lossy(&info.stdout);
         let source = ["c", "rs", "wat"]
             .iter()
@@ -72,10 +64,12 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
     let script_text = std::fs::read_to_string(dir.join(format!("{name}.gdb"))).map_err(|e| e.to_string())?;
     let checks: Vec<&str> = script_text.lines().filter_map(|l| l.trim().strip_prefix("# check: ")).collect();
     let native = target.name == std::env::consts::ARCH;
-    let gdb = std::env::var("KILN_GDB").unwrap_or_else(|_| if native { "gdb".into() } else { "gdb-multiarch".into() });
-    if !have(&gdb) {
-        eprintln!("skipping {name} on {}: {gdb} is not installed", target.name);
-        return Ok(());
+    // KILN_GDB names another gdb to use; otherwise the one setup.sh installs.
+    let custom_gdb = std::env::var("KILN_GDB").ok();
+    let gdb = custom_gdb.clone().unwrap_or_else(|| if native { "gdb".into() } else { "gdb-multiarch".into() });
+    let gdb_command = || if custom_gdb.is_some() { Command::new(&gdb) } else { tool(&gdb) };
+    if gdb_command().arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+        return Err(format!("cannot run {gdb} (scripts/setup.sh installs it)").into());
     }
     // A session under qemu may start before qemu listens on its port (on a
     // busy machine): then gdb's connection is refused, and it is retried
@@ -90,7 +84,7 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
             // qemu-user waits for gdb on a port; `run` becomes `continue`.
             let port = PORT.fetch_add(1, Ordering::Relaxed);
             qemu = Some(
-                Command::new(target.qemu)
+                tool(target.qemu)
                     .args(["-g", &port.to_string()])
                     .arg(&exe)
                     .stdout(Stdio::piped())
@@ -107,7 +101,7 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
         }
         let script_path = scratch(&format!("gdb-{}", target.name)).join(format!("{name}.gdbscript"));
         std::fs::write(&script_path, script).map_err(|e| e.to_string())?;
-        let out = Command::new(&gdb)
+        let out = gdb_command()
             .args(["-nx", "-batch", "-x"])
             .arg(&script_path)
             .arg(&exe)

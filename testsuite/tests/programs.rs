@@ -21,7 +21,7 @@ fn main() {
             return Err("building kiln failed".into());
         }
         let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("target"));
-        let status = Command::new("python3")
+        let status = kiln_testsuite::tool("python3")
             .arg(root().join("testsuite/programs/run.py"))
             .env("KILN", target.join("debug/kiln"))
             .status()

@@ -4,7 +4,6 @@
 
 use kiln_testsuite::*;
 use std::path::PathBuf;
-use std::process::Command;
 
 const PROGRAM: &str = r#"(module
   (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
@@ -24,7 +23,7 @@ fn compile(target: &str, cpu: Option<&str>, name: &str) -> PathBuf {
 }
 
 fn qemu_available(q: &str) -> bool {
-    Command::new(q).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    tool(q).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 #[test]
@@ -59,7 +58,7 @@ fn missing_cpu_features_are_named() {
             continue;
         }
         let exe = compile(target, Some(level), &format!("cpu-{target}"));
-        let out = Command::new(qemu).args(["-cpu", weak_cpu]).arg(&exe).output().unwrap();
+        let out = tool(qemu).args(["-cpu", weak_cpu]).arg(&exe).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{target}: {err}");
         assert!(err.contains("this CPU lacks features the program was compiled for") && err.contains(missing), "{target}: {err}");
@@ -80,7 +79,7 @@ fn present_cpu_features_run() {
             continue;
         }
         let exe = compile(target, Some(level), &format!("cpu-ok-{target}"));
-        let out = Command::new(qemu).args(["-cpu", cpu]).arg(&exe).output().unwrap();
+        let out = tool(qemu).args(["-cpu", cpu]).arg(&exe).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{target}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
