@@ -269,23 +269,26 @@ fn run_driver(target: &Target, exe: &Path, input: &Path, timeout: Duration) -> R
     Ok((out, end, timed_out))
 }
 
-/// Builds the cases for `seeds` (generation failures are skipped and
-/// counted).
+/// Builds the cases for `seeds` (modules the generator fails on, or whose
+/// exports the runner cannot read, are skipped and counted: not Kiln bugs).
 fn cases(seeds: &[u64], limits: Limits, stats: &mut Stats) -> Vec<Case> {
     let mut out = Vec::new();
     for &seed in seeds {
-        match gen::generate(seed) {
-            Ok(g) => out.push(case_of(g, limits)),
-            Err(_) => stats.skipped += 1,
+        match gen::generate(seed).and_then(|g| case_of(g, limits)) {
+            Ok(c) => out.push(c),
+            Err(e) => {
+                eprintln!("kiln-fuzz: seed {seed:#x} skipped: {e}");
+                stats.skipped += 1
+            }
         }
     }
     out
 }
 
-fn case_of(gen: Generated, limits: Limits) -> Case {
-    let exports = plan::exports(&gen.bytes).unwrap_or_default();
+fn case_of(gen: Generated, limits: Limits) -> Result<Case, String> {
+    let exports = plan::exports(&gen.bytes)?;
     let reqs = plan::plan(&exports, gen.seed, limits);
-    Case { gen, exports, reqs }
+    Ok(Case { gen, exports, reqs })
 }
 
 /// Runs the modules of `seeds` on `target`; returns counts and findings
@@ -307,7 +310,13 @@ pub fn run_module(target: &'static Target, bytes: Vec<u8>, seed: u64, opt: kiln:
     let mut stats = Stats::default();
     let mut findings = Vec::new();
     let g = Generated { seed, profile: gen::Profile::of_seed(seed), bytes };
-    run_cases(target, vec![case_of(g, o.limits)], opt, o, &mut stats, &mut findings);
+    match case_of(g, o.limits) {
+        Ok(c) => run_cases(target, vec![c], opt, o, &mut stats, &mut findings),
+        Err(e) => {
+            eprintln!("kiln-fuzz: {e}");
+            stats.skipped += 1;
+        }
+    }
     (stats, findings)
 }
 

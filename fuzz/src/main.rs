@@ -249,7 +249,13 @@ fn main() -> ExitCode {
                 }
             };
             println!(";; seed {seed:#x}, profile {:?}\n{}", g.profile, wasmprinter::print_bytes(&g.bytes).unwrap_or_default());
-            let exports = kiln_fuzz::plan::exports(&g.bytes).unwrap_or_default();
+            let exports = match kiln_fuzz::plan::exports(&g.bytes) {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("kiln-fuzz: cannot read the exports: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let limits = kiln_fuzz::plan::Limits { arg_sets, ..Default::default() };
             let reqs = kiln_fuzz::plan::plan(&exports, seed, limits);
             let addrs = reqs

@@ -97,7 +97,7 @@ pub fn exports(bytes: &[u8]) -> Result<Vec<Export>, String> {
                     ));
                 }
             }
-            wasmparser::Payload::ImportSection(_) => return Err("generated module has imports".into()),
+            wasmparser::Payload::ImportSection(r) if r.count() > 0 => return Err("generated module has imports".into()),
             wasmparser::Payload::FunctionSection(r) => {
                 for t in r {
                     func_types.push(t.map_err(|e| e.to_string())?);
