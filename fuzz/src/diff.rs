@@ -456,6 +456,35 @@ fn run_cases(
     }
 }
 
+/// Shrinks a finding's module with wasm-shrink: a candidate is kept while
+/// it is a valid module of the generated feature set and running it alone
+/// still gives a finding of the same kind on the same target. Writes
+/// `<artifact>.min.wasm` and `.min.wat` beside the saved module and returns
+/// the smallest module.
+pub fn shrink(f: &Finding, o: &Options, attempts: u32) -> Option<Vec<u8>> {
+    let target = kiln::Target::lookup(f.target).ok()?;
+    let mut quick = o.clone();
+    quick.timeout = quick.timeout.min(Duration::from_secs(10));
+    quick.artifacts = o.work.join("shrink-artifacts");
+    let kind = f.kind;
+    let predicate = |candidate: &[u8]| -> anyhow::Result<bool> {
+        if wasmparser::Validator::new_with_features(gen::features()).validate_all(candidate).is_err() {
+            return Ok(false);
+        }
+        let (_, found) = run_module(target, candidate.to_vec(), f.seed, f.opt, &quick);
+        Ok(found.iter().any(|g| g.kind == kind))
+    };
+    let info = wasm_shrink::WasmShrink::default().attempts(attempts).run(f.module.clone(), predicate).ok()?;
+    if let Some(saved) = &f.saved {
+        let stem = saved.with_extension("");
+        let _ = std::fs::write(stem.with_extension("min.wasm"), &info.output);
+        if let Ok(text) = wasmprinter::print_bytes(&info.output) {
+            let _ = std::fs::write(stem.with_extension("min.wat"), text);
+        }
+    }
+    Some(info.output)
+}
+
 fn seeds_of(cases: &[Case]) -> Vec<String> {
     cases.iter().map(|c| format!("{:#x}", c.gen.seed)).collect()
 }

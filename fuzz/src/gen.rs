@@ -117,6 +117,8 @@ pub fn config(profile: Profile) -> wasm_smith::Config {
             ]);
             c.min_memories = 1;
             c.min_data_segments = 1;
+            // Offsets near and past the end of memory, not mostly inside.
+            c.memory_offset_choices = wasm_smith::MemoryOffsetChoices(50, 30, 20);
             c.max_instructions = 200;
         }
         Profile::Float => {

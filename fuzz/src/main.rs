@@ -30,6 +30,9 @@ struct Common {
     /// Argument sets per function.
     #[arg(long, default_value_t = 8)]
     arg_sets: usize,
+    /// Shrink attempts per finding (0: do not shrink).
+    #[arg(long, default_value_t = 300)]
+    shrink: u32,
 }
 
 #[derive(Subcommand)]
@@ -124,6 +127,15 @@ fn options(c: &Common) -> diff::Options {
     }
 }
 
+fn report_and_shrink(f: &diff::Finding, o: &diff::Options, attempts: u32) {
+    report(f);
+    if attempts > 0 && f.kind != "timeout" {
+        if let Some(m) = diff::shrink(f, o, attempts) {
+            println!("  shrunk from {} to {} bytes: {}", f.module.len(), m.len(), f.saved.as_ref().map(|p| p.with_extension("min.wat").display().to_string()).unwrap_or_default());
+        }
+    }
+}
+
 fn report(f: &diff::Finding) {
     println!(
         "FOUND {} on {} (seed {:#x}, -O{}): {}\n  saved: {}",
@@ -170,7 +182,7 @@ fn main() -> ExitCode {
                     let level = fixed_opt.unwrap_or([kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize]);
                     let (s, findings) = diff::run_batch(t, &seeds, level, &o);
                     for f in &findings {
-                        report(f);
+                        report_and_shrink(f, &o, common.shrink);
                     }
                     total.add(&s);
                     b += 1;

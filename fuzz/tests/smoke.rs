@@ -9,8 +9,8 @@ use std::time::Duration;
 
 /// Fixed: the smoke run is the same modules every time.
 const SEED: u64 = 0x6b69_6c6e;
-const BATCHES: u64 = 2;
-const BATCH_SIZE: u64 = 8;
+const BATCHES: u64 = 6;
+const BATCH_SIZE: u64 = 16;
 
 fn options() -> diff::Options {
     let work = kiln_testsuite::scratch("fuzz-smoke");
@@ -32,8 +32,8 @@ fn smoke(target: &str) {
     let mut found = Vec::new();
     for b in 0..BATCHES {
         let seeds: Vec<u64> = (0..BATCH_SIZE).map(|j| rng::module_seed(SEED, b * BATCH_SIZE + j)).collect();
-        // Both ends of Cranelift's optimisation levels.
-        let opt = if b % 2 == 0 { kiln::OptLevel::SpeedAndSize } else { kiln::OptLevel::None };
+        // Every Cranelift optimisation level in turn.
+        let opt = [kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize];
         let (s, f) = diff::run_batch(t, &seeds, opt, &o);
         total.add(&s);
         found.extend(f);
@@ -69,7 +69,7 @@ fn malformed_inputs() {
     let run = malformed::Run {
         seed: SEED,
         only: None,
-        iterations: Some(200),
+        iterations: Some(300),
         deadline: None,
         cli_every: 8,
         kiln: malformed::find_kiln(),
