@@ -386,6 +386,39 @@ fn run_cases(
         }
     }
 
+    // Function references passed as arguments are Kiln's pointers, which
+    // a first, short run learns (the executable is static: they do not
+    // change between runs).
+    if cases.iter().any(|c| plan::has_funcref_args(&c.reqs)) {
+        let mut probe = String::new();
+        let mut owner = Vec::new();
+        for (k, c) in cases.iter().enumerate() {
+            for r in c.reqs.iter().take_while(|r| matches!(r, Req::Instantiate | Req::Addr(_))) {
+                probe.push_str(&r.line(k));
+                probe.push('\n');
+                owner.push((k, r.clone()));
+            }
+        }
+        let script = exe.with_extension("probe");
+        let answers = std::fs::write(&script, &probe)
+            .map_err(|e| e.to_string())
+            .and_then(|_| run_driver(target, &exe, &script, o.timeout))
+            .map(|(out, _, _)| out)
+            .unwrap_or_default();
+        let _ = std::fs::remove_file(&script);
+        let mut addrs = vec![HashMap::new(); cases.len()];
+        for ((k, r), line) in owner.iter().zip(answers.lines()) {
+            if let (Req::Addr(n), Answer::Ok(v)) = (r, Answer::parse(line)) {
+                if let Some(p) = v.first() {
+                    addrs[*k].insert(n.clone(), *p);
+                }
+            }
+        }
+        for (c, a) in cases.iter_mut().zip(&addrs) {
+            plan::resolve_funcrefs(&mut c.reqs, a);
+        }
+    }
+
     // One script for the whole batch.
     let mut input = String::new();
     let mut index = Vec::new(); // (case, request) of each line

@@ -269,7 +269,7 @@ fn main() -> ExitCode {
                 }
             };
             let limits = kiln_fuzz::plan::Limits { arg_sets, ..Default::default() };
-            let reqs = kiln_fuzz::plan::plan(&exports, seed, limits);
+            let mut reqs = kiln_fuzz::plan::plan(&exports, seed, limits);
             let addrs = reqs
                 .iter()
                 .enumerate()
@@ -278,6 +278,7 @@ fn main() -> ExitCode {
                     _ => None,
                 })
                 .collect();
+            kiln_fuzz::plan::resolve_funcrefs(&mut reqs, &addrs);
             match kiln_fuzz::oracle::answer(&g.bytes, &reqs, &addrs) {
                 Ok(answers) => {
                     for (r, a) in reqs.iter().zip(answers) {

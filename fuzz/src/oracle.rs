@@ -168,7 +168,20 @@ pub fn answer(bytes: &[u8], reqs: &[Req], kiln_addrs: &HashMap<String, u64>) -> 
             }
             Req::Invoke { name, args, results } => {
                 let f = instance.unwrap().get_func(&store, name).ok_or("no such function export")?;
-                let params: Vec<Val> = args.iter().map(|(ty, v)| to_val(&mut store, *ty, *v)).collect();
+                let params: Vec<Val> = args
+                    .iter()
+                    .map(|(ty, v)| match ty {
+                        // Kiln's pointer for a function export: that export.
+                        Ty::FuncRef if *v != 0 => {
+                            let name = kiln_addrs.iter().find(|(_, p)| **p == *v).map(|(n, _)| n.as_str());
+                            Val::FuncRef(match name.and_then(|n| instance.unwrap().get_func(&store, n)) {
+                                Some(f) => Nullable::Val(f),
+                                None => Nullable::Null,
+                            })
+                        }
+                        _ => to_val(&mut store, *ty, *v),
+                    })
+                    .collect();
                 let mut res: Vec<Val> = results.iter().map(|_| Val::I32(0)).collect();
                 let ty = f.ty(&store);
                 for (slot, t) in res.iter_mut().zip(ty.results()) {

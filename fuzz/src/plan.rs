@@ -186,9 +186,10 @@ fn specials(ty: Ty) -> &'static [u64] {
         ],
         // Externref N travels as N + 1 (0 is null), as in the spec runner.
         Ty::ExternRef => &[0, 1, 43],
-        // Only null: a non-null funcref cannot be named before the driver
-        // has answered `addr`, and the request list is fixed in advance.
-        Ty::FuncRef | Ty::Other => &[0],
+        // Null, or the Nth function export: symbolic until
+        // `resolve_funcrefs` replaces N with Kiln's pointer for it.
+        Ty::FuncRef => &[0, 1, 2, 3],
+        Ty::Other => &[0],
     }
 }
 
@@ -203,6 +204,36 @@ fn random_value(ty: Ty, rng: &mut Rng) -> u64 {
         Ty::I32 | Ty::F32 => rng.next_u64() & 0xffff_ffff,
         Ty::I64 | Ty::F64 => rng.next_u64(),
         _ => pool[rng.below(pool.len() as u64) as usize],
+    }
+}
+
+/// Whether some call passes a non-null funcref, which must be resolved
+/// with [`resolve_funcrefs`] before the requests are sent.
+pub fn has_funcref_args(reqs: &[Req]) -> bool {
+    reqs.iter().any(|r| matches!(r, Req::Invoke { args, .. } if args.iter().any(|(t, v)| *t == Ty::FuncRef && *v != 0)))
+}
+
+/// Replaces each symbolic funcref argument N (see `specials`) with the
+/// pointer of function export N mod the number of function exports, as
+/// `addrs` (export name to Kiln's `addr` answer) gives it. A function
+/// reference can only be passed as the pointer Kiln knows it by; the
+/// oracle maps pointers back to exports through the same table.
+pub fn resolve_funcrefs(reqs: &mut [Req], addrs: &std::collections::HashMap<String, u64>) {
+    let funcs: Vec<String> = reqs
+        .iter()
+        .filter_map(|r| match r {
+            Req::Addr(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    for r in reqs.iter_mut() {
+        if let Req::Invoke { args, .. } = r {
+            for (t, v) in args.iter_mut() {
+                if *t == Ty::FuncRef && *v != 0 {
+                    *v = if funcs.is_empty() { 0 } else { addrs.get(&funcs[(*v as usize - 1) % funcs.len()]).copied().unwrap_or(0) };
+                }
+            }
+        }
     }
 }
 
