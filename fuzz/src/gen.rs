@@ -38,19 +38,24 @@ pub enum Profile {
     Memory,
     /// Float arithmetic and conversions around locals and control flow.
     Float,
-    /// Not wasm-smith: [`edge_module`], loads and stores at the end of
-    /// memory wrapped in arithmetic, with grow, fill and copy.
+    /// Not wasm-smith: [`handmade::edge_module`], loads and stores at the
+    /// end of memory wrapped in arithmetic, with grow, fill and copy.
     Edges,
+    /// Not wasm-smith: [`handmade::extreme_module`], sizes random
+    /// generation never reaches (huge `br_table`s, thousands of locals,
+    /// deep nesting, big data segments, growing memory to its maximum).
+    Extremes,
 }
 
 impl Profile {
     pub fn of_seed(seed: u64) -> Profile {
-        match seed % 5 {
-            0 => Profile::Mixed,
-            1 => Profile::NoTraps,
-            2 => Profile::Memory,
-            3 => Profile::Float,
-            _ => Profile::Edges,
+        match seed % 10 {
+            0 | 1 => Profile::Mixed,
+            2 | 3 => Profile::NoTraps,
+            4 | 5 => Profile::Memory,
+            6 | 7 => Profile::Float,
+            8 => Profile::Edges,
+            _ => Profile::Extremes,
         }
     }
 }
@@ -106,7 +111,7 @@ pub fn config(profile: Profile) -> wasm_smith::Config {
     c.memory_max_size_required = true;
     c.max_type_size = 400;
     match profile {
-        Profile::Mixed | Profile::Edges => {}
+        Profile::Mixed | Profile::Edges | Profile::Extremes => {}
         Profile::NoTraps => c.disallow_traps = true,
         Profile::Memory => {
             use wasm_smith::InstructionKind as K;
@@ -149,8 +154,10 @@ pub struct Generated {
 pub fn generate(seed: u64) -> Result<Generated, String> {
     let profile = Profile::of_seed(seed);
     let mut rng = Rng::new(seed);
-    if profile == Profile::Edges {
-        return Ok(Generated { seed, profile, bytes: edge_module(&mut rng)? });
+    match profile {
+        Profile::Edges => return Ok(Generated { seed, profile, bytes: crate::handmade::edge_module(&mut rng)? }),
+        Profile::Extremes => return Ok(Generated { seed, profile, bytes: crate::handmade::extreme_module(&mut rng)? }),
+        _ => {}
     }
     let mut data = vec![0u8; 16 * 1024];
     rng.fill(&mut data);
@@ -159,100 +166,6 @@ pub fn generate(seed: u64) -> Result<Generated, String> {
     let fuel = m.ensure_termination(FUEL).map_err(|e| format!("ensure_termination: {e}"))?;
     let bytes = rewrite(&m.to_bytes(), fuel)?;
     Ok(Generated { seed, profile, bytes })
-}
-
-/// A module of loads and stores near the end of its memory: every access
-/// function takes a distance `d` from the end (`memory.size * 64 KiB - d`),
-/// so the small and special arguments the runner passes land on the last
-/// bytes, straddle the end, or pass it; loaded values go through a little
-/// arithmetic, stored ones come from a parameter. Plus `memory.grow`,
-/// `memory.fill` and `memory.copy` with distances from the end too. No
-/// loops, so no fuel is needed.
-pub fn edge_module(rng: &mut Rng) -> Result<Vec<u8>, String> {
-    let min = rng.below(3);
-    let max = min + rng.below(3);
-    let mut w = format!("(module\n  (memory (export \"mem\") {min} {max})\n");
-    w.push_str("  (global (export \"acc\") (mut i64) (i64.const 0))\n");
-    if min > 0 && rng.below(2) == 0 {
-        let n = 1 + rng.below(3);
-        let mut bytes = vec![0u8; 1 + rng.below(40) as usize];
-        rng.fill(&mut bytes);
-        let data: String = bytes.iter().map(|b| format!("\\{b:02x}")).collect();
-        for _ in 0..n {
-            w.push_str(&format!("  (data (i32.const {}) \"{data}\")\n", rng.below(min * 65536 - bytes.len() as u64 + 1)));
-        }
-    }
-    // (type, load ops with natural size, store ops with natural size)
-    const LOADS: &[(&str, &str, u32)] = &[
-        ("i32", "i32.load", 4),
-        ("i32", "i32.load8_s", 1),
-        ("i32", "i32.load8_u", 1),
-        ("i32", "i32.load16_s", 2),
-        ("i32", "i32.load16_u", 2),
-        ("i64", "i64.load", 8),
-        ("i64", "i64.load8_s", 1),
-        ("i64", "i64.load16_u", 2),
-        ("i64", "i64.load32_s", 4),
-        ("i64", "i64.load32_u", 4),
-        ("f32", "f32.load", 4),
-        ("f64", "f64.load", 8),
-    ];
-    const STORES: &[(&str, &str, u32)] = &[
-        ("i32", "i32.store", 4),
-        ("i32", "i32.store8", 1),
-        ("i32", "i32.store16", 2),
-        ("i64", "i64.store", 8),
-        ("i64", "i64.store8", 1),
-        ("i64", "i64.store16", 2),
-        ("i64", "i64.store32", 4),
-        ("f32", "f32.store", 4),
-        ("f64", "f64.store", 8),
-    ];
-    const ARITH: &[(&str, &[&str])] = &[
-        ("i32", &["i32.const 0x9e3779b9 i32.xor", "i32.const 5 i32.rotl", "i32.popcnt", "i32.const 7 i32.mul", "i32.clz", "i32.eqz"]),
-        ("i64", &["i64.const 0x9e3779b97f4a7c15 i64.xor", "i64.const 13 i64.rotr", "i64.popcnt", "i64.const -3 i64.mul", "i64.ctz"]),
-        ("f32", &["f32.abs", "f32.neg", "f32.const 2 f32.copysign"]),
-        ("f64", &["f64.abs", "f64.neg", "f64.const -1 f64.copysign"]),
-    ];
-    let end = "memory.size i32.const 16 i32.shl local.get 0 i32.sub";
-    let offset = |rng: &mut Rng| [0u64, 0, 1, 3, 4, 7, 8, 15, 0xffff, 0x10000][rng.below(10) as usize];
-    let n = 4 + rng.below(10);
-    for i in 0..n {
-        if rng.below(2) == 0 {
-            let (ty, op, size) = LOADS[rng.below(LOADS.len() as u64) as usize];
-            let align = 1u32 << rng.below(size.trailing_zeros() as u64 + 1);
-            let mut body = format!("{end} {op} offset={} align={align}", offset(rng));
-            let arith = ARITH.iter().find(|a| a.0 == ty).expect("every type").1;
-            for _ in 0..rng.below(3) {
-                body.push(' ');
-                body.push_str(arith[rng.below(arith.len() as u64) as usize]);
-            }
-            let res = if body.ends_with("eqz") { "i32" } else { ty };
-            w.push_str(&format!("  (func (export \"load{i}\") (param i32) (result {res}) {body})\n"));
-        } else {
-            let (ty, op, size) = STORES[rng.below(STORES.len() as u64) as usize];
-            let align = 1u32 << rng.below(size.trailing_zeros() as u64 + 1);
-            // The value from an i64 parameter, as the store's type.
-            let value = match ty {
-                "i32" => "local.get 1 i32.wrap_i64",
-                "i64" => "local.get 1",
-                "f32" => "local.get 1 i32.wrap_i64 f32.reinterpret_i32",
-                _ => "local.get 1 f64.reinterpret_i64",
-            };
-            w.push_str(&format!(
-                "  (func (export \"store{i}\") (param i32 i64) {end} {value} {op} offset={} align={align} global.get 0 local.get 1 i64.add global.set 0)\n",
-                offset(rng)
-            ));
-        }
-    }
-    w.push_str("  (func (export \"grow\") (param i32) (result i32) local.get 0 memory.grow)\n");
-    w.push_str(&format!("  (func (export \"fill\") (param i32 i32) {end} local.get 1 i32.const {} memory.fill)\n", rng.below(20)));
-    w.push_str(&format!(
-        "  (func (export \"copy\") (param i32 i32) {end} local.get 1 i32.const {} memory.copy)\n",
-        rng.below(20)
-    ));
-    w.push_str(")\n");
-    wat::parse_str(&w).map_err(|e| format!("edge module: {e}\n{w}"))
 }
 
 /// Re-encodes a generated module with three changes:
@@ -432,7 +345,7 @@ mod tests {
     fn kiln_compiles_every_generated_feature() {
         let kiln = kiln::environ::features();
         assert!(kiln.contains(features()), "fuzz features {:?} exceed Kiln's {:?}", features(), kiln);
-        for p in [Profile::Mixed, Profile::NoTraps, Profile::Memory, Profile::Float, Profile::Edges] {
+        for p in [Profile::Mixed, Profile::NoTraps, Profile::Memory, Profile::Float] {
             let smith = config(p).features();
             assert!(features().contains(smith.difference(WasmFeatures::MUTABLE_GLOBAL | WasmFeatures::WASM1)));
         }
@@ -440,7 +353,7 @@ mod tests {
 
     #[test]
     fn generated_modules_are_valid_and_deterministic() {
-        for seed in 0..40 {
+        for seed in 0..60 {
             let a = generate(seed).unwrap();
             assert_eq!(a.bytes, generate(seed).unwrap().bytes);
             wasmparser::Validator::new_with_features(features()).validate_all(&a.bytes).unwrap();

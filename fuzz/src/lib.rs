@@ -15,6 +15,7 @@
 
 pub mod diff;
 pub mod gen;
+pub mod handmade;
 pub mod malformed;
 pub mod oracle;
 pub mod plan;
