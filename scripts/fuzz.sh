@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 bash scripts/setup.sh
-cargo build -p kiln --bin kiln -p kiln-fuzz --bin kiln-fuzz
+cargo build -p kiln -p kiln-fuzz --bins
 secs=$((minutes * 60))
 status=0
 cargo run -q -p kiln-fuzz -- diff --seconds "$secs" "${targets[@]}" "${seed[@]}" || status=1

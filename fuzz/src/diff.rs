@@ -28,6 +28,9 @@ pub struct Options {
     pub artifacts: PathBuf,
     /// Scratch directory for executables and request scripts.
     pub work: PathBuf,
+    /// `--cpu` for the executables (a level or feature list), or none for
+    /// the target's baseline.
+    pub cpu: Option<String>,
 }
 
 /// Counts for one target.
@@ -89,6 +92,7 @@ pub struct Finding {
     pub target: &'static str,
     pub seed: u64,
     pub opt: kiln::OptLevel,
+    pub cpu: Option<String>,
     pub detail: String,
     pub module: Vec<u8>,
     /// Where it was saved.
@@ -126,18 +130,21 @@ fn name_of(seed: u64) -> String {
 /// Saves a finding's module (binary and text) and description.
 fn save(f: &mut Finding, artifacts: &Path) {
     let _ = std::fs::create_dir_all(artifacts);
-    let stem = artifacts.join(format!("{}-{}-O{}-{:016x}", f.kind, f.target, opt_name(f.opt), f.seed));
+    let cpu_part = f.cpu.as_ref().map(|c| format!("-{c}")).unwrap_or_default();
+    let cpu_arg = f.cpu.as_ref().map(|c| format!(" --cpu {c}")).unwrap_or_default();
+    let stem = artifacts.join(format!("{}-{}-O{}{cpu_part}-{:016x}", f.kind, f.target, opt_name(f.opt), f.seed));
     let wasm = stem.with_extension("wasm");
     let _ = std::fs::write(&wasm, &f.module);
     if let Ok(text) = wasmprinter::print_bytes(&f.module) {
         let _ = std::fs::write(stem.with_extension("wat"), text);
     }
     let text = format!(
-        "kind: {}\ntarget: {}\nseed: {:#018x}\nopt: -O{}\n\n{}\n\nreproduce:\n  cargo run -p kiln-fuzz -- repro --seed {:#x} --targets {} --opt {}\n  cargo run -p kiln-fuzz -- repro --module {} --targets {} --opt {}\n",
+        "kind: {}\ntarget: {}\nseed: {:#018x}\nopt: -O{}\ncpu: {}\n\n{}\n\nreproduce:\n  cargo run -p kiln-fuzz -- repro --seed {:#x} --targets {} --opt {}{cpu_arg}\n  cargo run -p kiln-fuzz -- repro --module {} --targets {} --opt {}{cpu_arg}\n",
         f.kind,
         f.target,
         f.seed,
         opt_name(f.opt),
+        f.cpu.as_deref().unwrap_or("baseline"),
         f.detail,
         f.seed,
         f.target,
@@ -321,7 +328,7 @@ pub fn run_module(target: &'static Target, bytes: Vec<u8>, seed: u64, opt: kiln:
 }
 
 fn finding(kind: &'static str, target: &Target, case: &Case, opt: kiln::OptLevel, detail: String) -> Finding {
-    Finding { kind, target: target.name, seed: case.gen.seed, opt, detail, module: case.gen.bytes.clone(), saved: None }
+    Finding { kind, target: target.name, seed: case.gen.seed, opt, cpu: None, detail, module: case.gen.bytes.clone(), saved: None }
 }
 
 fn run_cases(
@@ -339,6 +346,8 @@ fn run_cases(
     let exe = o.work.join(format!("driver-{}-{:016x}", target.name, cases[0].gen.seed));
     let mut kopts = kiln::Options::new(target);
     kopts.opt_level = opt;
+    kopts.cpu = o.cpu.clone();
+    let first = findings.len();
 
     // Compile; a module Kiln fails on (error or panic) is a finding and
     // leaves the batch.
@@ -484,9 +493,31 @@ fn run_cases(
         stats.modules += 1;
         check_case(target, &c, k, mine, opt, stats, findings);
     }
+    for f in &mut findings[first..] {
+        f.cpu = o.cpu.clone();
+    }
     if !rest.is_empty() {
         run_cases(target, rest, opt, o, stats, findings);
     }
+}
+
+/// Whether executables built with `--cpu level` start on this machine
+/// (natively, or under the target's qemu with its default CPU model): the
+/// runtime refuses to start where a feature is missing.
+pub fn cpu_runs(target: &'static Target, level: &str, o: &Options) -> bool {
+    let _ = std::fs::create_dir_all(&o.work);
+    let exe = o.work.join(format!("cpu-probe-{}-{level}", target.name));
+    let mut kopts = kiln::Options::new(target);
+    kopts.cpu = Some(level.to_string());
+    if kiln::build_driver(&[], &exe, &kopts).is_err() {
+        return false;
+    }
+    let input = exe.with_extension("in");
+    let ok = std::fs::write(&input, "").is_ok()
+        && matches!(run_driver(target, &exe, &input, o.timeout), Ok((_, None, false)));
+    let _ = std::fs::remove_file(&exe);
+    let _ = std::fs::remove_file(&input);
+    ok
 }
 
 /// Shrinks a finding's module with wasm-shrink: a candidate is kept while

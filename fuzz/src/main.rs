@@ -30,6 +30,10 @@ struct Common {
     /// Argument sets per function.
     #[arg(long, default_value_t = 8)]
     arg_sets: usize,
+    /// `--cpu` for the executables (default for diff: the baseline and the
+    /// target's highest CPU level in turn by batch, where it runs here).
+    #[arg(long)]
+    cpu: Option<String>,
     /// Shrink attempts per finding (0: do not shrink).
     #[arg(long, default_value_t = 300)]
     shrink: u32,
@@ -124,6 +128,7 @@ fn options(c: &Common) -> diff::Options {
         timeout: Duration::from_secs(c.timeout),
         artifacts,
         work,
+        cpu: c.cpu.clone(),
     }
 }
 
@@ -138,11 +143,12 @@ fn report_and_shrink(f: &diff::Finding, o: &diff::Options, attempts: u32) {
 
 fn report(f: &diff::Finding) {
     println!(
-        "FOUND {} on {} (seed {:#x}, -O{}): {}\n  saved: {}",
+        "FOUND {} on {} (seed {:#x}, -O{}, cpu {}): {}\n  saved: {}",
         f.kind,
         f.target,
         f.seed,
         diff::opt_name(f.opt),
+        f.cpu.as_deref().unwrap_or("baseline"),
         f.detail,
         f.saved.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
     );
@@ -174,15 +180,29 @@ fn main() -> ExitCode {
             let mut failed = false;
             let mut lines = Vec::new();
             for t in ts {
+                // CPU levels in turn: the baseline, and the highest level
+                // if executables built for it run here.
+                let mut cpus = vec![o.cpu.clone()];
+                if o.cpu.is_none() {
+                    if let Some((level, _)) = t.cpu_levels.last() {
+                        if diff::cpu_runs(t, level, &o) {
+                            cpus.push(Some(level.to_string()));
+                        } else {
+                            println!("kiln-fuzz: {} executables for --cpu {level} do not run here; baseline only", t.name);
+                        }
+                    }
+                }
                 let start = Instant::now();
                 let mut total = diff::Stats::default();
                 let mut b = 0u64;
                 while start.elapsed() < Duration::from_secs(seconds) && batches.is_none_or(|n| b < n) {
                     let seeds: Vec<u64> = (0..batch_size).map(|j| rng::module_seed(seed, b * batch_size + j)).collect();
                     let level = fixed_opt.unwrap_or([kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize]);
-                    let (s, findings) = diff::run_batch(t, &seeds, level, &o);
+                    let mut bo = o.clone();
+                    bo.cpu = cpus[(b / 3) as usize % cpus.len()].clone();
+                    let (s, findings) = diff::run_batch(t, &seeds, level, &bo);
                     for f in &findings {
-                        report_and_shrink(f, &o, common.shrink);
+                        report_and_shrink(f, &bo, common.shrink);
                     }
                     total.add(&s);
                     b += 1;

@@ -19,6 +19,7 @@ fn options() -> diff::Options {
         timeout: Duration::from_secs(60),
         artifacts: work.join("artifacts"),
         work,
+        cpu: None,
     }
 }
 
@@ -34,6 +35,11 @@ fn smoke(target: &str) {
         let seeds: Vec<u64> = (0..BATCH_SIZE).map(|j| rng::module_seed(SEED, b * BATCH_SIZE + j)).collect();
         // Every Cranelift optimisation level in turn.
         let opt = [kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize];
+        // The highest CPU level for the last batch, where it runs here.
+        let mut o = o.clone();
+        if b == BATCHES - 1 {
+            o.cpu = t.cpu_levels.last().map(|l| l.0.to_string()).filter(|l| diff::cpu_runs(t, l, &o));
+        }
         let (s, f) = diff::run_batch(t, &seeds, opt, &o);
         total.add(&s);
         found.extend(f);
@@ -66,13 +72,17 @@ fn diff_riscv64() {
 #[test]
 fn malformed_inputs() {
     let work = kiln_testsuite::scratch("fuzz-smoke");
+    let kiln = malformed::find_kiln();
+    if kiln.is_none() {
+        println!("fuzz smoke malformed: no kiln binary beside the tests (cargo build -p kiln), library entry points only");
+    }
     let run = malformed::Run {
         seed: SEED,
         only: None,
         iterations: Some(300),
         deadline: None,
         cli_every: 8,
-        kiln: malformed::find_kiln(),
+        kiln,
         work: work.clone(),
         artifacts: work.join("artifacts"),
     };
