@@ -94,6 +94,9 @@ pub struct Finding {
     pub opt: kiln::OptLevel,
     pub cpu: Option<String>,
     pub detail: String,
+    /// What a reduced module must still show to count as the same bug:
+    /// the kind, and for a mismatch the request and both answers' kinds.
+    pub signature: String,
     pub module: Vec<u8>,
     /// Where it was saved.
     pub saved: Option<PathBuf>,
@@ -128,7 +131,7 @@ fn name_of(seed: u64) -> String {
 }
 
 /// Saves a finding's module (binary and text) and description.
-fn save(f: &mut Finding, artifacts: &Path) {
+pub fn save(f: &mut Finding, artifacts: &Path) {
     let _ = std::fs::create_dir_all(artifacts);
     let cpu_part = f.cpu.as_ref().map(|c| format!("-{c}")).unwrap_or_default();
     let cpu_arg = f.cpu.as_ref().map(|c| format!(" --cpu {c}")).unwrap_or_default();
@@ -316,6 +319,7 @@ pub fn run_batch(target: &'static Target, seeds: &[u64], opt: kiln::OptLevel, o:
 pub fn run_module(target: &'static Target, bytes: Vec<u8>, seed: u64, opt: kiln::OptLevel, o: &Options) -> (Stats, Vec<Finding>) {
     let mut stats = Stats::default();
     let mut findings = Vec::new();
+    let _ = std::fs::create_dir_all(&o.work);
     let g = Generated { seed, profile: gen::Profile::of_seed(seed), bytes };
     match case_of(g, o.limits) {
         Ok(c) => run_cases(target, vec![c], opt, o, &mut stats, &mut findings),
@@ -328,7 +332,17 @@ pub fn run_module(target: &'static Target, bytes: Vec<u8>, seed: u64, opt: kiln:
 }
 
 fn finding(kind: &'static str, target: &Target, case: &Case, opt: kiln::OptLevel, detail: String) -> Finding {
-    Finding { kind, target: target.name, seed: case.gen.seed, opt, cpu: None, detail, module: case.gen.bytes.clone(), saved: None }
+    Finding {
+        kind,
+        target: target.name,
+        seed: case.gen.seed,
+        opt,
+        cpu: None,
+        detail,
+        signature: kind.to_string(),
+        module: case.gen.bytes.clone(),
+        saved: None,
+    }
 }
 
 fn run_cases(
@@ -522,7 +536,8 @@ pub fn cpu_runs(target: &'static Target, level: &str, o: &Options) -> bool {
 
 /// Shrinks a finding's module with wasm-shrink: a candidate is kept while
 /// it is a valid module of the generated feature set and running it alone
-/// still gives a finding of the same kind on the same target. Writes
+/// still gives a finding of the same signature on the same target (the
+/// same kind; for a mismatch, the same request and answer kinds). Writes
 /// `<artifact>.min.wasm` and `.min.wat` beside the saved module and returns
 /// the smallest module.
 pub fn shrink(f: &Finding, o: &Options, attempts: u32) -> Option<Vec<u8>> {
@@ -530,13 +545,13 @@ pub fn shrink(f: &Finding, o: &Options, attempts: u32) -> Option<Vec<u8>> {
     let mut quick = o.clone();
     quick.timeout = quick.timeout.min(Duration::from_secs(10));
     quick.artifacts = o.work.join("shrink-artifacts");
-    let kind = f.kind;
+    let signature = f.signature.clone();
     let predicate = |candidate: &[u8]| -> anyhow::Result<bool> {
         if wasmparser::Validator::new_with_features(gen::features()).validate_all(candidate).is_err() {
             return Ok(false);
         }
         let (_, found) = run_module(target, candidate.to_vec(), f.seed, f.opt, &quick);
-        Ok(found.iter().any(|g| g.kind == kind))
+        Ok(found.iter().any(|g| g.signature == signature))
     };
     let info = wasm_shrink::WasmShrink::default().attempts(attempts).run(f.module.clone(), predicate).ok()?;
     if let Some(saved) = &f.saved {
@@ -547,6 +562,27 @@ pub fn shrink(f: &Finding, o: &Options, attempts: u32) -> Option<Vec<u8>> {
         }
     }
     Some(info.output)
+}
+
+fn req_kind(r: &Req) -> &'static str {
+    match r {
+        Req::Instantiate => "instantiate",
+        Req::Addr(_) => "addr",
+        Req::SetFuel => "set",
+        Req::Invoke { .. } => "invoke",
+        Req::Get { .. } => "get",
+        Req::Dump { .. } => "dump",
+    }
+}
+
+/// An answer without its values: `ok`, `trap N`, `error`, `unlinkable`.
+fn answer_kind(a: &Answer) -> String {
+    match a {
+        Answer::Ok(_) => "ok".into(),
+        Answer::Trap(k) => format!("trap {k}"),
+        Answer::Unlinkable(_) => "unlinkable".into(),
+        Answer::Error(_) => "error".into(),
+    }
 }
 
 fn seeds_of(cases: &[Case]) -> Vec<String> {
@@ -613,7 +649,9 @@ fn check_case(
                     "request {i}: `{}` ({r:?})\n  Kiln (expected from wasmi in brackets): `{a}` [`{e}`]{context}",
                     r.line(k)
                 );
-                findings.push(finding("mismatch", target, c, opt, detail));
+                let mut f = finding("mismatch", target, c, opt, detail);
+                f.signature = format!("mismatch {} {} / {}", req_kind(r), answer_kind(a), answer_kind(e));
+                findings.push(f);
                 return;
             }
         }

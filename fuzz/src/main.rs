@@ -236,13 +236,20 @@ fn main() -> ExitCode {
                 }
             };
             let mut o = options(&common);
-            // A reproduction never overwrites the saved artifacts.
+            // A reproduction never overwrites the saved artifacts (its
+            // own, and their shrunk forms, go to WORK/repro-artifacts).
             o.artifacts = o.work.join("repro-artifacts");
             let mut failed = false;
             for t in ts {
                 let (s, findings) = match (&module, seed) {
                     (Some(path), _) => match kiln::read_module(path) {
-                        Ok(bytes) => diff::run_module(t, bytes, seed.unwrap_or(0), level, &o),
+                        Ok(bytes) => {
+                            let (s, mut found) = diff::run_module(t, bytes, seed.unwrap_or(0), level, &o);
+                            for f in &mut found {
+                                diff::save(f, &o.artifacts);
+                            }
+                            (s, found)
+                        }
                         Err(e) => {
                             eprintln!("kiln-fuzz: {}: {e}", path.display());
                             return ExitCode::from(2);
@@ -255,7 +262,7 @@ fn main() -> ExitCode {
                     }
                 };
                 for f in &findings {
-                    report(f);
+                    report_and_shrink(f, &o, common.shrink);
                 }
                 failed |= s.failures() > 0;
                 println!("{}", s.summary(t.name, 0.0));

@@ -70,29 +70,47 @@ pub fn trap_name(k: u32) -> &'static str {
     }
 }
 
-/// Kiln's trap kind for a wasmi error; kinds above 100 are errors that are
-/// not wasm traps and so never equal anything Kiln answers.
-fn trap_kind(e: &wasmi::Error) -> u32 {
+/// The driver's answer for a wasmi error: Kiln's trap kind, or for an
+/// error wasmi gives no trap code, an `error` answer naming it (which never
+/// equals anything Kiln answers).
+fn trap_answer(e: &wasmi::Error) -> Answer {
+    match trap_kind(e) {
+        Some(k) => Answer::Trap(k),
+        None => Answer::Error(format!("wasmi: {e}")),
+    }
+}
+
+/// Kiln's trap kind for a wasmi error. wasmi's `as_trap_code` leaves some
+/// trapping errors unmapped (in 1.1.0: `table.copy` out of bounds, and an
+/// element segment that does not fit at instantiation): those are mapped
+/// here to the kind the spec gives them. Kinds above 100 are wasmi trap
+/// codes with no Kiln equivalent (e.g. out of fuel).
+fn trap_kind(e: &wasmi::Error) -> Option<u32> {
+    use wasmi::errors::{ErrorKind, InstantiationError, TableError};
     use wasmi::TrapCode as T;
-    if let wasmi::errors::ErrorKind::Instantiation(wasmi::errors::InstantiationError::ElementSegmentDoesNotFit {
-        ..
-    }) = e.kind()
-    {
-        return 3;
+    match e.kind() {
+        ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. })
+        | ErrorKind::Table(
+            TableError::CopyOutOfBounds
+            | TableError::GrowOutOfBounds
+            | TableError::InitOutOfBounds
+            | TableError::FillOutOfBounds
+            | TableError::SetOutOfBounds,
+        ) => return Some(3),
+        _ => {}
     }
-    match e.as_trap_code() {
-        Some(T::UnreachableCodeReached) => 1,
-        Some(T::MemoryOutOfBounds) => 2,
-        Some(T::TableOutOfBounds) => 3,
-        Some(T::IndirectCallToNull) => 4,
-        Some(T::BadSignature) => 5,
-        Some(T::IntegerDivisionByZero) => 6,
-        Some(T::IntegerOverflow) => 7,
-        Some(T::BadConversionToInteger) => 8,
-        Some(T::StackOverflow) => 9,
-        Some(other) => 100 + other as u32,
-        None => 200,
-    }
+    Some(match e.as_trap_code()? {
+        T::UnreachableCodeReached => 1,
+        T::MemoryOutOfBounds => 2,
+        T::TableOutOfBounds => 3,
+        T::IndirectCallToNull => 4,
+        T::BadSignature => 5,
+        T::IntegerDivisionByZero => 6,
+        T::IntegerOverflow => 7,
+        T::BadConversionToInteger => 8,
+        T::StackOverflow => 9,
+        other => 100 + other as u32,
+    })
 }
 
 fn engine() -> Engine {
@@ -155,7 +173,7 @@ pub fn answer(bytes: &[u8], reqs: &[Req], kiln_addrs: &HashMap<String, u64>) -> 
                     instance = Some(i);
                     Answer::Ok(vec![])
                 }
-                Err(e) => Answer::Trap(trap_kind(&e)),
+                Err(e) => trap_answer(&e),
             },
             Req::Addr(name) => match kiln_addrs.get(name) {
                 Some(p) => Answer::Ok(vec![*p]),
@@ -189,7 +207,7 @@ pub fn answer(bytes: &[u8], reqs: &[Req], kiln_addrs: &HashMap<String, u64>) -> 
                 }
                 match f.call(&mut store, &params, &mut res) {
                     Ok(()) => Answer::Ok(res.iter().map(|v| from_val(&store, v, &funcs, kiln_addrs)).collect()),
-                    Err(e) => Answer::Trap(trap_kind(&e)),
+                    Err(e) => trap_answer(&e),
                 }
             }
             Req::Get { name, .. } => {

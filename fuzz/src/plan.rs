@@ -277,7 +277,10 @@ pub fn plan(exports: &[Export], seed: u64, limits: Limits) -> Vec<Req> {
     let funcs: Vec<_> = exports
         .iter()
         .filter_map(|e| match e {
-            Export::Func { name, params, results, .. } => Some((name, params, results)),
+            // The driver's `invoke` line cannot carry an empty name (then
+            // its arguments would be read as the name); generated modules
+            // never have one (`gen::rewrite`), other modules may.
+            Export::Func { name, params, results, .. } if !name.is_empty() => Some((name, params, results)),
             _ => None,
         })
         .collect();
