@@ -309,3 +309,21 @@ mod tests {
         assert_eq!(answers[1], Answer::Ok(vec![800]));
     }
 }
+
+#[cfg(test)]
+mod trap_tests {
+    use super::*;
+
+    /// wasmi 1.1.0 reports `table.copy` out of bounds as an error without
+    /// a trap code (found by this fuzzer against Kiln's correct trap 3).
+    #[test]
+    fn table_copy_out_of_bounds_is_a_table_trap() {
+        let bytes = wat::parse_str(
+            r#"(module (table 1 funcref)
+              (func (export "f") i32.const 0 i32.const 0 i32.const 2 table.copy))"#,
+        )
+        .unwrap();
+        let reqs = vec![Req::Instantiate, Req::Invoke { name: "f".into(), args: vec![], results: vec![] }];
+        assert_eq!(answer(&bytes, &reqs, &HashMap::new()).unwrap()[1], Answer::Trap(3));
+    }
+}
