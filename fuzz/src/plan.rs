@@ -130,9 +130,9 @@ pub fn exports(bytes: &[u8]) -> Result<Vec<Export>, String> {
     Ok(out)
 }
 
-/// Special values of each type: the first five are the argument sets every
-/// function is called with first (zero, one, minus one, then INT_MIN and
-/// INT_MAX or NaN and +inf), the rest are drawn at random.
+/// Special values of each type: the first six are the argument sets every
+/// function is called with first (zero, one, minus one, then INT_MIN,
+/// INT_MAX and 2, or NaN, +inf and -inf), the rest are drawn at random.
 fn specials(ty: Ty) -> &'static [u64] {
     match ty {
         Ty::I32 => &[
@@ -240,7 +240,7 @@ pub fn resolve_funcrefs(reqs: &mut [Req], addrs: &std::collections::HashMap<Stri
 /// Limits of one module's plan.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Argument sets per function with parameters (the first five are the
+    /// Argument sets per function with parameters (the first six are the
     /// special values, the rest random).
     pub arg_sets: usize,
     /// Invocations per module at most.
@@ -298,7 +298,7 @@ pub fn plan(exports: &[Export], seed: u64, limits: Limits) -> Vec<Req> {
             let args = params
                 .iter()
                 .map(|&ty| {
-                    let v = if set < 5 { specials(ty)[set.min(specials(ty).len() - 1)] } else { random_value(ty, &mut rng) };
+                    let v = if set < 6 { specials(ty)[set.min(specials(ty).len() - 1)] } else { random_value(ty, &mut rng) };
                     (ty, v)
                 })
                 .collect();

@@ -15,7 +15,7 @@ const BATCH_SIZE: u64 = 16;
 fn options() -> diff::Options {
     let work = kiln_testsuite::scratch("fuzz-smoke");
     diff::Options {
-        limits: plan::Limits { arg_sets: 6, max_calls: 64 },
+        limits: plan::Limits { arg_sets: 8, max_calls: 64 },
         timeout: Duration::from_secs(60),
         artifacts: work.join("artifacts"),
         work,
