@@ -113,8 +113,11 @@ fn check_error(msg: &str, name: &str, bytes: &[u8], text_format: bool) -> Result
     if valid_somehow(bytes) {
         return Ok(());
     }
-    // The text format reports line:column (of the file named) instead.
-    let has_offset = msg.contains("offset 0x") || (text_format && msg.contains(&format!("{name}:")));
+    // The text format reports `--> FILE:LINE:COLUMN` instead.
+    let at_line = |m: &str| {
+        m.match_indices(&format!("--> {name}:")).any(|(i, p)| m[i + p.len()..].starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let has_offset = msg.contains("offset 0x") || (text_format && at_line(msg));
     if !has_offset {
         return Err(format!("the error gives no offset: {msg}"));
     }
