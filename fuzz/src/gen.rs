@@ -60,7 +60,9 @@ impl Profile {
     }
 }
 
-/// wasm-smith's configuration for one profile.
+/// wasm-smith's configuration for one profile (set field by field, each
+/// next to why).
+#[allow(clippy::field_reassign_with_default)]
 pub fn config(profile: Profile) -> wasm_smith::Config {
     let f = features();
     let mut c = wasm_smith::Config::default();
