@@ -28,7 +28,7 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
         // Debian's rustc with its wasm32-wasi standard library (both from
         // scripts/setup.sh: a missing one fails the test, never skips it).
         let wasm = scratch("gdb").join(format!("{name}.wasm"));
-        let out = tool("rustc")
+        let out = tool("/usr/bin/rustc")
             .args(["--target", "wasm32-wasi", "-g", "-C", "opt-level=0", "-o"])
             .arg(&wasm)
             .arg(&rs)
