@@ -30,6 +30,8 @@ pub enum ImportKind {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag of the given function type index.
+    Tag(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +95,9 @@ pub struct ModuleEnv<'a> {
     /// Global types, imported ones first; `globals[i].init` is `None` for imports.
     pub globals: Vec<Global<'a>>,
     pub num_imported_globals: u32,
+    /// Function type index of every exception tag, imported ones first.
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub exports: Vec<(&'a str, ExternalKind, u32)>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment<'a>>,
@@ -100,14 +105,22 @@ pub struct ModuleEnv<'a> {
     pub bodies: Vec<FunctionBody<'a>>,
     /// Names from the name section's function subsection.
     pub func_names: HashMap<u32, &'a str>,
+    /// Names from the name section's tag subsection.
+    pub tag_names: HashMap<u32, &'a str>,
     /// Module offset of the code section's contents: wasm DWARF addresses
     /// are relative to it.
     pub code_section_start: usize,
 }
 
-/// The features Kiln compiles: WebAssembly 2.0 without SIMD.
+/// The features Kiln compiles: WebAssembly 2.0 without SIMD; exception
+/// handling in both encodings (Wasm 3.0's `try_table`/`exnref`, and the
+/// legacy `try`/`catch`/`rethrow`/`delegate` that older LLVM emits); and
+/// tail calls (`return_call`, `return_call_indirect`).
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 & !WasmFeatures::SIMD
+    (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::LEGACY_EXCEPTIONS
+        | WasmFeatures::TAIL_CALL
 }
 
 /// Core-wasm proposals that wasmparser validates, with the names users know
@@ -227,12 +240,15 @@ impl<'a> ModuleEnv<'a> {
             num_imported_memories: 0,
             globals: vec![],
             num_imported_globals: 0,
+            tags: vec![],
+            num_imported_tags: 0,
             exports: vec![],
             start: None,
             elems: vec![],
             datas: vec![],
             bodies: vec![],
             func_names: HashMap::new(),
+            tag_names: HashMap::new(),
             code_section_start: 0,
         };
         for payload in Parser::new(0).parse_all(bytes) {
@@ -275,8 +291,13 @@ impl<'a> ModuleEnv<'a> {
                                 env.num_imported_globals += 1;
                                 ImportKind::Global(g)
                             }
-                            // Tags need exception handling, which validation rejects.
-                            _ => unreachable!("import kind admitted by validation"),
+                            TypeRef::Tag(t) => {
+                                env.tags.push(t.func_type_idx);
+                                env.num_imported_tags += 1;
+                                ImportKind::Tag(t.func_type_idx)
+                            }
+                            // Exact function imports need custom descriptors, which validation rejects.
+                            TypeRef::FuncExact(_) => unreachable!("import kind admitted by validation"),
                         };
                         env.imports.push(Import { module: imp.module, name: imp.name, kind, offset: offset as usize });
                     }
@@ -306,6 +327,11 @@ impl<'a> ModuleEnv<'a> {
                     for e in r {
                         let e = e?;
                         env.exports.push((e.name, e.kind, e.index));
+                    }
+                }
+                Payload::TagSection(r) => {
+                    for t in r {
+                        env.tags.push(t?.func_type_idx);
                     }
                 }
                 Payload::StartSection { func, .. } => env.start = Some(func),
@@ -348,10 +374,18 @@ impl<'a> ModuleEnv<'a> {
                     if let wasmparser::KnownCustom::Name(names) = c.as_known() {
                         // A malformed name section is ignored, as the spec allows.
                         for n in names.into_iter().flatten() {
-                            if let Name::Function(map) = n {
-                                for naming in map.into_iter().flatten() {
-                                    env.func_names.insert(naming.index, naming.name);
+                            match n {
+                                Name::Function(map) => {
+                                    for naming in map.into_iter().flatten() {
+                                        env.func_names.insert(naming.index, naming.name);
+                                    }
                                 }
+                                Name::Tag(map) => {
+                                    for naming in map.into_iter().flatten() {
+                                        env.tag_names.insert(naming.index, naming.name);
+                                    }
+                                }
+                                _ => {}
                             }
                         }
                     }
@@ -376,6 +410,18 @@ impl<'a> ModuleEnv<'a> {
         self.func_names.get(&func).copied().or_else(|| {
             self.exports.iter().find(|(_, k, i)| *k == ExternalKind::Func && *i == func).map(|(n, _, _)| *n)
         })
+    }
+
+    /// Display name of a tag: its name-section name, else an export name.
+    pub fn tag_display_name(&self, tag: u32) -> Option<&'a str> {
+        self.tag_names.get(&tag).copied().or_else(|| {
+            self.exports.iter().find(|(_, k, i)| *k == ExternalKind::Tag && *i == tag).map(|(n, _, _)| *n)
+        })
+    }
+
+    /// The parameter types of a tag (its payload).
+    pub fn tag_type(&self, tag: u32) -> &FuncType {
+        &self.types[self.tags[tag as usize] as usize]
     }
 
     pub fn export_func(&self, name: &str) -> Option<u32> {

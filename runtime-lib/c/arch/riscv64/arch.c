@@ -27,6 +27,21 @@ __asm__(".text\n"
         "    jalr t0\n"
         "    unimp\n");
 
+/* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
+ * wasm frame: Cranelift's exception ABI on riscv64 wants sp and s0 (fp) of
+ * the frame that holds the handler, and the payload in a0 (a1 unused);
+ * every other register is dead on that edge. */
+__asm__(".text\n"
+        ".globl kiln_arch_resume\n"
+        ".type kiln_arch_resume,@function\n"
+        "kiln_arch_resume:\n"
+        "    mv sp, a1\n"
+        "    mv s0, a2\n"
+        "    mv t0, a0\n"
+        "    mv a0, a3\n"
+        "    li a1, 0\n"
+        "    jr t0\n");
+
 /* kiln_arch_setjmp / kiln_arch_longjmp: ra, sp, s0-s11, fs0-fs11. */
 __asm__(".text\n"
         ".globl kiln_arch_setjmp\n"

@@ -37,6 +37,20 @@ __asm__(".text\n"
         "    call *%rax\n"
         "    ud2\n");
 
+/* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
+ * wasm frame: Cranelift's exception ABI on x86-64 wants SP and RBP of the
+ * frame that holds the handler, and the payload in RAX (RDX unused); every
+ * other register is dead on that edge. */
+__asm__(".text\n"
+        ".globl kiln_arch_resume\n"
+        ".type kiln_arch_resume,@function\n"
+        "kiln_arch_resume:\n"
+        "    mov %rsi, %rsp\n"
+        "    mov %rdx, %rbp\n"
+        "    mov %rcx, %rax\n"
+        "    xor %edx, %edx\n"
+        "    jmp *%rdi\n");
+
 /* int kiln_arch_setjmp(kiln_jmpbuf *buf) / void kiln_arch_longjmp(buf, int)
  * Saves and restores the callee-saved registers, stack pointer and return
  * address: enough to unwind out of wasm frames to a trap recovery point. */
