@@ -155,6 +155,11 @@ def run(name):
                     if INVALID_EXIT not in kept:
                         print(f"{name}: {base}.stderr must carry wasmtime's message: {INVALID_EXIT}")
                     print(f"{name}: error: {INVALID_EXIT}")
+                elif "thrown Wasm exception" in msg:
+                    # An uncaught exception: like a trap, Kiln prints its
+                    # own line (kept as written by hand) and exits 134.
+                    trapped, status = True, 134
+                    print(f"{name}: uncaught exception")
                 elif "wasm trap" not in msg:
                     raise
                 else:

@@ -4,10 +4,11 @@
 //! Each `testsuite/gdb/NAME.c` (or `NAME.rs`, built with Debian's rustc for
 //! wasm32-wasi, or `NAME.wat`, a module without DWARF) has a
 //! `NAME.gdb` script; its `# check: TEXT`
-//! lines must appear in gdb's output in that order. The host target runs
+//! lines must appear in gdb's output in that order (`# check(T1,T2): TEXT`
+//! only on those targets). The host target runs
 //! under plain gdb; aarch64 and riscv64 run under qemu-user's gdb stub with
 //! gdb-multiarch (`target remote`). `KILN_GDB` overrides the gdb binary.
-//! A target without its tools is skipped with a note.
+//! A missing tool fails the test, naming its package (scripts/setup.sh).
 
 use kiln_testsuite::*;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -62,7 +63,19 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
         }
     }
     let script_text = std::fs::read_to_string(dir.join(format!("{name}.gdb"))).map_err(|e| e.to_string())?;
-    let checks: Vec<&str> = script_text.lines().filter_map(|l| l.trim().strip_prefix("# check: ")).collect();
+    // `# check: TEXT` applies to every target; `# check(T1,T2): TEXT` only
+    // to those targets.
+    let checks: Vec<&str> = script_text
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            if let Some(c) = l.strip_prefix("# check: ") {
+                return Some(c);
+            }
+            let (targets, c) = l.strip_prefix("# check(")?.split_once("): ")?;
+            targets.split(',').any(|t| t.trim() == target.name).then_some(c)
+        })
+        .collect();
     let native = target.name == std::env::consts::ARCH;
     // KILN_GDB names another gdb to use; otherwise the one setup.sh installs.
     let custom_gdb = std::env::var("KILN_GDB").ok();
