@@ -105,9 +105,10 @@ pub struct ModuleEnv<'a> {
     pub code_section_start: usize,
 }
 
-/// The features Kiln compiles: WebAssembly 2.0 without SIMD.
+/// The features Kiln compiles: WebAssembly 2.0 (SIMD included) plus
+/// relaxed SIMD from Wasm 3.0.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 & !WasmFeatures::SIMD
+    WasmFeatures::WASM2 | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD
 }
 
 impl<'a> ModuleEnv<'a> {
