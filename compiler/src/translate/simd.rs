@@ -14,10 +14,11 @@
 //! on (`I32X4` for `i32x4.add`, `F64X2` for `f64x2.mul`, ...) through
 //! [`FuncTranslator::as_lanes`], and its result goes back to `I8X16` through
 //! the same helper. That helper is the only place that emits a `bitcast`
-//! between vector types, and it emits none when the type already matches,
-//! so a chain of `i32x4` operators carries `I32X4` values between them:
-//! GVN merges the cast pairs it leaves (`bitcast(bitcast(x))` of matching
-//! types) and the backends emit no instruction for a vector bitcast.
+//! between vector types. It emits none when the type already matches and
+//! looks through its own casts, so a chain of `i32x4` operators passes the
+//! `I32X4` values themselves along; every cast it does emit is a pure
+//! instruction of one form, so GVN merges repeated views of one value; and
+//! the backends emit no instruction for a bitcast between vector types.
 //!
 //! Lane order: wasm numbers lanes from the lowest memory address (lane 0 of
 //! an `i32x4` is bytes 0..4 of the `v128`, little-endian within the lane).
@@ -75,8 +76,8 @@
 
 use super::FuncTranslator;
 use cranelift_codegen::ir::{
-    condcodes::FloatCC, condcodes::IntCC, types, ConstantData, Endianness, InstBuilder, MemFlagsData, Type,
-    Value,
+    condcodes::FloatCC, condcodes::IntCC, types, ConstantData, Endianness, InstBuilder, MemFlagsData, Opcode, Type,
+    Value, ValueDef,
 };
 use cranelift_frontend::FunctionBuilder;
 use types::{F32X4, F64X2, I16X8, I32X4, I64X2, I8X16};
@@ -93,13 +94,25 @@ fn lane_order() -> MemFlagsData {
 
 impl<'b> FuncTranslator<'b, '_, '_> {
     /// Views vector `v` with lane type `ty`. The only place that casts
-    /// between vector types; a no-op when `v` already has type `ty`.
+    /// between vector types. It emits nothing when `v` already has type
+    /// `ty`, and looks through a cast it made earlier: viewing
+    /// `bitcast.i8x16 x` as the type of `x` is `x` itself (both casts use
+    /// the same lane order, so the round trip is the identity).
     pub(super) fn as_lanes(&mut self, v: Value, ty: Type) -> Value {
-        if self.b.func.dfg.value_type(v) == ty {
-            v
-        } else {
-            self.b.ins().bitcast(ty, lane_order(), v)
+        let dfg = &self.b.func.dfg;
+        if dfg.value_type(v) == ty {
+            return v;
         }
+        if let ValueDef::Result(inst, _) = dfg.value_def(v) {
+            let data = &dfg.insts[inst];
+            if data.opcode() == Opcode::Bitcast && data.memflags_data(dfg) == Some(lane_order()) {
+                let x = dfg.inst_args(inst)[0];
+                if dfg.value_type(x) == ty {
+                    return x;
+                }
+            }
+        }
+        self.b.ins().bitcast(ty, lane_order(), v)
     }
 
     /// Pops a `v128` and views it with lane type `ty`.
