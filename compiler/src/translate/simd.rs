@@ -68,7 +68,9 @@
 //!   It also needs no FMA instruction: x86-64 before v3 has none, and
 //!   Cranelift would lower `fma` there to calls of libm's `fmaf`/`fma`.
 //!   Cranelift never fuses an `fmul` feeding an `fadd` on its own, so the
-//!   two roundings happen on every target.
+//!   two roundings happen on every target, `--cpu x86-64-v3` included.
+//!   (Wasmtime's deterministic mode fuses instead, so results of these
+//!   two operators can differ from wasmtime's in the last bit.)
 //! - The i16x8 dot product saturates the sum of each pair of products, as
 //!   `ivdotsat` says; only `-128 * -128 + -128 * -128` (32768) is affected.
 //!   Wasmtime's deterministic mode wraps there instead (-32768). The i32x4
