@@ -112,12 +112,15 @@ pub struct ModuleEnv<'a> {
     pub code_section_start: usize,
 }
 
-/// The features Kiln compiles: WebAssembly 2.0 without SIMD; exception
-/// handling in both encodings (Wasm 3.0's `try_table`/`exnref`, and the
-/// legacy `try`/`catch`/`rethrow`/`delegate` that older LLVM emits); and
-/// tail calls (`return_call`, `return_call_indirect`).
+/// The features Kiln compiles: WebAssembly 2.0 (SIMD included); relaxed
+/// SIMD; exception handling in both encodings (Wasm 3.0's
+/// `try_table`/`exnref`, and the legacy `try`/`catch`/`rethrow`/`delegate`
+/// that older LLVM emits); and tail calls (`return_call`,
+/// `return_call_indirect`).
 pub fn features() -> WasmFeatures {
-    (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
+    WasmFeatures::WASM2
+        | WasmFeatures::SIMD
+        | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::LEGACY_EXCEPTIONS
         | WasmFeatures::TAIL_CALL

@@ -206,7 +206,8 @@ impl<'a> ModuleCtx<'a> {
                 wasmparser::Operator::I32Const { .. }
                 | wasmparser::Operator::I64Const { .. }
                 | wasmparser::Operator::F32Const { .. }
-                | wasmparser::Operator::F64Const { .. },
+                | wasmparser::Operator::F64Const { .. }
+                | wasmparser::Operator::V128Const { .. },
                 wasmparser::Operator::End,
             ) => Some(op),
             _ => None,

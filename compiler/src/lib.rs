@@ -158,6 +158,25 @@ pub fn compile_file(input: &Path, output: &Path, opts: &Options) -> Result<(), C
     compile_bytes(&shown, &bytes, output, opts)
 }
 
+/// Whether a module that passed validation uses SIMD: it would not
+/// validate without the SIMD features (a `v128` type anywhere, or a SIMD
+/// operator).
+fn uses_simd(bytes: &[u8]) -> bool {
+    let without = environ::features() & !(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
+    wasmparser::Validator::new_with_features(without).validate_all(bytes).is_err()
+}
+
+/// Refuses a SIMD module for a CPU the target cannot compile SIMD for
+/// (riscv64 without V), with the target's advice on `--cpu`, instead of
+/// letting Cranelift fail on the first vector.
+fn check_simd_support(name: &str, bytes: &[u8], opts: &Options) -> Result<(), CompileError> {
+    let features = opts.target.cpu_features(opts.cpu.as_deref()).map_err(CompileError::Target)?;
+    match opts.target.simd_support(&features) {
+        Err(why) if uses_simd(bytes) => Err(CompileError::Target(format!("{name}: {why}"))),
+        _ => Ok(()),
+    }
+}
+
 /// Compiles a module already in memory; `name` is used in messages.
 pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) -> Result<(), CompileError> {
     let env = match environ::ModuleEnv::parse(name, bytes) {
@@ -168,6 +187,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         }
         r => r?,
     };
+    check_simd_support(name, bytes, opts)?;
     if opts.emit == Emit::Exe {
         imports::check_executable(name, bytes, vec![])?;
         imports::check_command_entry(name, &env)?;
@@ -240,6 +260,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {
         let env = environ::ModuleEnv::parse(name, bytes)?;
+        check_simd_support(name, bytes, opts)?;
         objects.push(codegen::compile_module(name, &env, i as u32, &mopts, &mut interner)?.object);
     }
     let mut config = kiln_abi::config::DRIVER.as_bytes().to_vec();

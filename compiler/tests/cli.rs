@@ -192,6 +192,38 @@ fn invalid_stays_invalid_and_components_are_named() {
     assert!(stderr(&o).contains("c.wasm: unsupported, at wasm offset 0x0: this is a WebAssembly component"), "{}", stderr(&o));
 }
 
+/// SIMD compiles at every target's baseline except riscv64's, which has no
+/// vector unit: there one clear error names the `--cpu` values that add V,
+/// and no output is written.
+#[test]
+fn simd_on_riscv64_needs_v() {
+    let d = tmp();
+    write(d.path(), "v.wat", b"(module (func (export \"f\") (result v128) (i32x4.splat (i32.const 7))))");
+    for (target, cpu) in [("x86_64", None), ("aarch64", None), ("riscv64", Some("rva23u64")), ("riscv64", Some("zba,v"))] {
+        let mut args = vec!["compile", "v.wat", "--emit", "obj", "-o", "v.o", "--target", target];
+        args.extend(cpu.iter().flat_map(|c| ["--cpu", *c]));
+        let o = kiln(&args, d.path());
+        assert!(o.status.success(), "{target} {cpu:?}: {}", stderr(&o));
+    }
+    std::fs::remove_file(d.path().join("v.o")).unwrap();
+    for cpu in [None, Some("rva22u64"), Some("zba,zbb")] {
+        let mut args = vec!["compile", "v.wat", "--emit", "obj", "-o", "v.o", "--target", "riscv64"];
+        args.extend(cpu.iter().flat_map(|c| ["--cpu", *c]));
+        let o = kiln(&args, d.path());
+        assert_eq!(o.status.code(), Some(1), "{cpu:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("kiln: error: v.wat: the module uses SIMD (v128)")
+                && err.contains("riscv64 only with CPU feature v")
+                && err.contains("`--cpu rva23u64`")
+                && err.contains("`--cpu v`"),
+            "{cpu:?}: {err}"
+        );
+        assert!(!d.path().join("v.o").exists());
+    }
+}
+
 #[test]
 fn output_is_static_with_no_interpreter() {
     let d = tmp();

@@ -100,7 +100,7 @@ const char *kiln_link(const struct kiln_module *m) {
 bool kiln_trap_recovery;
 
 uint32_t kiln_call_catching(void *fn, void *vmctx, uint64_t *values) {
-    uint64_t scratch[2] = {0, 0};
+    uint64_t scratch[2] __attribute__((aligned(16))) = {0, 0};
     if (!values) values = scratch;
     if (!kiln_trap_recovery) {
         ((kiln_array_call)fn)(vmctx, vmctx, values);

