@@ -358,6 +358,23 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         self.stack.extend(results);
     }
 
+    /// How to call function `index`: an import through its funcref (with
+    /// its type), a defined function directly (with the native arguments;
+    /// the wasm ones are popped).
+    fn call_target(&mut self, index: u32) -> CallTarget {
+        let env = self.env.m.env;
+        let ty = env.functions[index as usize];
+        if index < env.num_imported_funcs {
+            return CallTarget::Import(self.env.funcref(&mut self.b, index), ty);
+        }
+        let args = self.popn(env.types[ty as usize].params.len());
+        let f = self.env.func_ref(self.b.func, index);
+        let vm = self.env.vmctx(&mut self.b);
+        let mut all = vec![vm, vm];
+        all.extend(args);
+        CallTarget::Direct(f, all)
+    }
+
     /// `return_call` through a `kiln_funcref *` (non-null, of type `ty`):
     /// Cranelift's `return_call_indirect` replaces this frame, so any
     /// depth of tail calls runs in constant stack.
@@ -490,23 +507,13 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 self.b.ins().return_(&vals);
                 self.reachable = false;
             }
-            Call { function_index } => {
-                let env = self.env.m.env;
-                let ty = env.functions[function_index as usize];
-                if function_index < env.num_imported_funcs {
-                    let fr = self.env.funcref(&mut self.b, function_index);
-                    self.call_funcref(fr, ty);
-                } else {
-                    let n = env.types[ty as usize].params.len();
-                    let a = self.popn(n);
-                    let f = self.env.func_ref(self.b.func, function_index);
-                    let vm = self.env.vmctx(&mut self.b);
-                    let mut all = vec![vm, vm];
-                    all.extend(a);
+            Call { function_index } => match self.call_target(function_index) {
+                CallTarget::Import(fr, ty) => self.call_funcref(fr, ty),
+                CallTarget::Direct(f, all) => {
                     let results = self.wasm_call(Callee::Direct(f), &all);
                     self.stack.extend(results);
                 }
-            }
+            },
             CallIndirect { type_index, table_index } => {
                 let index = self.pop1();
                 let fr = self.checked_table_funcref(table_index, index, type_index);
@@ -515,23 +522,13 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             // Tail calls: the callee replaces this frame (wasm functions use
             // Cranelift's `tail` convention). Handlers of an enclosing
             // try_table do not apply to the callee, as wasm specifies.
-            ReturnCall { function_index } => {
-                let env = self.env.m.env;
-                let ty = env.functions[function_index as usize];
-                if function_index < env.num_imported_funcs {
-                    let fr = self.env.funcref(&mut self.b, function_index);
-                    self.return_call_funcref(fr, ty);
-                } else {
-                    let n = env.types[ty as usize].params.len();
-                    let a = self.popn(n);
-                    let f = self.env.func_ref(self.b.func, function_index);
-                    let vm = self.env.vmctx(&mut self.b);
-                    let mut all = vec![vm, vm];
-                    all.extend(a);
+            ReturnCall { function_index } => match self.call_target(function_index) {
+                CallTarget::Import(fr, ty) => self.return_call_funcref(fr, ty),
+                CallTarget::Direct(f, all) => {
                     self.b.ins().return_call(f, &all);
                     self.reachable = false;
                 }
-            }
+            },
             ReturnCallIndirect { type_index, table_index } => {
                 let index = self.pop1();
                 let fr = self.checked_table_funcref(table_index, index, type_index);
@@ -941,6 +938,12 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         self.stack.extend(results);
         self.reachable = dest_reachable;
     }
+}
+
+/// See `FuncTranslator::call_target`.
+enum CallTarget {
+    Import(Value, u32),
+    Direct(ir::FuncRef, Vec<Value>),
 }
 
 #[derive(Clone, Copy)]
