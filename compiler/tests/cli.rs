@@ -149,7 +149,7 @@ fn unsupported_proposals_and_imports_are_named_at_once() {
         stderr(&o),
         "kiln: error: u.wat: uses 2 WebAssembly proposals that Kiln does not support yet (the module is valid):
   multiple memories (multi-memory), first at wasm offset 0x53
-  threads and atomics (threads), first at wasm offset 0x54
+  shared memories (threads), first at wasm offset 0x54
 u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):
   env::host_log (at wasm offset 0x1a): function from unknown module `env`
 "

@@ -94,6 +94,8 @@ fn trap_matches(kind: u32, expected: &str) -> bool {
         8 => &["invalid conversion to integer"],
         9 => &["call stack exhausted"],
         10 => &["null exception reference"],
+        11 => &["unaligned atomic"],
+        12 => &["expected shared memory"],
         _ => &[],
     };
     accepted.iter().any(|a| expected.starts_with(a))

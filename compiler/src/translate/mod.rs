@@ -18,6 +18,7 @@
 //! - The native signature is `(vmctx, caller_vmctx, params...)`; wasm
 //!   local 0 is the third native parameter.
 
+mod atomics;
 mod exceptions;
 mod heap;
 mod simd;
@@ -860,7 +861,14 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
 
             // SIMD and relaxed SIMD (`simd.rs`), which also reports any other
             // operator as unsupported.
-            ref other => return self.simd_operator(other),
+            // The atomic family (atomics.rs), then the SIMD family (simd.rs),
+            // which reports anything else as unsupported.
+            ref other => {
+                if self.atomic_operator(other)? {
+                    return Ok(());
+                }
+                return self.simd_operator(other);
+            }
         }
         Ok(())
     }

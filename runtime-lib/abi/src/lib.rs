@@ -67,6 +67,8 @@ trap_kinds! {
     InvalidConversionToInteger = 8, "invalid conversion to integer";
     CallStackExhausted = 9, "call stack exhausted";
     NullExceptionReference = 10, "null exception reference";
+    UnalignedAtomic = 11, "unaligned atomic";
+    ExpectedSharedMemory = 12, "expected shared memory";
 }
 
 /// What the runtime reports, where a trap kind would go, for an exception
