@@ -2,7 +2,7 @@
 """Record the expected behaviour of every end-to-end test from a reference
 runtime (wasmtime, through its Python API: `pip install wasmtime`).
 
-For each test in testsuite/e2e (a .c or .wat file, plus optional .args,
+For each test in testsuite/e2e (a .c, .wat or prebuilt .wasm file, plus optional .args,
 .stdin, .flags, .runenv and .fixture/), this builds the module exactly as the
 test harness does, runs it under wasmtime with the same arguments,
 environment, stdin and directory grants, in a fresh working directory holding
@@ -47,6 +47,8 @@ def build(name, src, out):
         cflags = os.path.join(E2E, name + ".cflags")
         extra = shlex.split(open(cflags).read()) if os.path.exists(cflags) else []
         subprocess.run([WASM_CC, *CFLAGS, *extra, "-o", out, src, "-lm"], check=True)
+    elif src.endswith(".wasm"):
+        shutil.copyfile(src, out)
     else:
         with open(out, "wb") as f:
             f.write(wasmtime.wat2wasm(open(src).read()))
@@ -96,9 +98,13 @@ def copy_fixture(src, dst):
 
 
 def run(name):
-    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".wat") if os.path.exists(os.path.join(E2E, name + ext)))
+    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".wat", ".wasm")
+               if os.path.exists(os.path.join(E2E, name + ext)))
     base = os.path.join(E2E, name)
-    if HAND_WRITTEN in open(src).read():
+    # The marker is in the source, or, for a prebuilt module, in NAME.note.
+    text = open(base + ".note").read() if src.endswith(".wasm") and os.path.exists(base + ".note") else \
+        ("" if src.endswith(".wasm") else open(src).read())
+    if HAND_WRITTEN in text:
         print(f"{name}: expected output written by hand, skipped")
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,7 +186,7 @@ def run(name):
 
 def main():
     names = sys.argv[1:] or sorted(
-        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".wat"))}
+        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".wat", ".wasm"))}
     )
     for n in names:
         if n.startswith("unresolved_"):

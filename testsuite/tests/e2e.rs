@@ -2,7 +2,9 @@
 //! executables and run, for every target this machine can run.
 //!
 //! Each test in `testsuite/e2e/` is `NAME.c` (built with clang-19 and
-//! wasi-libc, plus any flags in `NAME.cflags`) or `NAME.wat`, with optional `NAME.args` (shell words),
+//! wasi-libc, plus any flags in `NAME.cflags`), `NAME.wat`, or a prebuilt
+//! `NAME.wasm` (whose `NAME.note` says where it comes from and how to
+//! rebuild it), with optional `NAME.args` (shell words),
 //! `NAME.stdin`, `NAME.flags` (`--env K=V`, `--inherit-env`, `--dir`,
 //! `--dir-ro`, `--allow-runtime-dirs`), `NAME.runenv` (`K=V` lines set in
 //! the environment the executable runs in) and `NAME.fixture/` (a directory
@@ -72,6 +74,8 @@ fn module_bytes(dir: &Path, name: &str, src: &Path) -> Result<Vec<u8>, String> {
         build_c(src, &wasm, &cflags.iter().map(String::as_str).collect::<Vec<_>>())?;
         std::fs::read(&wasm).map_err(|e| e.to_string())
     } else {
+        // NAME.wat, or a prebuilt NAME.wasm (its NAME.note says where it
+        // comes from and how to rebuild it).
         kiln::read_module(src).map_err(|e| e.to_string())
     }
 }
@@ -158,7 +162,7 @@ fn main() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "wat"))
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "wat" || e == "wasm"))
         .collect();
     srcs.sort();
     let mut trials = Vec::new();
