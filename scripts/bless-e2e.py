@@ -15,7 +15,8 @@ a copy of NAME.fixture/ (as the harness does), and writes:
 Flags honoured from NAME.flags: --env K=V, --inherit-env (the program then
 sees the harness's run environment: HOME, PATH and NAME.runenv), --dir and
 --dir-ro HOST[::GUEST] (wasmtime preopens, read-only ones without
-mutation rights). --allow-runtime-dirs has no wasmtime equivalent: a test
+mutation rights). --cpu changes only Kiln's instructions, never the output, and
+is ignored here. --allow-runtime-dirs has no wasmtime equivalent: a test
 whose output depends on KILN_DIRS grants cannot be recorded here, and one
 whose source contains the marker kiln-e2e: expected output written by hand keeps its expected
 files as written by hand (the file says why).
@@ -72,6 +73,8 @@ def parse_flags(path):
                 i += 1
             elif w == "--allow-runtime-dirs":
                 pass  # KILN_DIRS has no wasmtime equivalent
+            elif w == "--cpu":
+                i += 1  # Kiln's CPU level (rva23u64 for SIMD on riscv64); wasmtime uses the host's
             else:
                 raise SystemExit(f"{path}: unknown flag {w}")
             i += 1

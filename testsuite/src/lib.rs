@@ -54,6 +54,31 @@ pub fn runner(target: &Target) -> Option<Vec<String>> {
     ok.ok().filter(|s| s.success()).map(|_| vec![target.qemu.to_string()])
 }
 
+/// The qemu-user CPU model (`-cpu`) that has every feature of `--cpu cpu`
+/// for `target`, for running such executables under qemu: the one place
+/// where the harnesses map Kiln's CPU levels and feature lists to qemu's
+/// models. `None` is qemu's default model, which has the baseline. x86-64
+/// and aarch64 use qemu's `max`; riscv64 names each extension, and gives V
+/// (v1.0) a vector length of `vlen` bits (128, the least V allows, if
+/// `None`). An unknown `cpu` is an error, as it is for `kiln compile`.
+pub fn qemu_cpu(target: &Target, cpu: Option<&str>, vlen: Option<u32>) -> Result<Option<String>, String> {
+    let features = target.cpu_features(cpu)?;
+    if features.is_empty() {
+        return Ok(None);
+    }
+    if target.name != "riscv64" {
+        return Ok(Some("max".to_string()));
+    }
+    let mut model = String::from("rv64");
+    for f in features {
+        model.push_str(&format!(",{}=true", f.name));
+        if f.name == "v" {
+            model.push_str(&format!(",vext_spec=v1.0,vlen={}", vlen.unwrap_or(128)));
+        }
+    }
+    Ok(Some(model))
+}
+
 /// One line of `scripts/tools.txt`: something a test uses, and the package
 /// that provides it (`pip:NAME==VERSION` for a pinned PyPI package).
 pub struct ToolNeed {
@@ -169,7 +194,7 @@ pub struct Outcome {
 
 /// Runs `exe` for `target` with arguments and optional stdin.
 pub fn run(target: &Target, exe: &Path, args: &[String], stdin: Option<&Path>) -> Result<Outcome, String> {
-    run_in(target, exe, args, stdin, Path::new("."), &[])
+    run_in(target, None, exe, args, stdin, Path::new("."), &[])
 }
 
 /// Like [`run`], but under qemu-user with CPU model `qemu_cpu` (`-cpu`)
@@ -185,16 +210,17 @@ pub fn run_on_cpu(
 }
 
 /// Runs `exe` in working directory `cwd`, with `env` added to a minimal
-/// environment.
+/// environment, on CPU model `qemu_cpu` as for [`run_on_cpu`].
 pub fn run_in(
     target: &Target,
+    qemu_cpu: Option<&str>,
     exe: &Path,
     args: &[String],
     stdin: Option<&Path>,
     cwd: &Path,
     env: &[(String, String)],
 ) -> Result<Outcome, String> {
-    run_with(target, None, exe, args, stdin, cwd, env)
+    run_with(target, qemu_cpu, exe, args, stdin, cwd, env)
 }
 
 fn run_with(
