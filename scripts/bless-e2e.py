@@ -2,7 +2,7 @@
 """Record the expected behaviour of every end-to-end test from a reference
 runtime (wasmtime, through its Python API: `pip install wasmtime`).
 
-For each test in testsuite/e2e (a .c or .wat file, plus optional .args,
+For each test in testsuite/e2e (a .c, .rs or .wat file, plus optional .args,
 .stdin, .flags, .runenv and .fixture/), this builds the module exactly as the
 test harness does, runs it under wasmtime with the same arguments,
 environment, stdin and directory grants, in a fresh working directory holding
@@ -33,12 +33,14 @@ import tempfile
 
 import wasmtime
 
-from kiln_tools import WASM_CC
+from kiln_tools import WASM_CC, tool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 E2E = os.path.join(ROOT, "testsuite", "e2e")
 # As kiln_testsuite::build_c: the one recipe, -O2, then NAME.cflags.
 CFLAGS = ["-O2"]
+# As kiln_testsuite::RUSTC_FLAGS, then NAME.rustflags.
+RUSTC_FLAGS = ["--target", "wasm32-wasi", "-C", "opt-level=2", "-C", "strip=debuginfo"]
 INVALID_EXIT = "exit with invalid exit status outside of [0..126)"
 HAND_WRITTEN = "kiln-e2e: expected output written by hand"
 
@@ -48,6 +50,10 @@ def build(name, src, out):
         cflags = os.path.join(E2E, name + ".cflags")
         extra = shlex.split(open(cflags).read()) if os.path.exists(cflags) else []
         subprocess.run([WASM_CC, *CFLAGS, *extra, "-o", out, src, "-lm"], check=True)
+    elif src.endswith(".rs"):
+        rustflags = os.path.join(E2E, name + ".rustflags")
+        extra = shlex.split(open(rustflags).read()) if os.path.exists(rustflags) else []
+        subprocess.run([tool("/usr/bin/rustc"), *RUSTC_FLAGS, *extra, "-o", out, src], check=True)
     else:
         with open(out, "wb") as f:
             f.write(wasmtime.wat2wasm(open(src).read()))
@@ -99,7 +105,8 @@ def copy_fixture(src, dst):
 
 
 def run(name):
-    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".wat") if os.path.exists(os.path.join(E2E, name + ext)))
+    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".rs", ".wat")
+               if os.path.exists(os.path.join(E2E, name + ext)))
     base = os.path.join(E2E, name)
     if HAND_WRITTEN in open(src).read():
         print(f"{name}: expected output written by hand, skipped")
@@ -183,7 +190,7 @@ def run(name):
 
 def main():
     names = sys.argv[1:] or sorted(
-        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".wat"))}
+        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".rs", ".wat"))}
     )
     for n in names:
         if n.startswith("unresolved_"):

@@ -2,7 +2,9 @@
 //! executables and run, for every target this machine can run.
 //!
 //! Each test in `testsuite/e2e/` is `NAME.c` (built with clang-19 and
-//! wasi-libc, plus any flags in `NAME.cflags`) or `NAME.wat`, with optional `NAME.args` (shell words),
+//! wasi-libc, plus any flags in `NAME.cflags`), `NAME.rs` (built with
+//! Debian's rustc for wasm32-wasi, plus any flags in `NAME.rustflags`) or
+//! `NAME.wat`, with optional `NAME.args` (shell words),
 //! `NAME.stdin`, `NAME.flags` (`--env K=V`, `--inherit-env`, `--dir`,
 //! `--dir-ro`, `--allow-runtime-dirs`, `--cpu LEVEL`), `NAME.runenv` (`K=V` lines set in
 //! the environment the executable runs in) and `NAME.fixture/` (a directory
@@ -89,6 +91,11 @@ fn module_bytes(dir: &Path, name: &str, src: &Path) -> Result<Vec<u8>, String> {
         let wasm = scratch("e2e-wasm").join(format!("{name}.wasm"));
         let cflags = words(&dir.join(format!("{name}.cflags")));
         build_c(src, &wasm, &cflags.iter().map(String::as_str).collect::<Vec<_>>())?;
+        std::fs::read(&wasm).map_err(|e| e.to_string())
+    } else if src.extension().is_some_and(|e| e == "rs") {
+        let wasm = scratch("e2e-wasm").join(format!("{name}.wasm"));
+        let flags = words(&dir.join(format!("{name}.rustflags")));
+        build_rust(src, &wasm, &flags.iter().map(String::as_str).collect::<Vec<_>>())?;
         std::fs::read(&wasm).map_err(|e| e.to_string())
     } else {
         kiln::read_module(src).map_err(|e| e.to_string())
@@ -179,7 +186,7 @@ fn main() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "wat"))
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "rs" || e == "wat"))
         .collect();
     srcs.sort();
     let mut trials = Vec::new();
