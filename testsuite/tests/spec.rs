@@ -446,7 +446,7 @@ fn run_file(file: &str, text: &str, config: &Config, allowed: &HashMap<String, S
     let run = if broken.iter().any(|(l, _)| *l == 0) {
         Err(broken.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; "))
     } else {
-        run_on_cpu(config.target, config.qemu_cpu, &exe, &[], Some(&stdin))
+        run_on_cpu(config.target, config.qemu_cpu.as_deref(), &exe, &[], Some(&stdin))
     };
     match run {
         Ok(out) => {
@@ -602,11 +602,14 @@ struct Config {
     name: String,
     target: &'static Target,
     cpu: Option<&'static str>,
-    qemu_cpu: Option<&'static str>,
+    qemu_cpu: Option<String>,
 }
 
 impl Config {
-    fn new(target: &'static Target, suffix: &str, cpu: Option<&'static str>, qemu_cpu: Option<&'static str>) -> Config {
+    /// Compiled with `--cpu cpu`, run on the qemu model that has those
+    /// features (`kiln_testsuite::qemu_cpu`), with V at `vlen` bits.
+    fn new(target: &'static Target, suffix: &str, cpu: Option<&'static str>, vlen: Option<u32>) -> Config {
+        let qemu_cpu = qemu_cpu(target, cpu, vlen).expect("the spec runner's --cpu levels exist");
         Config { name: format!("{}{suffix}", target.name), target, cpu, qemu_cpu }
     }
 }
@@ -618,13 +621,11 @@ impl Config {
 /// V allows, as on most hardware) and again at VLEN 256, where the same
 /// code must give the same results.
 fn configs(target: &'static Target, simd: bool) -> Vec<Config> {
-    const RV_V128: &str = "rv64,v=true,vext_spec=v1.0,vlen=128,zba=true,zbb=true,zbs=true";
-    const RV_V256: &str = "rv64,v=true,vext_spec=v1.0,vlen=256,zba=true,zbb=true,zbs=true";
     match (target.name, simd) {
-        ("x86_64", true) => vec![Config::new(target, "", None, None), Config::new(target, "-v3", Some("x86-64-v3"), Some("max"))],
+        ("x86_64", true) => vec![Config::new(target, "", None, None), Config::new(target, "-v3", Some("x86-64-v3"), None)],
         ("riscv64", true) => vec![
-            Config::new(target, "", Some("rva23u64"), Some(RV_V128)),
-            Config::new(target, "-vlen256", Some("rva23u64"), Some(RV_V256)),
+            Config::new(target, "", Some("rva23u64"), Some(128)),
+            Config::new(target, "-vlen256", Some("rva23u64"), Some(256)),
         ],
         _ => vec![Config::new(target, "", None, None)],
     }

@@ -116,8 +116,8 @@ fn riscv64_simd_checks_for_v() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{cpu}: {err}");
         assert!(err.contains("this CPU lacks features the program was compiled for: v"), "{cpu}: {err}");
-        for vlen in ["128", "256", "512"] {
-            let qcpu = format!("rv64,v=true,vext_spec=v1.0,vlen={vlen},zba=true,zbb=true,zbs=true");
+        for vlen in [128, 256, 512] {
+            let qcpu = qemu_cpu(Target::lookup("riscv64").unwrap(), Some(cpu), Some(vlen)).unwrap().unwrap();
             let out = tool("qemu-riscv64").args(["-cpu", &qcpu]).arg(&exe).output().unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{cpu} vlen {vlen}: {}", String::from_utf8_lossy(&out.stderr));
         }
