@@ -115,8 +115,9 @@ pub struct ModuleEnv<'a> {
 /// The features Kiln compiles: WebAssembly 2.0 (SIMD included); relaxed
 /// SIMD; exception handling in both encodings (Wasm 3.0's
 /// `try_table`/`exnref`, and the legacy `try`/`catch`/`rethrow`/`delegate`
-/// that older LLVM emits); and tail calls (`return_call`,
-/// `return_call_indirect`).
+/// that older LLVM emits); tail calls (`return_call`,
+/// `return_call_indirect`); atomics (on unshared memories only: see
+/// `partly_supported`); extended constant expressions; wide arithmetic.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::SIMD
@@ -125,6 +126,8 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::LEGACY_EXCEPTIONS
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::THREADS
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::WIDE_ARITHMETIC
 }
 
 /// The proposals Kiln compiles only in part. The threads proposal's atomic

@@ -788,6 +788,31 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             I32Rotl | I64Rotl => self.binop(|b, x, y| b.ins().rotl(x, y)),
             I32Rotr | I64Rotr => self.binop(|b, x, y| b.ins().rotr(x, y)),
 
+            // Wide arithmetic: 128-bit results as (low, high) i64 pairs,
+            // through Cranelift's i128 operations.
+            I64Add128 | I64Sub128 => {
+                let (a_hi, b_lo, b_hi) = self.pop3();
+                let a_lo = self.pop1();
+                let a = self.b.ins().iconcat(a_lo, a_hi);
+                let b = self.b.ins().iconcat(b_lo, b_hi);
+                let r = if matches!(op, I64Add128) { self.b.ins().iadd(a, b) } else { self.b.ins().isub(a, b) };
+                let (lo, hi) = self.b.ins().isplit(r);
+                self.push(lo);
+                self.push(hi);
+            }
+            I64MulWideS | I64MulWideU => {
+                let (a, b) = self.pop2();
+                let (a, b) = if matches!(op, I64MulWideS) {
+                    (self.b.ins().sextend(types::I128, a), self.b.ins().sextend(types::I128, b))
+                } else {
+                    (self.b.ins().uextend(types::I128, a), self.b.ins().uextend(types::I128, b))
+                };
+                let r = self.b.ins().imul(a, b);
+                let (lo, hi) = self.b.ins().isplit(r);
+                self.push(lo);
+                self.push(hi);
+            }
+
             // ---------------------------------------------------------------
             // Floating point
             // ---------------------------------------------------------------
