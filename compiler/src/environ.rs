@@ -117,7 +117,8 @@ pub struct ModuleEnv<'a> {
 /// `try_table`/`exnref`, and the legacy `try`/`catch`/`rethrow`/`delegate`
 /// that older LLVM emits); tail calls (`return_call`,
 /// `return_call_indirect`); atomics (on unshared memories only: see
-/// `partly_supported`); extended constant expressions; wide arithmetic.
+/// `partly_supported`); extended constant expressions; wide arithmetic;
+/// multiple memories (each with its own reservation and VMContext slot).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::SIMD
@@ -128,6 +129,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::THREADS
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::MULTI_MEMORY
 }
 
 /// The proposals Kiln compiles only in part. The threads proposal's atomic

@@ -664,7 +664,7 @@ fn main() {
         .collect();
     files.extend(kiln_files());
     // Proposals Kiln implements beyond Wasm 2.0, named `PROPOSAL/FILE`.
-    for p in [Proposal::ExceptionHandling, Proposal::TailCall, Proposal::ExtendedConst, Proposal::WideArithmetic] {
+    for p in [Proposal::ExceptionHandling, Proposal::TailCall, Proposal::ExtendedConst, Proposal::WideArithmetic, Proposal::MultiMemory] {
         files.extend(
             proposal(p).filter(|f| f.name().ends_with(".wast")).map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), false)),
         );
