@@ -51,6 +51,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -215,9 +216,8 @@ def sha256_file(path):
 def v128_count(wasm):
     """How many SIMD instructions `wasm-objdump -d` shows in the module."""
     r = subprocess.run([tool("wasm-objdump"), "-d", wasm], capture_output=True, text=True, check=True)
-    return sum(1 for line in r.stdout.splitlines()
-               if "| v128." in line or any(f"| {t}." in line for t in ("i8x16", "i16x8", "i32x4", "i64x2",
-                                                                        "f32x4", "f64x2")))
+    op = re.compile(r"\|\s*(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\.")
+    return sum(1 for line in r.stdout.splitlines() if op.search(line))
 
 
 def leb(n):

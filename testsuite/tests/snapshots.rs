@@ -1,7 +1,7 @@
 //! CLIF snapshots: the translator's output for representative functions.
 //!
 //! Each `testsuite/snapshots/NAME.wat` is compiled with `--emit clif` for
-//! x86_64 and for riscv64 (whose ABI sign-extends i32 arguments; with
+//! x86_64, aarch64 and riscv64 (whose ABI sign-extends i32 arguments; with
 //! `--cpu rva23u64`, whose V extension SIMD functions need), and the text
 //! is compared with `NAME.<target>.clif`. The CLIF is the translator's,
 //! before Cranelift runs, so the CPU level changes nothing else. After an intended change to
@@ -22,7 +22,7 @@ fn main() {
         .collect();
     wats.sort();
     let mut trials = Vec::new();
-    for target in ["x86_64", "riscv64"] {
+    for target in ["x86_64", "aarch64", "riscv64"] {
         for wat in &wats {
             let wat = wat.clone();
             let name = wat.file_stem().unwrap().to_string_lossy().to_string();
