@@ -146,9 +146,21 @@ pub fn read_module(path: &Path) -> Result<Vec<u8>, CompileError> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }
-    wat::parse_bytes(&bytes)
-        .map(|b| b.into_owned())
-        .map_err(|e| CompileError::Text { path: shown, message: e.to_string() })
+    // Not the binary format, and not text either: say where.
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        return Err(CompileError::Text {
+            path: shown,
+            message: format!(
+                "invalid UTF-8 at byte offset {:#x} (and no `\\0asm` header, so not a wasm binary either)",
+                e.valid_up_to()
+            ),
+        });
+    }
+    wat::parse_bytes(&bytes).map(|b| b.into_owned()).map_err(|mut e| {
+        // The error's `--> FILE:LINE:COL` names the file, not `<anon>`.
+        e.set_path(path);
+        CompileError::Text { path: shown, message: e.to_string() }
+    })
 }
 
 /// Compiles the module in `input` and writes `output` as `opts.emit` says.

@@ -93,6 +93,18 @@ fn text_syntax_errors_are_reported() {
     let o = kiln(&["compile", "s.wat"], d.path());
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("s.wat: cannot parse the text format"), "{}", stderr(&o));
+    // The position names the file, not `<anon>`.
+    assert!(stderr(&o).contains("--> s.wat:1:"), "{}", stderr(&o));
+}
+
+#[test]
+fn input_neither_binary_nor_text_gives_an_offset() {
+    let d = tmp();
+    write(d.path(), "junk.wasm", b"(module)\n\xff\xfe");
+    let o = kiln(&["compile", "junk.wasm"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("junk.wasm: cannot parse the text format: invalid UTF-8 at byte offset 0x9"), "{}", stderr(&o));
+    assert!(!d.path().join("junk").exists());
 }
 
 #[test]

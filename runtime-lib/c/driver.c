@@ -8,6 +8,9 @@
  *   register K HEXNAME       -> ok
  *   invoke K HEXNAME ARG...  -> ok RESULT... | trap KIND
  *   get K HEXNAME            -> ok VALUE
+ *   set K HEXNAME VALUE      -> ok
+ *   addr K HEXNAME           -> ok POINTER
+ *   dump K HEXNAME           -> ok SIZE HASH
  *
  * K is a module index in this executable, names are hex-encoded bytes, and
  * values are hexadecimal bit patterns (i32 and f32 in the low 32 bits;
@@ -15,6 +18,16 @@
  * bytes 0-7 and 8-15 as two little-endian 64-bit numbers). Anything
  * malformed is answered with `error MESSAGE`. Comparing results is the
  * runner's job.
+ *
+ * `set`, `addr` and `dump` serve the differential fuzzer (fuzz/), which
+ * refills a fuel global before each call and must see the state a call
+ * leaves behind. `set` stores into an exported mutable global. `addr`
+ * answers the entity of any export (for a function, its kiln_funcref
+ * pointer: what `ref.func`, tables, globals and results hold, so the
+ * runner can map those to functions).
+ * `dump` summarises an exported memory (SIZE in bytes, HASH over its
+ * bytes) or table (SIZE in elements, HASH over its 8-byte elements, each
+ * taken least significant byte first); HASH is 64-bit FNV-1a.
  */
 #include "kiln_rt.h"
 
@@ -161,6 +174,67 @@ static void do_get(const struct kiln_module *m, const char *p) {
     reply(&b);
 }
 
+static void do_set(const struct kiln_module *m, const char *p) {
+    size_t len;
+    const char *name = parse_name(&p, &len);
+    if (!name) return error("bad name");
+    const struct kiln_export *e = kiln_find_export(m, name, len);
+    if (!e || e->kind != KILN_EXTERN_GLOBAL || !(e->type & 0x100)) return error("no such mutable global export");
+    uint64_t v;
+    if (!parse_hex(p, &v)) return error("missing value");
+    uint8_t *cell = kiln_export_entity(e);
+    uint32_t ty = e->type & 0xff;
+    if (ty == 0x7f || ty == 0x7d) {
+        uint32_t w = (uint32_t)v;
+        memcpy(cell, &w, 4);
+    } else {
+        memcpy(cell, &v, 8);
+    }
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "ok");
+    reply(&b);
+}
+
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, uint64_t n) {
+    for (uint64_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void do_addr_or_dump(const struct kiln_module *m, const char *p, bool dump) {
+    size_t len;
+    const char *name = parse_name(&p, &len);
+    if (!name) return error("bad name");
+    const struct kiln_export *e = kiln_find_export(m, name, len);
+    if (!e) return error("no such export");
+    const void *entity = kiln_export_entity(e);
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "ok ");
+    if (!dump) {
+        buf_hex(&b, (uint64_t)(uintptr_t)entity);
+        return reply(&b);
+    }
+    uint64_t size, h = 0xcbf29ce484222325ull;
+    if (e->kind == KILN_EXTERN_MEMORY) {
+        const struct kiln_memory *mem = entity;
+        size = mem->length;
+        h = fnv1a(h, mem->base, size);
+    } else if (e->kind == KILN_EXTERN_TABLE) {
+        const struct kiln_table *t = entity;
+        size = t->size;
+        for (uint64_t i = 0; i < size; i++) {
+            uint8_t le[8];
+            for (int k = 0; k < 8; k++) le[k] = (uint8_t)(t->elements[i] >> (8 * k));
+            h = fnv1a(h, le, 8);
+        }
+    } else {
+        return error("not a memory or table export");
+    }
+    buf_hex(&b, size);
+    buf_str(&b, " ");
+    buf_hex(&b, h);
+    reply(&b);
+}
+
 static void command(const char *line) {
     const char *p = line;
     const struct kiln_module *m;
@@ -216,6 +290,19 @@ static void command(const char *line) {
         if (!(m = parse_module(&p))) return error("bad module index");
         if (!live(m)) return error("module is not instantiated");
         return do_get(m, p);
+    }
+    if (strncmp(p, "set ", 4) == 0) {
+        p += 4;
+        if (!(m = parse_module(&p))) return error("bad module index");
+        if (!live(m)) return error("module is not instantiated");
+        return do_set(m, p);
+    }
+    if (strncmp(p, "addr ", 5) == 0 || strncmp(p, "dump ", 5) == 0) {
+        bool dump = p[0] == 'd';
+        p += 5;
+        if (!(m = parse_module(&p))) return error("bad module index");
+        if (!live(m)) return error("module is not instantiated");
+        return do_addr_or_dump(m, p, dump);
     }
     error("unknown command");
 }

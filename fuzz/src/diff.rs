@@ -1,0 +1,676 @@
+//! The differential runner: a batch of generated modules goes into ONE Kiln
+//! test-driver executable per target; the driver's answers are compared
+//! with the oracle's, request by request.
+//!
+//! What counts as a Kiln bug: a mismatch (results, trap kinds, exported
+//! globals, memory and table hashes), a crash of the executable (death by
+//! signal, or any exit before answering everything), a hang past the time
+//! limit, and a compile error or panic on a valid module. Each is saved with
+//! its seed under the artifacts directory.
+
+use crate::gen::{self, Generated};
+use crate::oracle::{self, Answer};
+use crate::plan::{self, Export, Limits, Req, Ty};
+use kiln_targets::Target;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How a batch is run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub limits: Limits,
+    /// Time limit for one driver run natively; qemu gets four times as much.
+    pub timeout: Duration,
+    /// Where failing modules are saved.
+    pub artifacts: PathBuf,
+    /// Scratch directory for executables and request scripts.
+    pub work: PathBuf,
+    /// `--cpu` for the executables (a level or feature list), or none for
+    /// the target's baseline.
+    pub cpu: Option<String>,
+}
+
+/// Counts for one target.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub modules: u64,
+    pub invocations: u64,
+    pub requests: u64,
+    pub mismatches: u64,
+    pub crashes: u64,
+    pub compile_failures: u64,
+    pub timeouts: u64,
+    /// Modules whose later state was not compared because a call exhausted
+    /// the stack on one side (the depth is the implementation's choice).
+    pub exhausted: u64,
+    /// Modules the generator or the oracle could not handle (not Kiln bugs).
+    pub skipped: u64,
+}
+
+impl Stats {
+    pub fn add(&mut self, o: &Stats) {
+        self.modules += o.modules;
+        self.invocations += o.invocations;
+        self.requests += o.requests;
+        self.mismatches += o.mismatches;
+        self.crashes += o.crashes;
+        self.compile_failures += o.compile_failures;
+        self.timeouts += o.timeouts;
+        self.exhausted += o.exhausted;
+        self.skipped += o.skipped;
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.mismatches + self.crashes + self.compile_failures + self.timeouts
+    }
+
+    /// The summary line (`fuzz: ...`), as `scripts/fuzz.sh` prints it.
+    pub fn summary(&self, target: &str, secs: f64) -> String {
+        format!(
+            "fuzz {target}: {} modules, {} invocations, {} mismatches, {} crashes, {} compile failures, {} timeouts \
+             ({} requests, {} stack-exhausted modules cut short, {} skipped, {secs:.0} s)",
+            self.modules,
+            self.invocations,
+            self.mismatches,
+            self.crashes,
+            self.compile_failures,
+            self.timeouts,
+            self.requests,
+            self.exhausted,
+            self.skipped
+        )
+    }
+}
+
+/// A Kiln bug found by the runner.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub kind: &'static str,
+    pub target: &'static str,
+    pub seed: u64,
+    pub opt: kiln::OptLevel,
+    pub cpu: Option<String>,
+    pub detail: String,
+    /// What a reduced module must still show to count as the same bug:
+    /// the kind, and for a mismatch the request and both answers' kinds.
+    pub signature: String,
+    pub module: Vec<u8>,
+    /// Where it was saved.
+    pub saved: Option<PathBuf>,
+}
+
+pub fn opt_name(o: kiln::OptLevel) -> &'static str {
+    match o {
+        kiln::OptLevel::None => "0",
+        kiln::OptLevel::Speed => "1",
+        kiln::OptLevel::SpeedAndSize => "2",
+    }
+}
+
+pub fn parse_opt(s: &str) -> Result<kiln::OptLevel, String> {
+    match s {
+        "0" => Ok(kiln::OptLevel::None),
+        "1" => Ok(kiln::OptLevel::Speed),
+        "2" => Ok(kiln::OptLevel::SpeedAndSize),
+        _ => Err(format!("optimisation level must be 0, 1 or 2, not `{s}`")),
+    }
+}
+
+/// A module of a batch, ready to run.
+struct Case {
+    gen: Generated,
+    exports: Vec<Export>,
+    reqs: Vec<Req>,
+}
+
+fn name_of(seed: u64) -> String {
+    format!("seed-{seed:016x}")
+}
+
+/// Saves a finding's module (binary and text) and description.
+pub fn save(f: &mut Finding, artifacts: &Path) {
+    let _ = std::fs::create_dir_all(artifacts);
+    let cpu_part = f.cpu.as_ref().map(|c| format!("-{c}")).unwrap_or_default();
+    let cpu_arg = f.cpu.as_ref().map(|c| format!(" --cpu {c}")).unwrap_or_default();
+    let stem = artifacts.join(format!("{}-{}-O{}{cpu_part}-{:016x}", f.kind, f.target, opt_name(f.opt), f.seed));
+    let wasm = stem.with_extension("wasm");
+    let _ = std::fs::write(&wasm, &f.module);
+    if let Ok(text) = wasmprinter::print_bytes(&f.module) {
+        let _ = std::fs::write(stem.with_extension("wat"), text);
+    }
+    let text = format!(
+        "kind: {}\ntarget: {}\nseed: {:#018x}\nopt: -O{}\ncpu: {}\n\n{}\n\nreproduce:\n  cargo run -p kiln-fuzz -- repro --seed {:#x} --targets {} --opt {}{cpu_arg}\n  cargo run -p kiln-fuzz -- repro --module {} --targets {} --opt {}{cpu_arg}\n",
+        f.kind,
+        f.target,
+        f.seed,
+        opt_name(f.opt),
+        f.cpu.as_deref().unwrap_or("baseline"),
+        f.detail,
+        f.seed,
+        f.target,
+        opt_name(f.opt),
+        wasm.display(),
+        f.target,
+        opt_name(f.opt),
+    );
+    let _ = std::fs::write(stem.with_extension("txt"), text);
+    f.saved = Some(wasm);
+}
+
+/// The kind of a NaN: the spec lets arithmetic pick any NaN of the right
+/// kind, so two NaNs match when their classes do: canonical (any sign),
+/// arithmetic (quiet bit set, any payload and sign), or signalling, which
+/// only non-arithmetic operations (moves, loads, bit operations) produce
+/// and which must then match bit for bit.
+fn float_same(a: u64, b: u64, bits: u32) -> bool {
+    let (exp, quiet, mag) = if bits == 32 {
+        (0x7f80_0000u64, 0x0040_0000u64, 0x7fff_ffffu64)
+    } else {
+        (0x7ff0_0000_0000_0000, 0x0008_0000_0000_0000, 0x7fff_ffff_ffff_ffff)
+    };
+    let is_nan = |v: u64| v & exp == exp && v & (mag & !exp) != 0;
+    if !(is_nan(a) && is_nan(b)) {
+        return a == b;
+    }
+    let canonical = |v: u64| v & mag == exp | quiet;
+    let arithmetic = |v: u64| v & quiet != 0;
+    match (canonical(a), canonical(b)) {
+        (true, true) => true,
+        (false, false) if arithmetic(a) && arithmetic(b) => true,
+        _ => a == b,
+    }
+}
+
+fn value_same(ty: Ty, a: u64, b: u64) -> bool {
+    match ty {
+        Ty::F32 => float_same(a & 0xffff_ffff, b & 0xffff_ffff, 32),
+        Ty::F64 => float_same(a, b, 64),
+        _ => a == b,
+    }
+}
+
+enum Verdict {
+    Same,
+    Differ,
+    /// A call exhausted the stack on one side: the depth at which that
+    /// happens is the implementation's choice (the spec leaves resource
+    /// limits open), so neither this answer nor any later state of the
+    /// module can be compared.
+    Exhausted,
+}
+
+fn compare(req: &Req, kiln: &Answer, oracle: &Answer) -> Verdict {
+    if matches!(kiln, Answer::Trap(9)) || matches!(oracle, Answer::Trap(9)) {
+        return Verdict::Exhausted;
+    }
+    let same = match (req, kiln, oracle) {
+        // Identities: the oracle answers Kiln's own pointers.
+        (Req::Addr(_), Answer::Ok(_), Answer::Ok(_)) => true,
+        (Req::Invoke { results, .. }, Answer::Ok(a), Answer::Ok(b)) => {
+            a.len() == b.len() && a.len() == results.len() && results.iter().zip(a.iter().zip(b)).all(|(t, (x, y))| value_same(*t, *x, *y))
+        }
+        (Req::Get { ty, .. }, Answer::Ok(a), Answer::Ok(b)) => a.len() == 1 && b.len() == 1 && value_same(*ty, a[0], b[0]),
+        (_, a, b) => a == b,
+    };
+    if same {
+        Verdict::Same
+    } else {
+        Verdict::Differ
+    }
+}
+
+/// Runs `exe` for `target` with `input` on stdin; returns stdout, how it
+/// ended (`None` for a normal exit 0), and whether it timed out.
+fn run_driver(target: &Target, exe: &Path, input: &Path, timeout: Duration) -> Result<(String, Option<String>, bool), String> {
+    let prefix = kiln_testsuite::runner(target).ok_or_else(|| format!("cannot run {} executables here", target.name))?;
+    let mut cmd = match prefix.split_first() {
+        Some((q, rest)) => {
+            let mut c = kiln_testsuite::tool(q);
+            c.args(rest).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    let timeout = if prefix.is_empty() { timeout } else { timeout * 4 };
+    cmd.env_clear().env("PATH", "/usr/bin:/bin");
+    cmd.stdin(Stdio::from(std::fs::File::open(input).map_err(|e| e.to_string())?));
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stdout.read_to_end(&mut s);
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stderr.read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break s;
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().map_err(|e| e.to_string())?;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let out = String::from_utf8_lossy(&out_thread.join().unwrap()).into_owned();
+    let err = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
+    use std::os::unix::process::ExitStatusExt;
+    let end = if timed_out {
+        Some(format!("killed after {} s", timeout.as_secs()))
+    } else if let Some(sig) = status.signal() {
+        Some(format!("killed by signal {sig}; stderr: {}", err.trim()))
+    } else if status.code() != Some(0) {
+        Some(format!("exited with status {:?}; stderr: {}", status.code(), err.trim()))
+    } else {
+        None
+    };
+    Ok((out, end, timed_out))
+}
+
+/// Builds the cases for `seeds` (modules the generator fails on, or whose
+/// exports the runner cannot read, are skipped and counted: not Kiln bugs).
+fn cases(seeds: &[u64], limits: Limits, stats: &mut Stats) -> Vec<Case> {
+    let mut out = Vec::new();
+    for &seed in seeds {
+        match gen::generate(seed).and_then(|g| case_of(g, limits)) {
+            Ok(c) => out.push(c),
+            Err(e) => {
+                eprintln!("kiln-fuzz: seed {seed:#x} skipped: {e}");
+                stats.skipped += 1
+            }
+        }
+    }
+    out
+}
+
+fn case_of(gen: Generated, limits: Limits) -> Result<Case, String> {
+    let exports = plan::exports(&gen.bytes)?;
+    let reqs = plan::plan(&exports, gen.seed, limits);
+    Ok(Case { gen, exports, reqs })
+}
+
+/// Runs the modules of `seeds` on `target`; returns counts and findings
+/// (already saved).
+pub fn run_batch(target: &'static Target, seeds: &[u64], opt: kiln::OptLevel, o: &Options) -> (Stats, Vec<Finding>) {
+    let mut stats = Stats::default();
+    let cases = cases(seeds, o.limits, &mut stats);
+    let mut findings = Vec::new();
+    run_cases(target, cases, opt, o, &mut stats, &mut findings);
+    for f in &mut findings {
+        save(f, &o.artifacts);
+    }
+    (stats, findings)
+}
+
+/// Runs one given module (e.g. a saved artifact), with `seed` naming its
+/// arguments.
+pub fn run_module(target: &'static Target, bytes: Vec<u8>, seed: u64, opt: kiln::OptLevel, o: &Options) -> (Stats, Vec<Finding>) {
+    let mut stats = Stats::default();
+    let mut findings = Vec::new();
+    let _ = std::fs::create_dir_all(&o.work);
+    let g = Generated { seed, profile: gen::Profile::of_seed(seed), bytes };
+    match case_of(g, o.limits) {
+        Ok(c) => run_cases(target, vec![c], opt, o, &mut stats, &mut findings),
+        Err(e) => {
+            eprintln!("kiln-fuzz: {e}");
+            stats.skipped += 1;
+        }
+    }
+    (stats, findings)
+}
+
+fn finding(kind: &'static str, target: &Target, case: &Case, opt: kiln::OptLevel, detail: String) -> Finding {
+    Finding {
+        kind,
+        target: target.name,
+        seed: case.gen.seed,
+        opt,
+        cpu: None,
+        detail,
+        signature: kind.to_string(),
+        module: case.gen.bytes.clone(),
+        saved: None,
+    }
+}
+
+fn run_cases(
+    target: &'static Target,
+    mut cases: Vec<Case>,
+    opt: kiln::OptLevel,
+    o: &Options,
+    stats: &mut Stats,
+    findings: &mut Vec<Finding>,
+) {
+    if cases.is_empty() {
+        return;
+    }
+    let _ = std::fs::create_dir_all(&o.work);
+    let exe = o.work.join(format!("driver-{}-{:016x}", target.name, cases[0].gen.seed));
+    let mut kopts = kiln::Options::new(target);
+    kopts.opt_level = opt;
+    kopts.cpu = o.cpu.clone();
+    let first = findings.len();
+
+    // Compile; a module Kiln fails on (error or panic) is a finding and
+    // leaves the batch.
+    loop {
+        let modules: Vec<(String, Vec<u8>)> = cases.iter().map(|c| (name_of(c.gen.seed), c.gen.bytes.clone())).collect();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| kiln::build_driver(&modules, &exe, &kopts)));
+        let msg = match r {
+            Ok(Ok(())) => break,
+            Ok(Err(e)) => e.to_string(),
+            Err(p) => format!("panic: {}", panic_text(&p)),
+        };
+        let bad = cases.iter().position(|c| msg.starts_with(&format!("{}:", name_of(c.gen.seed))));
+        let bad = match bad {
+            Some(k) => k,
+            // Not attributed by name (a panic, a link error): find the
+            // module by compiling each alone.
+            None => match cases.iter().position(|c| {
+                let one = vec![(name_of(c.gen.seed), c.gen.bytes.clone())];
+                !matches!(
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| kiln::build_driver(&one, &exe, &kopts))),
+                    Ok(Ok(()))
+                )
+            }) {
+                Some(k) => k,
+                None => {
+                    // Fails together but not alone: report the batch via its first module.
+                    stats.compile_failures += 1;
+                    findings.push(finding(
+                        "compile",
+                        target,
+                        &cases[0],
+                        opt,
+                        format!("the batch {:?} fails to build, no module alone does: {msg}", seeds_of(&cases)),
+                    ));
+                    return;
+                }
+            },
+        };
+        stats.compile_failures += 1;
+        stats.modules += 1;
+        let c = cases.remove(bad);
+        findings.push(finding("compile", target, &c, opt, format!("Kiln fails on a valid module: {msg}")));
+        if cases.is_empty() {
+            return;
+        }
+    }
+
+    // Function references passed as arguments are Kiln's pointers, which
+    // a first, short run learns (the executable is static: they do not
+    // change between runs).
+    if cases.iter().any(|c| plan::has_funcref_args(&c.reqs)) {
+        let mut probe = String::new();
+        let mut owner = Vec::new();
+        for (k, c) in cases.iter().enumerate() {
+            for r in c.reqs.iter().take_while(|r| matches!(r, Req::Instantiate | Req::Addr(_))) {
+                probe.push_str(&r.line(k));
+                probe.push('\n');
+                owner.push((k, r.clone()));
+            }
+        }
+        let script = exe.with_extension("probe");
+        let answers = std::fs::write(&script, &probe)
+            .map_err(|e| e.to_string())
+            .and_then(|_| run_driver(target, &exe, &script, o.timeout))
+            .map(|(out, _, _)| out)
+            .unwrap_or_default();
+        let _ = std::fs::remove_file(&script);
+        let mut addrs = vec![HashMap::new(); cases.len()];
+        for ((k, r), line) in owner.iter().zip(answers.lines()) {
+            if let (Req::Addr(n), Answer::Ok(v)) = (r, Answer::parse(line)) {
+                if let Some(p) = v.first() {
+                    addrs[*k].insert(n.clone(), *p);
+                }
+            }
+        }
+        for (c, a) in cases.iter_mut().zip(&addrs) {
+            plan::resolve_funcrefs(&mut c.reqs, a);
+        }
+    }
+
+    // One script for the whole batch.
+    let mut input = String::new();
+    let mut index = Vec::new(); // (case, request) of each line
+    for (k, c) in cases.iter().enumerate() {
+        for (i, r) in c.reqs.iter().enumerate() {
+            input.push_str(&r.line(k));
+            input.push('\n');
+            index.push((k, i));
+        }
+    }
+    let script = exe.with_extension("in");
+    if let Err(e) = std::fs::write(&script, &input) {
+        eprintln!("kiln-fuzz: cannot write {}: {e}", script.display());
+        return;
+    }
+    let (out, end, timed_out) = match run_driver(target, &exe, &script, o.timeout) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kiln-fuzz: {e}");
+            return;
+        }
+    };
+    let answers: Vec<Answer> = out.lines().map(Answer::parse).collect();
+    let _ = std::fs::remove_file(&exe);
+    let _ = std::fs::remove_file(&script);
+
+    // Modules fully answered are compared; if the run ended early, the
+    // module of the first unanswered request is the culprit and the ones
+    // after it run again in a new executable.
+    let answered = answers.len().min(index.len());
+    let complete = answered == index.len() && end.is_none();
+    let culprit = if complete { None } else { Some(index.get(answered).map(|x| x.0).unwrap_or(cases.len() - 1)) };
+    let mut rest = Vec::new();
+    let mut at = 0;
+    for (k, c) in cases.into_iter().enumerate() {
+        let n = c.reqs.len();
+        let mine = &answers[at.min(answers.len())..(at + n).min(answers.len())];
+        at += n;
+        match culprit {
+            Some(b) if k > b => {
+                rest.push(c);
+                continue;
+            }
+            Some(b) if k == b => {
+                stats.modules += 1;
+                let last = mine.len();
+                let req = c.reqs.get(last).map(|r| r.line(k)).unwrap_or_default();
+                let detail = format!(
+                    "the driver {} while answering request {last} of this module: `{req}`",
+                    end.clone().unwrap_or_else(|| "stopped".into())
+                );
+                if timed_out {
+                    stats.timeouts += 1;
+                    findings.push(finding("timeout", target, &c, opt, detail));
+                } else {
+                    stats.crashes += 1;
+                    findings.push(finding("crash", target, &c, opt, detail));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        stats.modules += 1;
+        check_case(target, &c, k, mine, opt, stats, findings);
+    }
+    for f in &mut findings[first..] {
+        f.cpu = o.cpu.clone();
+    }
+    if !rest.is_empty() {
+        run_cases(target, rest, opt, o, stats, findings);
+    }
+}
+
+/// Whether executables built with `--cpu level` start on this machine
+/// (natively, or under the target's qemu with its default CPU model): the
+/// runtime refuses to start where a feature is missing.
+pub fn cpu_runs(target: &'static Target, level: &str, o: &Options) -> bool {
+    let _ = std::fs::create_dir_all(&o.work);
+    let exe = o.work.join(format!("cpu-probe-{}-{level}", target.name));
+    let mut kopts = kiln::Options::new(target);
+    kopts.cpu = Some(level.to_string());
+    if kiln::build_driver(&[], &exe, &kopts).is_err() {
+        return false;
+    }
+    let input = exe.with_extension("in");
+    let ok = std::fs::write(&input, "").is_ok()
+        && matches!(run_driver(target, &exe, &input, o.timeout), Ok((_, None, false)));
+    let _ = std::fs::remove_file(&exe);
+    let _ = std::fs::remove_file(&input);
+    ok
+}
+
+/// Shrinks a finding's module with wasm-shrink: a candidate is kept while
+/// it is a valid module of the generated feature set and running it alone
+/// still gives a finding of the same signature on the same target (the
+/// same kind; for a mismatch, the same request and answer kinds). Writes
+/// `<artifact>.min.wasm` and `.min.wat` beside the saved module and returns
+/// the smallest module.
+pub fn shrink(f: &Finding, o: &Options, attempts: u32) -> Option<Vec<u8>> {
+    let target = kiln::Target::lookup(f.target).ok()?;
+    let mut quick = o.clone();
+    quick.timeout = quick.timeout.min(Duration::from_secs(10));
+    quick.artifacts = o.work.join("shrink-artifacts");
+    let signature = f.signature.clone();
+    let predicate = |candidate: &[u8]| -> anyhow::Result<bool> {
+        if wasmparser::Validator::new_with_features(gen::features()).validate_all(candidate).is_err() {
+            return Ok(false);
+        }
+        let (_, found) = run_module(target, candidate.to_vec(), f.seed, f.opt, &quick);
+        Ok(found.iter().any(|g| g.signature == signature))
+    };
+    let info = wasm_shrink::WasmShrink::default().attempts(attempts).run(f.module.clone(), predicate).ok()?;
+    if let Some(saved) = &f.saved {
+        let stem = saved.with_extension("");
+        let _ = std::fs::write(stem.with_extension("min.wasm"), &info.output);
+        if let Ok(text) = wasmprinter::print_bytes(&info.output) {
+            let _ = std::fs::write(stem.with_extension("min.wat"), text);
+        }
+    }
+    Some(info.output)
+}
+
+fn req_kind(r: &Req) -> &'static str {
+    match r {
+        Req::Instantiate => "instantiate",
+        Req::Addr(_) => "addr",
+        Req::SetFuel => "set",
+        Req::Invoke { .. } => "invoke",
+        Req::Get { .. } => "get",
+        Req::Dump { .. } => "dump",
+    }
+}
+
+/// An answer without its values: `ok`, `trap N`, `error`, `unlinkable`.
+fn answer_kind(a: &Answer) -> String {
+    match a {
+        Answer::Ok(_) => "ok".into(),
+        Answer::Trap(k) => format!("trap {k}"),
+        Answer::Unlinkable(_) => "unlinkable".into(),
+        Answer::Error(_) => "error".into(),
+    }
+}
+
+fn seeds_of(cases: &[Case]) -> Vec<String> {
+    cases.iter().map(|c| format!("{:#x}", c.gen.seed)).collect()
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+}
+
+/// Compares one module's answers with the oracle's.
+fn check_case(
+    target: &'static Target,
+    c: &Case,
+    k: usize,
+    kiln: &[Answer],
+    opt: kiln::OptLevel,
+    stats: &mut Stats,
+    findings: &mut Vec<Finding>,
+) {
+    let mut addrs = HashMap::new();
+    for (r, a) in c.reqs.iter().zip(kiln) {
+        if let (Req::Addr(n), Answer::Ok(v)) = (r, a) {
+            if let Some(p) = v.first() {
+                addrs.insert(n.clone(), *p);
+            }
+        }
+    }
+    let expected = match std::panic::catch_unwind(|| oracle::answer(&c.gen.bytes, &c.reqs, &addrs)) {
+        Ok(Ok(e)) => e,
+        Ok(Err(_)) | Err(_) => {
+            // wasmi cannot run it: not a Kiln bug, nothing to compare with.
+            stats.skipped += 1;
+            return;
+        }
+    };
+    let _ = &c.exports;
+    for (i, ((r, a), e)) in c.reqs.iter().zip(kiln).zip(&expected).enumerate() {
+        stats.requests += 1;
+        if matches!(r, Req::Invoke { .. }) {
+            stats.invocations += 1;
+        }
+        match compare(r, a, e) {
+            Verdict::Same => {}
+            Verdict::Exhausted => {
+                stats.exhausted += 1;
+                return;
+            }
+            Verdict::Differ => {
+                stats.mismatches += 1;
+                // The call before a state difference is its likely cause.
+                let call = c.reqs[..=i].iter().rposition(|r| matches!(r, Req::Invoke { .. }));
+                let context = match call {
+                    Some(j) if j != i => format!(
+                        "\nafter the call `{}` ({:?}), Kiln answered `{}`, wasmi `{}`",
+                        c.reqs[j].line(k),
+                        c.reqs[j],
+                        kiln[j],
+                        expected[j]
+                    ),
+                    _ => String::new(),
+                };
+                let detail = format!(
+                    "request {i}: `{}` ({r:?})\n  Kiln (expected from wasmi in brackets): `{a}` [`{e}`]{context}",
+                    r.line(k)
+                );
+                let mut f = finding("mismatch", target, c, opt, detail);
+                f.signature = format!("mismatch {} {} / {}", req_kind(r), answer_kind(a), answer_kind(e));
+                findings.push(f);
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_classes() {
+        assert!(float_same(0x7fc0_0000, 0xffc0_0000, 32));
+        assert!(float_same(0x7fc0_0001, 0x7fc1_0000, 32));
+        assert!(!float_same(0x7fc0_0000, 0x7fa0_0000, 32));
+        assert!(!float_same(0x7fa0_0000, 0x7fa0_0001, 32));
+        assert!(float_same(0x7fa0_0000, 0x7fa0_0000, 32));
+        assert!(!float_same(0x8000_0000, 0, 32));
+        assert!(float_same(0x7ff8_0000_0000_0000, 0xfff8_0000_0000_0000, 64));
+        assert!(!float_same(0x7ff8_0000_0000_0000, 0x7ff0_0000_0000_0001, 64));
+    }
+}
