@@ -71,7 +71,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="outputs only, small inputs; exit 1 on a difference")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=200000)
+    ap.add_argument("--rounds", type=int, default=1000000)
     ap.add_argument("--depth", type=int, default=20)
     a = ap.parse_args()
     if a.check:

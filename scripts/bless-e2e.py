@@ -2,7 +2,7 @@
 """Record the expected behaviour of every end-to-end test from a reference
 runtime (wasmtime, through its Python API: `pip install wasmtime`).
 
-For each test in testsuite/e2e (a .c, .rs or .wat file, plus optional .args,
+For each test in testsuite/e2e (a .c, .rs or .wat file, or a prebuilt .wasm, plus optional .args,
 .stdin, .flags, .runenv and .fixture/), this builds the module exactly as the
 test harness does, runs it under wasmtime with the same arguments,
 environment, stdin and directory grants, in a fresh working directory holding
@@ -50,6 +50,8 @@ def build(name, src, out):
         cflags = os.path.join(E2E, name + ".cflags")
         extra = shlex.split(open(cflags).read()) if os.path.exists(cflags) else []
         subprocess.run([WASM_CC, *CFLAGS, *extra, "-o", out, src, "-lm"], check=True)
+    elif src.endswith(".wasm"):
+        shutil.copyfile(src, out)
     elif src.endswith(".rs"):
         rustflags = os.path.join(E2E, name + ".rustflags")
         extra = shlex.split(open(rustflags).read()) if os.path.exists(rustflags) else []
@@ -105,10 +107,13 @@ def copy_fixture(src, dst):
 
 
 def run(name):
-    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".rs", ".wat")
+    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".rs", ".wat", ".wasm")
                if os.path.exists(os.path.join(E2E, name + ext)))
     base = os.path.join(E2E, name)
-    if HAND_WRITTEN in open(src).read():
+    # The marker is in the source, or, for a prebuilt module, in NAME.note.
+    text = open(base + ".note").read() if src.endswith(".wasm") and os.path.exists(base + ".note") else \
+        ("" if src.endswith(".wasm") else open(src).read())
+    if HAND_WRITTEN in text:
         print(f"{name}: expected output written by hand, skipped")
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,7 +195,7 @@ def run(name):
 
 def main():
     names = sys.argv[1:] or sorted(
-        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".rs", ".wat"))}
+        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".rs", ".wat", ".wasm"))}
     )
     for n in names:
         if n.startswith("unresolved_"):

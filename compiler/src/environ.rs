@@ -115,8 +115,10 @@ pub struct ModuleEnv<'a> {
 /// The features Kiln compiles: WebAssembly 2.0 (SIMD included); relaxed
 /// SIMD; exception handling in both encodings (Wasm 3.0's
 /// `try_table`/`exnref`, and the legacy `try`/`catch`/`rethrow`/`delegate`
-/// that older LLVM emits); and tail calls (`return_call`,
-/// `return_call_indirect`).
+/// that older LLVM emits); tail calls (`return_call`,
+/// `return_call_indirect`); atomics (on unshared memories only: see
+/// `partly_supported`); extended constant expressions; wide arithmetic;
+/// multiple memories (each with its own reservation and VMContext slot).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::SIMD
@@ -124,6 +126,42 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::LEGACY_EXCEPTIONS
         | WasmFeatures::TAIL_CALL
+        | WasmFeatures::THREADS
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::MULTI_MEMORY
+}
+
+/// The proposals Kiln compiles only in part. The threads proposal's atomic
+/// operators work on memories that are not shared (single-threaded code
+/// built with atomics emits them); a shared memory means real threads,
+/// which Kiln does not run yet, so a module with one is refused here with
+/// the offset of its first shared memory.
+fn partly_supported(bytes: &[u8]) -> Vec<(&'static str, usize)> {
+    let mut found = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::ImportSection(r) => {
+                for (offset, imp) in r.into_imports_with_offsets().flatten() {
+                    if matches!(imp.ty, TypeRef::Memory(m) if m.shared) {
+                        found.push(("shared memories (threads)", offset as usize));
+                        return found;
+                    }
+                }
+            }
+            Payload::MemorySection(r) => {
+                for (offset, m) in r.into_iter_with_offsets().flatten() {
+                    if m.shared {
+                        found.push(("shared memories (threads)", offset as usize));
+                        return found;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Core-wasm proposals that wasmparser validates, with the names users know
@@ -204,8 +242,17 @@ impl<'a> ModuleEnv<'a> {
             });
         }
         let mut validator = Validator::new_with_features(features());
-        if let Err(e) = validator.validate_all(bytes) {
-            if let Some(used) = unsupported_proposals(bytes).filter(|u| !u.is_empty()) {
+        let validated = validator.validate_all(bytes);
+        if validated.is_ok() {
+            let partly = partly_supported(bytes);
+            if !partly.is_empty() {
+                return Err(CompileError::NotBuildable { path: path.to_string(), features: partly, imports: vec![], reactor: false });
+            }
+        }
+        if let Err(e) = validated {
+            if let Some(mut used) = unsupported_proposals(bytes).filter(|u| !u.is_empty()) {
+                used.extend(partly_supported(bytes));
+                used.sort_by_key(|(_, offset)| *offset);
                 return Err(CompileError::NotBuildable {
                     path: path.to_string(),
                     features: used,

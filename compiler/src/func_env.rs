@@ -39,6 +39,7 @@ pub struct RuntimeFuncs {
     pub table_copy: FuncId,
     pub table_init: FuncId,
     pub exn_new: FuncId,
+    pub exn_free: FuncId,
     pub throw: FuncId,
 }
 
@@ -170,6 +171,8 @@ impl<'a> ModuleCtx<'a> {
             (&[I64, I32, I64, I32], &[I32])
         } else if f == r.exn_new {
             (&[I64], &[I64])
+        } else if f == r.exn_free {
+            (&[I64], &[])
         } else if f == r.throw {
             return self.throw_signature();
         } else {

@@ -130,10 +130,10 @@ const UNSUPPORTED: &str = r#"(module
   (import "env" "host_log" (func $log (param i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (memory 1 1 shared)
-  (memory $second 1)
+  (memory $big i64 1)
   (func $f (param i32) (result i32)
     (drop (i32.atomic.load (local.get 0)))
-    (i32.load $second (local.get 0)))
+    (i32.load $big (i64.extend_i32_u (local.get 0))))
   (func (export "_start") (call $log (i32.const 1))))"#;
 
 #[test]
@@ -142,14 +142,13 @@ fn unsupported_proposals_and_imports_are_named_at_once() {
     write(d.path(), "u.wat", UNSUPPORTED.as_bytes());
     let o = kiln(&["compile", "u.wat", "-o", "u"], d.path());
     assert_eq!(o.status.code(), Some(1));
-    // 0x53: the memory section's count (two memories); 0x54: the shared
-    // memory's entry; 0x1a: the import's entry (wasm-objdump -h shows the
-    // sections).
+    // 0x54: the shared memory's entry; 0x57: the 64-bit memory's entry;
+    // 0x1a: the import's entry (wasm-objdump -h shows the sections).
     assert_eq!(
         stderr(&o),
         "kiln: error: u.wat: uses 2 WebAssembly proposals that Kiln does not support yet (the module is valid):
-  multiple memories (multi-memory), first at wasm offset 0x53
-  threads and atomics (threads), first at wasm offset 0x54
+  shared memories (threads), first at wasm offset 0x54
+  64-bit memories (memory64), first at wasm offset 0x57
 u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):
   env::host_log (at wasm offset 0x1a): function from unknown module `env`
 "

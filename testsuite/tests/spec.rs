@@ -94,6 +94,8 @@ fn trap_matches(kind: u32, expected: &str) -> bool {
         8 => &["invalid conversion to integer"],
         9 => &["call stack exhausted"],
         10 => &["null exception reference"],
+        11 => &["unaligned atomic"],
+        12 => &["expected shared memory"],
         _ => &[],
     };
     accepted.iter().any(|a| expected.starts_with(a))
@@ -662,7 +664,7 @@ fn main() {
         .collect();
     files.extend(kiln_files());
     // Proposals Kiln implements beyond Wasm 2.0, named `PROPOSAL/FILE`.
-    for p in [Proposal::ExceptionHandling, Proposal::TailCall] {
+    for p in [Proposal::ExceptionHandling, Proposal::TailCall, Proposal::ExtendedConst, Proposal::WideArithmetic, Proposal::MultiMemory] {
         files.extend(
             proposal(p).filter(|f| f.name().ends_with(".wast")).map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), false)),
         );

@@ -421,22 +421,22 @@ pub fn define(
             }
             ExternalKind::Table => {
                 let imported = *idx < env.num_imported_tables;
-                if imported {
-                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.table(*idx) as i64);
+                let (t, a) = if imported {
+                    (vm, ctx.offsets.table(*idx))
                 } else {
-                    let d = (*idx - env.num_imported_tables) * TABLE.size();
-                    exps.field_ptr(&EXPORT, i, "ptr", Target::Data(ids.tables), d as i64);
-                }
+                    (Target::Data(ids.tables), (*idx - env.num_imported_tables) * TABLE.size())
+                };
+                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
                 (EXTERN_TABLE, reftype_code(env.tables[*idx as usize].element_type), imported)
             }
             ExternalKind::Memory => {
                 let imported = *idx < env.num_imported_memories;
-                if imported {
-                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.memory(*idx) as i64);
+                let (t, a) = if imported {
+                    (vm, ctx.offsets.memory(*idx))
                 } else {
-                    let d = (*idx - env.num_imported_memories) * MEMORY.size();
-                    exps.field_ptr(&EXPORT, i, "ptr", Target::Data(ids.memories), d as i64);
-                }
+                    (Target::Data(ids.memories), (*idx - env.num_imported_memories) * MEMORY.size())
+                };
+                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
                 (EXTERN_MEMORY, 0, imported)
             }
             ExternalKind::Global => {
@@ -451,12 +451,12 @@ pub fn define(
             }
             ExternalKind::Tag => {
                 let imported = *idx < env.num_imported_tags;
-                if imported {
-                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.tag(*idx) as i64);
+                let (t, a) = if imported {
+                    (vm, ctx.offsets.tag(*idx))
                 } else {
-                    let d = (*idx - env.num_imported_tags) * TAG.size();
-                    exps.field_ptr(&EXPORT, i, "ptr", Target::Data(ids.tags), d as i64);
-                }
+                    (Target::Data(ids.tags), (*idx - env.num_imported_tags) * TAG.size())
+                };
+                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
                 (EXTERN_TAG, 0, imported)
             }
             // Exact function exports need custom descriptors, which validation rejects.

@@ -193,6 +193,7 @@ pub fn compile_module(
             table_copy: FuncId::from_u32(0),
             table_init: FuncId::from_u32(0),
             exn_new: FuncId::from_u32(0),
+            exn_free: FuncId::from_u32(0),
             throw: FuncId::from_u32(0),
         },
         funcrefs: DataId::from_u32(0),
@@ -214,6 +215,7 @@ pub fn compile_module(
             table_copy: rt(symbols::TABLE_COPY, &[I64, I64, I32, I32, I32], &[I32])?,
             table_init: rt(symbols::TABLE_INIT, &[I64, I64, I32, I32, I32], &[I32])?,
             exn_new: rt(symbols::EXN_NEW, &[I64], &[I64])?,
+            exn_free: rt(symbols::EXN_FREE, &[I64], &[])?,
             throw: FuncId::from_u32(0),
         };
         let throw = module.declare_function(symbols::THROW, Linkage::Import, &ctx.throw_signature()).map_err(decl_err)?;

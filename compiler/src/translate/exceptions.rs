@@ -23,6 +23,14 @@
 //!   (payload values, and the `exnref` itself for `*_ref` clauses) and
 //!   branches to the clause's label.
 //!
+//! Exception objects are freed only where no reference to them can exist:
+//! a `catch` or `catch_all` handler (which delivers no `exnref`) frees the
+//! object after reading its payload, unless it was marked escaped: a
+//! `catch_ref`/`catch_all_ref` clause marks it before handing the `exnref`
+//! to wasm, and so does a legacy `catch` (its `rethrow` needs the object for
+//! the whole clause). An escaped object is never freed: wasm may keep it in
+//! any local, global or table, and the runtime does not trace those.
+//!
 //! Cranelift matches tags only as metadata: the runtime does the matching,
 //! by tag identity, trying handlers in the emitted order. Clauses after a
 //! catch-all can never match, so they are not emitted (Cranelift's own
@@ -34,7 +42,7 @@ use cranelift_codegen::ir::{
     self, types, BlockArg, ExceptionTableData, ExceptionTableItem, InstBuilder, Type, Value,
 };
 use cranelift_frontend::Variable;
-use kiln_abi::{TrapKind, EXN_VALUES_OFFSET, GLOBAL_CELL_SIZE};
+use kiln_abi::{TrapKind, EXN, EXN_ESCAPED, EXN_VALUES_OFFSET, GLOBAL_CELL_SIZE};
 use std::collections::HashMap;
 use wasmparser::{Catch, FunctionBody, Operator};
 
@@ -227,6 +235,12 @@ impl FuncTranslator<'_, '_, '_> {
         self.b.ins().load(ty, mutable(), exn, off as i32)
     }
 
+    /// Marks `exn` as held by wasm (see the module comment): never freed.
+    fn mark_escaped(&mut self, exn: Value) {
+        let v = self.b.ins().iconst(types::I32, EXN_ESCAPED as i64);
+        self.b.ins().store(mutable(), v, exn, EXN.offset("mark") as i32);
+    }
+
     /// The payload values of tag `tag` in `exn`, in order.
     fn payload_values(&mut self, exn: Value, tag: u32) -> Vec<Value> {
         let tys: Vec<Type> = self.env.m.env.tag_type(tag).params.iter().map(|t| clif_type(*t)).collect();
@@ -365,6 +379,7 @@ impl FuncTranslator<'_, '_, '_> {
         self.stack.truncate(height);
         self.b.switch_to_block(block);
         let exn = self.b.block_params(block)[0];
+        self.mark_escaped(exn);
         self.b.def_var(exn_var, exn);
         if let Some(t) = tag {
             let vals = self.payload_values(exn, t);
@@ -386,7 +401,13 @@ impl FuncTranslator<'_, '_, '_> {
                 None => vec![],
             };
             if c.with_ref {
+                self.mark_escaped(exn);
                 vals.push(exn);
+            } else {
+                // The handler's parameter was the only reference.
+                let id = self.env.m.runtime.exn_free;
+                let f = self.env.runtime_ref(self.b.func, id);
+                self.b.ins().call(f, &[exn]);
             }
             let (target, _) = self.branch_target(c.label);
             self.b.ins().jump(target, &args(&vals));

@@ -18,6 +18,7 @@
 //! - The native signature is `(vmctx, caller_vmctx, params...)`; wasm
 //!   local 0 is the third native parameter.
 
+mod atomics;
 mod exceptions;
 mod heap;
 mod simd;
@@ -358,6 +359,23 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         self.stack.extend(results);
     }
 
+    /// How to call function `index`: an import through its funcref (with
+    /// its type), a defined function directly (with the native arguments;
+    /// the wasm ones are popped).
+    fn call_target(&mut self, index: u32) -> CallTarget {
+        let env = self.env.m.env;
+        let ty = env.functions[index as usize];
+        if index < env.num_imported_funcs {
+            return CallTarget::Import(self.env.funcref(&mut self.b, index), ty);
+        }
+        let args = self.popn(env.types[ty as usize].params.len());
+        let f = self.env.func_ref(self.b.func, index);
+        let vm = self.env.vmctx(&mut self.b);
+        let mut all = vec![vm, vm];
+        all.extend(args);
+        CallTarget::Direct(f, all)
+    }
+
     /// `return_call` through a `kiln_funcref *` (non-null, of type `ty`):
     /// Cranelift's `return_call_indirect` replaces this frame, so any
     /// depth of tail calls runs in constant stack.
@@ -490,23 +508,13 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 self.b.ins().return_(&vals);
                 self.reachable = false;
             }
-            Call { function_index } => {
-                let env = self.env.m.env;
-                let ty = env.functions[function_index as usize];
-                if function_index < env.num_imported_funcs {
-                    let fr = self.env.funcref(&mut self.b, function_index);
-                    self.call_funcref(fr, ty);
-                } else {
-                    let n = env.types[ty as usize].params.len();
-                    let a = self.popn(n);
-                    let f = self.env.func_ref(self.b.func, function_index);
-                    let vm = self.env.vmctx(&mut self.b);
-                    let mut all = vec![vm, vm];
-                    all.extend(a);
+            Call { function_index } => match self.call_target(function_index) {
+                CallTarget::Import(fr, ty) => self.call_funcref(fr, ty),
+                CallTarget::Direct(f, all) => {
                     let results = self.wasm_call(Callee::Direct(f), &all);
                     self.stack.extend(results);
                 }
-            }
+            },
             CallIndirect { type_index, table_index } => {
                 let index = self.pop1();
                 let fr = self.checked_table_funcref(table_index, index, type_index);
@@ -515,23 +523,13 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             // Tail calls: the callee replaces this frame (wasm functions use
             // Cranelift's `tail` convention). Handlers of an enclosing
             // try_table do not apply to the callee, as wasm specifies.
-            ReturnCall { function_index } => {
-                let env = self.env.m.env;
-                let ty = env.functions[function_index as usize];
-                if function_index < env.num_imported_funcs {
-                    let fr = self.env.funcref(&mut self.b, function_index);
-                    self.return_call_funcref(fr, ty);
-                } else {
-                    let n = env.types[ty as usize].params.len();
-                    let a = self.popn(n);
-                    let f = self.env.func_ref(self.b.func, function_index);
-                    let vm = self.env.vmctx(&mut self.b);
-                    let mut all = vec![vm, vm];
-                    all.extend(a);
+            ReturnCall { function_index } => match self.call_target(function_index) {
+                CallTarget::Import(fr, ty) => self.return_call_funcref(fr, ty),
+                CallTarget::Direct(f, all) => {
                     self.b.ins().return_call(f, &all);
                     self.reachable = false;
                 }
-            }
+            },
             ReturnCallIndirect { type_index, table_index } => {
                 let index = self.pop1();
                 let fr = self.checked_table_funcref(table_index, index, type_index);
@@ -790,6 +788,31 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             I32Rotl | I64Rotl => self.binop(|b, x, y| b.ins().rotl(x, y)),
             I32Rotr | I64Rotr => self.binop(|b, x, y| b.ins().rotr(x, y)),
 
+            // Wide arithmetic: 128-bit results as (low, high) i64 pairs,
+            // through Cranelift's i128 operations.
+            I64Add128 | I64Sub128 => {
+                let (a_hi, b_lo, b_hi) = self.pop3();
+                let a_lo = self.pop1();
+                let a = self.b.ins().iconcat(a_lo, a_hi);
+                let b = self.b.ins().iconcat(b_lo, b_hi);
+                let r = if matches!(op, I64Add128) { self.b.ins().iadd(a, b) } else { self.b.ins().isub(a, b) };
+                let (lo, hi) = self.b.ins().isplit(r);
+                self.push(lo);
+                self.push(hi);
+            }
+            I64MulWideS | I64MulWideU => {
+                let (a, b) = self.pop2();
+                let (a, b) = if matches!(op, I64MulWideS) {
+                    (self.b.ins().sextend(types::I128, a), self.b.ins().sextend(types::I128, b))
+                } else {
+                    (self.b.ins().uextend(types::I128, a), self.b.ins().uextend(types::I128, b))
+                };
+                let r = self.b.ins().imul(a, b);
+                let (lo, hi) = self.b.ins().isplit(r);
+                self.push(lo);
+                self.push(hi);
+            }
+
             // ---------------------------------------------------------------
             // Floating point
             // ---------------------------------------------------------------
@@ -863,7 +886,14 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
 
             // SIMD and relaxed SIMD (`simd.rs`), which also reports any other
             // operator as unsupported.
-            ref other => return self.simd_operator(other),
+            // The atomic family (atomics.rs), then the SIMD family (simd.rs),
+            // which reports anything else as unsupported.
+            ref other => {
+                if self.atomic_operator(other)? {
+                    return Ok(());
+                }
+                return self.simd_operator(other);
+            }
         }
         Ok(())
     }
@@ -941,6 +971,12 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         self.stack.extend(results);
         self.reachable = dest_reachable;
     }
+}
+
+/// See `FuncTranslator::call_target`.
+enum CallTarget {
+    Import(Value, u32),
+    Direct(ir::FuncRef, Vec<Value>),
 }
 
 #[derive(Clone, Copy)]

@@ -67,6 +67,8 @@ trap_kinds! {
     InvalidConversionToInteger = 8, "invalid conversion to integer";
     CallStackExhausted = 9, "call stack exhausted";
     NullExceptionReference = 10, "null exception reference";
+    UnalignedAtomic = 11, "unaligned atomic";
+    ExpectedSharedMemory = 12, "expected shared memory";
 }
 
 /// What the runtime reports, where a trap kind would go, for an exception
@@ -276,12 +278,17 @@ pub const EXN: Struct = Struct {
     fields: &[
         ("tag", CType::Ptr("const struct kiln_tag"), "The tag thrown."),
         ("n_values", CType::U32, "Number of 16-byte payload cells that follow."),
-        ("mark", CType::U32, "Runtime bookkeeping (see unwind.c)."),
+        ("mark", CType::U32, "KILN_EXN_ESCAPED once wasm may hold an exnref to it (see unwind.c)."),
     ],
 };
 
 /// Offset of the first payload cell in a [`EXN`] object.
 pub const EXN_VALUES_OFFSET: u32 = 16;
+
+/// [`EXN`]'s `mark` once a reference to the object may live in wasm state
+/// (delivered by `catch_ref`/`catch_all_ref`, or held by a legacy `catch`
+/// for `rethrow`): such an object is never freed.
+pub const EXN_ESCAPED: u32 = 1;
 
 /// Kinds of imports and exports, as in the binary format.
 pub const EXTERN_FUNC: u32 = 0;
@@ -443,6 +450,10 @@ pub mod symbols {
     /// reports it as uncaught. Called (as a `try_call` inside handlers) by
     /// `throw`, `throw_ref` and `rethrow`.
     pub const THROW: &str = "kiln_rt_throw";
+    /// `void (kiln_exn *exn)`: called by a `catch`/`catch_all` handler once
+    /// it has read the payload: frees the object unless it is marked
+    /// [`super::EXN_ESCAPED`].
+    pub const EXN_FREE: &str = "kiln_rt_exn_free";
     /// Runtime's list of module descriptors in an executable, emitted by the compiler.
     pub const MODULE_LIST: &str = "kiln_modules";
     /// Number of entries in [`MODULE_LIST`] (a `uint32_t`).
@@ -631,6 +642,7 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_UNCAUGHT_EXCEPTION {UNCAUGHT_EXCEPTION}u").unwrap();
     writeln!(h, "#define KILN_CATCH_ALL {CATCH_ALL}u").unwrap();
     writeln!(h, "#define KILN_EXN_VALUES_OFFSET {EXN_VALUES_OFFSET}u").unwrap();
+    writeln!(h, "#define KILN_EXN_ESCAPED {EXN_ESCAPED}u").unwrap();
     writeln!(h, "#define KILN_STACK_RED_ZONE {STACK_RED_ZONE}ull").unwrap();
     writeln!(h, "#define KILN_GLOBAL_CELL_SIZE {GLOBAL_CELL_SIZE}u").unwrap();
     writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"").unwrap();
@@ -691,6 +703,7 @@ pub fn c_header() -> String {
         ("TABLE_INIT", symbols::TABLE_INIT),
         ("EXN_NEW", symbols::EXN_NEW),
         ("THROW", symbols::THROW),
+        ("EXN_FREE", symbols::EXN_FREE),
         ("MODULE_LIST", symbols::MODULE_LIST),
         ("MODULE_COUNT", symbols::MODULE_COUNT),
         ("CONFIG", symbols::CONFIG),
@@ -733,6 +746,12 @@ mod tests {
         assert_eq!(o.imported_global(0), 64);
         assert_eq!(o.defined_global(0), 80);
         assert_eq!(o.size(), 112);
+    }
+
+    #[test]
+    fn exception_payload_follows_the_header() {
+        assert_eq!(EXN.size(), EXN_VALUES_OFFSET);
+        assert_eq!(EXN_VALUES_OFFSET % 16, 0, "v128 payload cells stay 16-byte aligned");
     }
 
     #[test]
