@@ -285,3 +285,32 @@ fn colliding_function_names_get_distinct_symbols() {
         assert!(names.iter().any(|n| n == want), "missing symbol {want} in {names:?}");
     }
 }
+
+/// Grants cannot be smuggled in: an `--env` KEY with a control character
+/// would become a build setting (`\u{1}dir=...` grants a directory), and
+/// a third `::` field of `--dir` is not a mode (read-only is `--dir-ro`).
+#[test]
+fn grants_cannot_be_smuggled_or_mistyped() {
+    let d = tmp();
+    write(d.path(), "m.wat", GOOD.as_bytes());
+    let o = kiln(&["compile", "m.wat", "-o", "m", "--env", "\u{1}dir=rw:/::root=x"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--env takes KEY=VALUE with a non-empty KEY free of control characters"), "{}", stderr(&o));
+    let o = kiln(&["compile", "m.wat", "-o", "m", "--dir", "data::b::ro"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("a read-only grant is `--dir-ro HOST[::GUEST]`"), "{}", stderr(&o));
+    assert!(!d.path().join("m").exists());
+}
+
+/// `-g` on a module without DWARF writes its text form beside the output
+/// as `OUTPUT.kiln.wat`, never over a `.wat` input of the same name.
+#[test]
+fn debug_text_form_never_overwrites_the_input() {
+    let d = tmp();
+    let src = "(module (func (export \"_start\")))\n;; the user's own comment\n";
+    write(d.path(), "app.wat", src.as_bytes());
+    let o = kiln(&["compile", "-g", "app.wat"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(d.path().join("app.wat")).unwrap(), src);
+    assert!(d.path().join("app.kiln.wat").is_file());
+}
