@@ -66,10 +66,13 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
     {
         let info = tool("readelf").arg("--debug-dump=info").arg(&exe).output().map_err(|e| e.to_string())?;
         let info = String::from_utf8_lossy(&info.stdout);
+        // A module without DWARF gets its text form as the source,
+        // written beside the executable as NAME.kiln.wat.
         let source = ["c", "rs", "wat"]
             .iter()
             .map(|e| format!("{name}.{e}"))
             .find(|f| dir.join(f).exists())
+            .map(|f| if f.ends_with(".wat") { format!("{name}.kiln.wat") } else { f })
             .unwrap_or_default();
         if !info.contains("DW_TAG_compile_unit") || !info.contains(&source) {
             return Err(format!("readelf --debug-dump=info shows no compilation unit for {source}").into());
