@@ -10,7 +10,7 @@
 
 use crate::gen::{self, Generated};
 use crate::oracle::{self, Answer};
-use crate::plan::{self, Export, Limits, Req, Ty};
+use crate::plan::{self, Limits, Req, Ty};
 use kiln_targets::Target;
 use std::collections::HashMap;
 use std::io::Read;
@@ -122,7 +122,6 @@ pub fn parse_opt(s: &str) -> Result<kiln::OptLevel, String> {
 /// A module of a batch, ready to run.
 struct Case {
     gen: Generated,
-    exports: Vec<Export>,
     reqs: Vec<Req>,
 }
 
@@ -298,7 +297,7 @@ fn cases(seeds: &[u64], limits: Limits, stats: &mut Stats) -> Vec<Case> {
 fn case_of(gen: Generated, limits: Limits) -> Result<Case, String> {
     let exports = plan::exports(&gen.bytes)?;
     let reqs = plan::plan(&exports, gen.seed, limits);
-    Ok(Case { gen, exports, reqs })
+    Ok(Case { gen, reqs })
 }
 
 /// Runs the modules of `seeds` on `target`; returns counts and findings
@@ -619,7 +618,6 @@ fn check_case(
             return;
         }
     };
-    let _ = &c.exports;
     for (i, ((r, a), e)) in c.reqs.iter().zip(kiln).zip(&expected).enumerate() {
         stats.requests += 1;
         if matches!(r, Req::Invoke { .. }) {

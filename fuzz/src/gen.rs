@@ -60,7 +60,9 @@ impl Profile {
     }
 }
 
-/// wasm-smith's configuration for one profile.
+/// wasm-smith's configuration for one profile (set field by field, each
+/// next to why).
+#[allow(clippy::field_reassign_with_default)]
 pub fn config(profile: Profile) -> wasm_smith::Config {
     let f = features();
     let mut c = wasm_smith::Config::default();
@@ -228,12 +230,13 @@ impl Rewriter {
         let mut f = wasm_encoder::Function::new([(1, res)]);
         f.instruction(&I::LocalGet(0));
         f.instruction(if demote { &I::F32DemoteF64 } else { &I::F64PromoteF32 });
-        f.instruction(&I::LocalTee(1));
+        f.instruction(&I::LocalSet(1));
+        // select(nan, value, value != value): nan when the value is a NaN.
         f.instruction(&nan);
         f.instruction(&I::LocalGet(1));
         f.instruction(&I::LocalGet(1));
+        f.instruction(&I::LocalGet(1));
         f.instruction(&ne);
-        // select(nan, value, value != value): nan when the value is a NaN.
         f.instruction(&I::Select);
         f.instruction(&I::End);
         f
@@ -349,6 +352,35 @@ mod tests {
             let smith = config(p).features();
             assert!(features().contains(smith.difference(WasmFeatures::MUTABLE_GLOBAL | WasmFeatures::WASM1)));
         }
+    }
+
+    /// The conversion helpers convert, and make only NaNs canonical.
+    #[test]
+    fn promote_and_demote_canonicalise_only_nans() {
+        use crate::oracle::{answer, Answer};
+        use crate::plan::{Req, Ty};
+        let text = r#"(module
+            (global (mut i32) (i32.const 9))
+            (func (export "p") (param f32) (result f64) local.get 0 f64.promote_f32)
+            (func (export "d") (param f64) (result f32) local.get 0 f32.demote_f64))"#;
+        let bytes = rewrite(&wat::parse_str(text).unwrap(), 0).unwrap();
+        let call = |name: &str, ty: Ty, bits: u64, res: Ty| Req::Invoke {
+            name: name.into(),
+            args: vec![(ty, bits)],
+            results: vec![res],
+        };
+        let reqs = vec![
+            Req::Instantiate,
+            call("e0-p", Ty::F32, 0x3f80_0000, Ty::F64),
+            call("e0-p", Ty::F32, 0xffa0_0001, Ty::F64),
+            call("e1-d", Ty::F64, 0xbff8_0000_0000_0000, Ty::F32),
+            call("e1-d", Ty::F64, 0xfff4_0000_0000_0001, Ty::F32),
+        ];
+        let a = answer(&bytes, &reqs, &Default::default()).unwrap();
+        assert_eq!(a[1], Answer::Ok(vec![0x3ff0_0000_0000_0000]));
+        assert_eq!(a[2], Answer::Ok(vec![0x7ff8_0000_0000_0000]));
+        assert_eq!(a[3], Answer::Ok(vec![0xbfc0_0000]));
+        assert_eq!(a[4], Answer::Ok(vec![0x7fc0_0000]));
     }
 
     #[test]
