@@ -47,7 +47,13 @@ NATIVE_CFLAGS = ["-O2"]
 # ---------------------------------------------------------------------------
 
 NATIVE, KILN, WT_JIT, WT_AOT, WASM2C = "native", "kiln", "wasmtime-jit", "wasmtime-aot", "wasm2c"
-ORDER = [NATIVE, KILN, WT_JIT, WT_AOT, WASM2C]
+# Every workload is also built a second time with -msimd128 (wasm SIMD: clang
+# vectorises loops with v128 code) and run by Kiln and wasmtime beside the
+# scalar build. Native stays `clang -O2`, which uses SSE2 by itself.
+KILN_SIMD, WT_JIT_SIMD, WT_AOT_SIMD = "kiln-simd", "wasmtime-jit-simd", "wasmtime-aot-simd"
+SIMD = {KILN_SIMD: KILN, WT_JIT_SIMD: WT_JIT, WT_AOT_SIMD: WT_AOT}  # SIMD contender -> its scalar twin
+SIMD_CFLAGS = ["-msimd128"]
+ORDER = [NATIVE, KILN, KILN_SIMD, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
 
 
 class Tools:
@@ -56,6 +62,7 @@ class Tools:
     def __init__(self, args):
         self.notes = []
         self.only = None
+        self.no_simd = getattr(args, "no_simd", False)
         if args.contenders:
             self.only = set(args.contenders.split(",")) | {NATIVE}
             unknown = self.only - set(ORDER)
@@ -74,16 +81,26 @@ class Tools:
             WT_AOT: "wasmtime AOT .cwasm" + ("" if self.wasmtime_cli else " (py API)"),
             WASM2C: "wasm2c + clang -O2",
         }
+        for c, base in SIMD.items():
+            self.labels[c] = self.labels[base].replace(" (py API)", "") + " +simd128" + \
+                ("" if c == KILN_SIMD or self.wasmtime_cli else " (py API)")
         self.short = {
             NATIVE: "native", KILN: "Kiln",
             WT_JIT: "wt JIT" + ("" if self.wasmtime_cli else " (py)"),
             WT_AOT: "wt AOT" + ("" if self.wasmtime_cli else " (py)"),
             WASM2C: "wasm2c",
         }
+        for c, base in SIMD.items():
+            self.short[c] = self.short[base] + " simd"
 
     def available(self, c):
         if self.only is not None and c not in self.only:
             return False
+        if c in SIMD:
+            return not self.no_simd and self.installed(SIMD[c])
+        return self.installed(c)
+
+    def installed(self, c):
         return {
             NATIVE: True,
             KILN: bool(self.kiln),
@@ -497,6 +514,9 @@ class Compilers:
 
 def contender_cmd(tools, c, art, args):
     """The command line of one run and whether its time comes from the runner's own timing file."""
+    if c in SIMD:  # the -msimd128 build's artifacts, run as its scalar twin runs the scalar ones
+        return contender_cmd(tools, SIMD[c], {"wasm": art["wasm-simd"], KILN: art[KILN_SIMD],
+                                              "cwasm": art["cwasm-simd"]}, args)
     if c in (NATIVE, KILN, WASM2C):
         return [art[c]] + args, False
     if tools.wasmtime_cli:
@@ -632,16 +652,22 @@ def build_all(tools, wls, args, pool):
         os.makedirs(d, exist_ok=True)
         arts[w["name"]] = {"wasm": os.path.join(d, "app.wasm"), NATIVE: os.path.join(d, "native"),
                            KILN: os.path.join(d, "app.kiln"), "cwasm": os.path.join(d, "app.cwasm"),
-                           WASM2C: os.path.join(d, "app.wasm2c")}
+                           WASM2C: os.path.join(d, "app.wasm2c"), "wasm-simd": os.path.join(d, "app-simd.wasm"),
+                           KILN_SIMD: os.path.join(d, "app-simd.kiln"), "cwasm-simd": os.path.join(d, "app-simd.cwasm")}
         ctimes[w["name"]] = {}
     inner_pool = concurrent.futures.ThreadPoolExecutor(NPROC)
     for w in wls:
         a = arts[w["name"]]
         futs[(w["name"], "wasm")] = pool.submit(build_c, w["recipe"], "wasm", a["wasm"], inner_pool)
         futs[(w["name"], NATIVE)] = pool.submit(build_c, w["recipe"], "native", a[NATIVE], inner_pool)
+        if any(tools.available(c) for c in SIMD):
+            futs[(w["name"], "wasm-simd")] = pool.submit(build_c, w["recipe"], "wasm", a["wasm-simd"], inner_pool,
+                                                         SIMD_CFLAGS)
     for w in wls:
-        Progress.step(w["name"], "· clang-19 to wasm32-wasi and native")
-        for t in ("wasm", NATIVE):
+        Progress.step(w["name"], "· clang-19 to wasm32-wasi (scalar and -msimd128) and native")
+        for t in ("wasm", NATIVE, "wasm-simd"):
+            if (w["name"], t) not in futs:
+                continue
             try:
                 futs[(w["name"], t)].result()
             except BuildError as e:
@@ -655,11 +681,13 @@ def build_all(tools, wls, args, pool):
             Progress.advance()
             continue
         Progress.step(n, "· kiln compile, wasmtime compile")
-        for c, fn, out in ((KILN, comp.kiln, a[KILN]), (WT_AOT, comp.cwasm, a["cwasm"])):
-            if not tools.available(c):
+        for c, fn, src, out in ((KILN, comp.kiln, a["wasm"], a[KILN]), (WT_AOT, comp.cwasm, a["wasm"], a["cwasm"]),
+                                (KILN_SIMD, comp.kiln, a["wasm-simd"], a[KILN_SIMD]),
+                                (WT_AOT_SIMD, comp.cwasm, a["wasm-simd"], a["cwasm-simd"])):
+            if not tools.available(c) or c in SIMD and "wasm-simd" in failed.get(n, {}):
                 continue
             try:
-                ctimes[n][c] = fn(a["wasm"], out)
+                ctimes[n][c] = fn(src, out)
             except BuildError as e:
                 failed.setdefault(n, {})[c] = str(e)
                 note(f"{n}: {c} compile failed: {e}")
@@ -691,7 +719,9 @@ def run_all(tools, wls, arts, failed, runs, warmup, contenders=None):
         n = w["name"]
         cs = [c for c in contenders if c not in failed.get(n, {}) and
               not (c != NATIVE and "wasm" in failed.get(n, {})) and
-              not (c == WT_AOT and "cwasm" in failed.get(n, {}))]
+              not (c == WT_AOT and "cwasm" in failed.get(n, {})) and
+              not (c in SIMD and "wasm-simd" in failed.get(n, {})) and
+              not (c == WT_JIT_SIMD and WT_AOT_SIMD in failed.get(n, {}))]
         res = {c: {"times": [], "cpu_times": [], "rss_kib": 0} for c in cs}
         for c in cs:  # warm-up run: also the correctness check
             Progress.step(f"{n} · {tools.short[c]}", "· warm-up/check run")
@@ -761,7 +791,7 @@ def startup(tools, pool, runs):
     if tools.available(WASM2C):
         comp.wasm2c(a["wasm"], a[WASM2C])
     res = {}
-    cs = [c for c in ORDER if tools.available(c)]
+    cs = [c for c in ORDER if tools.available(c) and c not in SIMD]
     Progress.begin(len(cs) * (runs + 1))
     for c in cs:
         cmd, inner = contender_cmd(tools, c, a, [])
@@ -1008,6 +1038,9 @@ def report(data, tools):
     add("#### Ratios (time ÷ native time; last columns: Kiln ÷ wasmtime; lower is better for the first)")
     add("")
     head = [L[c] + " / native" for c in cs if c != NATIVE] + ["Kiln / wasmtime JIT", "Kiln / wasmtime AOT"]
+    simd = KILN_SIMD in cs
+    if simd:
+        head += ["Kiln +simd128 / Kiln", "Kiln +simd128 / wasmtime AOT +simd128"]
     add("| workload | " + " | ".join(head) + " |")
     add("|---|" + "---:|" * len(head))
     cols = {h: [] for h in head}
@@ -1016,6 +1049,8 @@ def report(data, tools):
         med = {c: (r[c]["time"]["median_s"] if c in r and r[c].get("time") else None) for c in cs}
         vals = [ratio(med[c], med.get(NATIVE)) for c in cs if c != NATIVE]
         vals += [ratio(med.get(KILN), med.get(WT_JIT)), ratio(med.get(KILN), med.get(WT_AOT))]
+        if simd:
+            vals += [ratio(med.get(KILN_SIMD), med.get(KILN)), ratio(med.get(KILN_SIMD), med.get(WT_AOT_SIMD))]
         for h, v in zip(head, vals):
             cols[h].append(v)
         add(f"| {n} | " + " | ".join(fmt_r(v) for v in vals) + " |")
@@ -1123,6 +1158,16 @@ def readme_summary(data, tools):
     out.append(f"- Kiln ÷ wasmtime JIT: {fmt_r(g.get('Kiln / wasmtime JIT'))}, Kiln ÷ wasmtime AOT: "
                f"{fmt_r(g.get('Kiln / wasmtime AOT'))} (geometric means). Every workload's output is "
                + ("identical across all contenders." if data.get("all_outputs_identical") else "NOT identical (see results)."))
+    if KILN_SIMD in cs:
+        def kiln_gain(n):
+            r = ex[n]["contenders"]
+            k, ks = r.get(KILN, {}).get("time"), r.get(KILN_SIMD, {}).get("time")
+            return ratio(ks and ks["median_s"], k and k["median_s"])
+        out.append(f"- SIMD: the `+simd128` columns run each workload built a second time with `-msimd128` "
+                   f"(clang vectorises with wasm SIMD); Kiln +simd128 ÷ Kiln: {fmt_r(g.get('Kiln +simd128 / Kiln'))}, "
+                   f"Kiln +simd128 ÷ wasmtime AOT +simd128: {fmt_r(g.get('Kiln +simd128 / wasmtime AOT +simd128'))} "
+                   f"(geometric means; per workload, Kiln +simd128 ÷ Kiln: "
+                   + ", ".join(f"{n} {fmt_r(kiln_gain(n))}" for n in ex) + "). Native stays `clang -O2` (SSE2).")
     su = data.get("startup")
     if su:
         out.append("- Start-up (exec to exit, trivial module): " + ", ".join(
@@ -1172,7 +1217,8 @@ def chart(data, tools, path):
     cs = [c for c in ORDER if c in data["contenders"] and c != NATIVE]
     ex = data["execution"]
     names = list(ex.keys()) + ["geomean"]
-    colors = {KILN: "#d9480f", WT_JIT: "#1c7ed6", WT_AOT: "#74c0fc", WASM2C: "#37b24d"}
+    colors = {KILN: "#d9480f", WT_JIT: "#1c7ed6", WT_AOT: "#74c0fc", WASM2C: "#37b24d",
+              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff"}
     has_cp = bool(data.get("compile"))
     fig, axes = plt.subplots(1, 2 if has_cp else 1, figsize=(15 if has_cp else 11, 5.5),
                              gridspec_kw={"width_ratios": [3, 1]} if has_cp else None)
@@ -1314,7 +1360,7 @@ def main_module(args):
         stdin = os.path.join(d, "stdin")
         with open(stdin, "wb") as f:
             shutil.copyfileobj(sys.stdin.buffer, f)
-    cs = [c for c in ORDER if tools.available(c) and not (c == WASM2C and args.no_wasm2c)]
+    cs = [c for c in ORDER if tools.available(c) and c not in SIMD and not (c == WASM2C and args.no_wasm2c)]
     if not args.native:
         cs.remove(NATIVE)
     ct = {}
@@ -1378,6 +1424,8 @@ def main():
     ap.add_argument("--only", help="comma-separated workload names")
     ap.add_argument("--contenders", help="comma-separated subset of " + ",".join(ORDER) + " (native is always run)")
     ap.add_argument("--no-compile-bench", action="store_true", help="skip the large-module compile benchmark")
+    ap.add_argument("--no-simd", action="store_true",
+                    help="skip the second, -msimd128 build of each workload (contenders " + ", ".join(SIMD) + ")")
     ap.add_argument("--output", help="stem of the result files in bench/results (default: results)")
     ap.add_argument("--update-readme", action="store_true",
                     help="also rewrite the table between the bench markers in README.md's Benchmarks section")

@@ -2,7 +2,7 @@
 """Record the expected behaviour of every end-to-end test from a reference
 runtime (wasmtime, through its Python API: `pip install wasmtime`).
 
-For each test in testsuite/e2e (a .c or .wat file, plus optional .args,
+For each test in testsuite/e2e (a .c, .rs or .wat file, or a prebuilt .wasm, plus optional .args,
 .stdin, .flags, .runenv and .fixture/), this builds the module exactly as the
 test harness does, runs it under wasmtime with the same arguments,
 environment, stdin and directory grants, in a fresh working directory holding
@@ -15,7 +15,8 @@ a copy of NAME.fixture/ (as the harness does), and writes:
 Flags honoured from NAME.flags: --env K=V, --inherit-env (the program then
 sees the harness's run environment: HOME, PATH and NAME.runenv), --dir and
 --dir-ro HOST[::GUEST] (wasmtime preopens, read-only ones without
-mutation rights). --allow-runtime-dirs has no wasmtime equivalent: a test
+mutation rights). --cpu changes only Kiln's instructions, never the output, and
+is ignored here. --allow-runtime-dirs has no wasmtime equivalent: a test
 whose output depends on KILN_DIRS grants cannot be recorded here, and one
 whose source contains the marker kiln-e2e: expected output written by hand keeps its expected
 files as written by hand (the file says why).
@@ -32,12 +33,14 @@ import tempfile
 
 import wasmtime
 
-from kiln_tools import WASM_CC
+from kiln_tools import WASM_CC, tool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 E2E = os.path.join(ROOT, "testsuite", "e2e")
 # As kiln_testsuite::build_c: the one recipe, -O2, then NAME.cflags.
 CFLAGS = ["-O2"]
+# As kiln_testsuite::RUSTC_FLAGS, then NAME.rustflags.
+RUSTC_FLAGS = ["--target", "wasm32-wasi", "-C", "opt-level=2", "-C", "strip=debuginfo"]
 INVALID_EXIT = "exit with invalid exit status outside of [0..126)"
 HAND_WRITTEN = "kiln-e2e: expected output written by hand"
 
@@ -47,6 +50,12 @@ def build(name, src, out):
         cflags = os.path.join(E2E, name + ".cflags")
         extra = shlex.split(open(cflags).read()) if os.path.exists(cflags) else []
         subprocess.run([WASM_CC, *CFLAGS, *extra, "-o", out, src, "-lm"], check=True)
+    elif src.endswith(".wasm"):
+        shutil.copyfile(src, out)
+    elif src.endswith(".rs"):
+        rustflags = os.path.join(E2E, name + ".rustflags")
+        extra = shlex.split(open(rustflags).read()) if os.path.exists(rustflags) else []
+        subprocess.run([tool("/usr/bin/rustc"), *RUSTC_FLAGS, *extra, "-o", out, src], check=True)
     else:
         with open(out, "wb") as f:
             f.write(wasmtime.wat2wasm(open(src).read()))
@@ -72,6 +81,8 @@ def parse_flags(path):
                 i += 1
             elif w == "--allow-runtime-dirs":
                 pass  # KILN_DIRS has no wasmtime equivalent
+            elif w == "--cpu":
+                i += 1  # Kiln's CPU level (rva23u64 for SIMD on riscv64); wasmtime uses the host's
             else:
                 raise SystemExit(f"{path}: unknown flag {w}")
             i += 1
@@ -96,9 +107,13 @@ def copy_fixture(src, dst):
 
 
 def run(name):
-    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".wat") if os.path.exists(os.path.join(E2E, name + ext)))
+    src = next(os.path.join(E2E, name + ext) for ext in (".c", ".rs", ".wat", ".wasm")
+               if os.path.exists(os.path.join(E2E, name + ext)))
     base = os.path.join(E2E, name)
-    if HAND_WRITTEN in open(src).read():
+    # The marker is in the source, or, for a prebuilt module, in NAME.note.
+    text = open(base + ".note").read() if src.endswith(".wasm") and os.path.exists(base + ".note") else \
+        ("" if src.endswith(".wasm") else open(src).read())
+    if HAND_WRITTEN in text:
         print(f"{name}: expected output written by hand, skipped")
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,6 +170,11 @@ def run(name):
                     if INVALID_EXIT not in kept:
                         print(f"{name}: {base}.stderr must carry wasmtime's message: {INVALID_EXIT}")
                     print(f"{name}: error: {INVALID_EXIT}")
+                elif "thrown Wasm exception" in msg:
+                    # An uncaught exception: like a trap, Kiln prints its
+                    # own line (kept as written by hand) and exits 134.
+                    trapped, status = True, 134
+                    print(f"{name}: uncaught exception")
                 elif "wasm trap" not in msg:
                     raise
                 else:
@@ -175,7 +195,7 @@ def run(name):
 
 def main():
     names = sys.argv[1:] or sorted(
-        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".wat"))}
+        {f.rsplit(".", 1)[0] for f in os.listdir(E2E) if f.endswith((".c", ".rs", ".wat", ".wasm"))}
     )
     for n in names:
         if n.startswith("unresolved_"):

@@ -30,6 +30,8 @@ pub enum ImportKind {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag of the given function type index.
+    Tag(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +95,9 @@ pub struct ModuleEnv<'a> {
     /// Global types, imported ones first; `globals[i].init` is `None` for imports.
     pub globals: Vec<Global<'a>>,
     pub num_imported_globals: u32,
+    /// Function type index of every exception tag, imported ones first.
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub exports: Vec<(&'a str, ExternalKind, u32)>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment<'a>>,
@@ -100,14 +105,63 @@ pub struct ModuleEnv<'a> {
     pub bodies: Vec<FunctionBody<'a>>,
     /// Names from the name section's function subsection.
     pub func_names: HashMap<u32, &'a str>,
+    /// Names from the name section's tag subsection.
+    pub tag_names: HashMap<u32, &'a str>,
     /// Module offset of the code section's contents: wasm DWARF addresses
     /// are relative to it.
     pub code_section_start: usize,
 }
 
-/// The features Kiln compiles: WebAssembly 2.0 without SIMD.
+/// The features Kiln compiles: WebAssembly 2.0 (SIMD included); relaxed
+/// SIMD; exception handling in both encodings (Wasm 3.0's
+/// `try_table`/`exnref`, and the legacy `try`/`catch`/`rethrow`/`delegate`
+/// that older LLVM emits); tail calls (`return_call`,
+/// `return_call_indirect`); atomics (on unshared memories only: see
+/// `partly_supported`); extended constant expressions; wide arithmetic;
+/// multiple memories (each with its own reservation and VMContext slot).
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 & !WasmFeatures::SIMD
+    WasmFeatures::WASM2
+        | WasmFeatures::SIMD
+        | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::LEGACY_EXCEPTIONS
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::THREADS
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::MULTI_MEMORY
+}
+
+/// The proposals Kiln compiles only in part. The threads proposal's atomic
+/// operators work on memories that are not shared (single-threaded code
+/// built with atomics emits them); a shared memory means real threads,
+/// which Kiln does not run yet, so a module with one is refused here with
+/// the offset of its first shared memory.
+fn partly_supported(bytes: &[u8]) -> Vec<(&'static str, usize)> {
+    let mut found = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::ImportSection(r) => {
+                for (offset, imp) in r.into_imports_with_offsets().flatten() {
+                    if matches!(imp.ty, TypeRef::Memory(m) if m.shared) {
+                        found.push(("shared memories (threads)", offset as usize));
+                        return found;
+                    }
+                }
+            }
+            Payload::MemorySection(r) => {
+                for (offset, m) in r.into_iter_with_offsets().flatten() {
+                    if m.shared {
+                        found.push(("shared memories (threads)", offset as usize));
+                        return found;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Core-wasm proposals that wasmparser validates, with the names users know
@@ -188,8 +242,17 @@ impl<'a> ModuleEnv<'a> {
             });
         }
         let mut validator = Validator::new_with_features(features());
-        if let Err(e) = validator.validate_all(bytes) {
-            if let Some(used) = unsupported_proposals(bytes).filter(|u| !u.is_empty()) {
+        let validated = validator.validate_all(bytes);
+        if validated.is_ok() {
+            let partly = partly_supported(bytes);
+            if !partly.is_empty() {
+                return Err(CompileError::NotBuildable { path: path.to_string(), features: partly, imports: vec![], reactor: false });
+            }
+        }
+        if let Err(e) = validated {
+            if let Some(mut used) = unsupported_proposals(bytes).filter(|u| !u.is_empty()) {
+                used.extend(partly_supported(bytes));
+                used.sort_by_key(|(_, offset)| *offset);
                 return Err(CompileError::NotBuildable {
                     path: path.to_string(),
                     features: used,
@@ -227,12 +290,15 @@ impl<'a> ModuleEnv<'a> {
             num_imported_memories: 0,
             globals: vec![],
             num_imported_globals: 0,
+            tags: vec![],
+            num_imported_tags: 0,
             exports: vec![],
             start: None,
             elems: vec![],
             datas: vec![],
             bodies: vec![],
             func_names: HashMap::new(),
+            tag_names: HashMap::new(),
             code_section_start: 0,
         };
         for payload in Parser::new(0).parse_all(bytes) {
@@ -275,8 +341,13 @@ impl<'a> ModuleEnv<'a> {
                                 env.num_imported_globals += 1;
                                 ImportKind::Global(g)
                             }
-                            // Tags need exception handling, which validation rejects.
-                            _ => unreachable!("import kind admitted by validation"),
+                            TypeRef::Tag(t) => {
+                                env.tags.push(t.func_type_idx);
+                                env.num_imported_tags += 1;
+                                ImportKind::Tag(t.func_type_idx)
+                            }
+                            // Exact function imports need custom descriptors, which validation rejects.
+                            TypeRef::FuncExact(_) => unreachable!("import kind admitted by validation"),
                         };
                         env.imports.push(Import { module: imp.module, name: imp.name, kind, offset: offset as usize });
                     }
@@ -306,6 +377,11 @@ impl<'a> ModuleEnv<'a> {
                     for e in r {
                         let e = e?;
                         env.exports.push((e.name, e.kind, e.index));
+                    }
+                }
+                Payload::TagSection(r) => {
+                    for t in r {
+                        env.tags.push(t?.func_type_idx);
                     }
                 }
                 Payload::StartSection { func, .. } => env.start = Some(func),
@@ -348,10 +424,18 @@ impl<'a> ModuleEnv<'a> {
                     if let wasmparser::KnownCustom::Name(names) = c.as_known() {
                         // A malformed name section is ignored, as the spec allows.
                         for n in names.into_iter().flatten() {
-                            if let Name::Function(map) = n {
-                                for naming in map.into_iter().flatten() {
-                                    env.func_names.insert(naming.index, naming.name);
+                            match n {
+                                Name::Function(map) => {
+                                    for naming in map.into_iter().flatten() {
+                                        env.func_names.insert(naming.index, naming.name);
+                                    }
                                 }
+                                Name::Tag(map) => {
+                                    for naming in map.into_iter().flatten() {
+                                        env.tag_names.insert(naming.index, naming.name);
+                                    }
+                                }
+                                _ => {}
                             }
                         }
                     }
@@ -376,6 +460,18 @@ impl<'a> ModuleEnv<'a> {
         self.func_names.get(&func).copied().or_else(|| {
             self.exports.iter().find(|(_, k, i)| *k == ExternalKind::Func && *i == func).map(|(n, _, _)| *n)
         })
+    }
+
+    /// Display name of a tag: its name-section name, else an export name.
+    pub fn tag_display_name(&self, tag: u32) -> Option<&'a str> {
+        self.tag_names.get(&tag).copied().or_else(|| {
+            self.exports.iter().find(|(_, k, i)| *k == ExternalKind::Tag && *i == tag).map(|(n, _, _)| *n)
+        })
+    }
+
+    /// The parameter types of a tag (its payload).
+    pub fn tag_type(&self, tag: u32) -> &FuncType {
+        &self.types[self.tags[tag as usize] as usize]
     }
 
     pub fn export_func(&self, name: &str) -> Option<u32> {

@@ -38,6 +38,9 @@ pub struct RuntimeFuncs {
     pub table_fill: FuncId,
     pub table_copy: FuncId,
     pub table_init: FuncId,
+    pub exn_new: FuncId,
+    pub exn_free: FuncId,
+    pub throw: FuncId,
 }
 
 /// Per-module facts shared by all functions of the module.
@@ -46,6 +49,8 @@ pub struct ModuleCtx<'a> {
     pub offsets: VmOffsets,
     /// Canonical signature id of each module type index.
     pub type_ids: Vec<u64>,
+    /// The platform C convention: runtime helpers, WASI host functions and
+    /// the array-call trampolines the runtime calls.
     pub call_conv: CallConv,
     /// Whether i32 arguments and results are sign-extended (riscv64).
     pub extend_i32: bool,
@@ -104,8 +109,22 @@ impl<'a> ModuleCtx<'a> {
     }
 
     /// The native signature of a wasm function type:
-    /// `(callee_vmctx, caller_vmctx, params...) -> results`.
+    /// `(callee_vmctx, caller_vmctx, params...) -> results`, in Cranelift's
+    /// `tail` convention. That is Cranelift's exception ABI: on the
+    /// exceptional edge of a `try_call` to a `tail` function every register
+    /// counts as clobbered, so the unwinder restores only SP and FP (with
+    /// the platform convention it would have to restore callee-saved
+    /// registers from unwind tables). It also allows `return_call`.
     pub fn wasm_signature(&self, ty: &FuncType) -> Signature {
+        let mut sig = self.host_signature(ty);
+        sig.call_conv = CallConv::Tail;
+        sig
+    }
+
+    /// The signature of a WASI host function in C: a wasm signature in the
+    /// platform convention. Wasm code reaches it through a generated
+    /// adapter (`codegen/init.rs`), so funcrefs always hold `tail` code.
+    pub fn host_signature(&self, ty: &FuncType) -> Signature {
         let mut sig = Signature::new(self.call_conv);
         sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
         sig.params.push(AbiParam::new(types::I64));
@@ -150,10 +169,28 @@ impl<'a> ModuleCtx<'a> {
             (&[I64, I64, I32], &[I32])
         } else if f == r.table_fill {
             (&[I64, I32, I64, I32], &[I32])
+        } else if f == r.exn_new {
+            (&[I64], &[I64])
+        } else if f == r.exn_free {
+            (&[I64], &[])
+        } else if f == r.throw {
+            return self.throw_signature();
         } else {
             unreachable!("not a runtime function")
         };
         self.c_signature(p, res)
+    }
+
+    /// `kiln_rt_throw(vmctx, exn)`: a C function that never returns, called
+    /// with `try_call` and declared `preserve_all`, whose exceptional edge
+    /// clobbers every register (arguments are passed as in the C
+    /// convention). Declared `tail`-like this, the handler in the throwing
+    /// function assumes no register survived, which is the truth: the
+    /// unwinder jumps there from inside the runtime.
+    pub fn throw_signature(&self) -> Signature {
+        let mut sig = self.c_signature(&[types::I64, types::I64], &[]);
+        sig.call_conv = CallConv::PreserveAll;
+        sig
     }
 
     /// Whether global `index` is an immutable defined global whose
@@ -172,7 +209,8 @@ impl<'a> ModuleCtx<'a> {
                 wasmparser::Operator::I32Const { .. }
                 | wasmparser::Operator::I64Const { .. }
                 | wasmparser::Operator::F32Const { .. }
-                | wasmparser::Operator::F64Const { .. },
+                | wasmparser::Operator::F64Const { .. }
+                | wasmparser::Operator::V128Const { .. },
                 wasmparser::Operator::End,
             ) => Some(op),
             _ => None,
@@ -293,6 +331,12 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
         let idx = b.ins().uextend(types::I64, index);
         let off = b.ins().ishl_imm_u(idx, 3);
         b.ins().iadd(elems, off)
+    }
+
+    /// `vmctx->tags[index]`: the `kiln_tag *` of a tag (its identity).
+    pub fn tag_ptr(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let vm = self.vmctx(b);
+        b.ins().load(types::I64, readonly(), vm, self.m.offsets.tag(index) as i32)
     }
 
     /// Address of a global's storage cell.

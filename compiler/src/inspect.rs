@@ -17,6 +17,8 @@ pub struct Inspection {
     pub inherit_env: bool,
     pub env: Vec<String>,
     pub driver: bool,
+    /// Built with `-g` (linear memory mirrored for debuggers).
+    pub debug_mirror: bool,
 }
 
 pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
@@ -60,6 +62,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
             out.inherit_env = true;
         } else if e == config::DRIVER {
             out.driver = true;
+        } else if e == config::DEBUG_MIRROR {
+            out.debug_mirror = true;
         } else {
             out.env.push(e);
         }
@@ -87,6 +91,9 @@ impl std::fmt::Display for Inspection {
         writeln!(f, "environment:   {}", if self.inherit_env { "inherited from the caller" } else { "granted only" })?;
         for kv in &self.env {
             writeln!(f, "  {kv}")?;
+        }
+        if self.debug_mirror {
+            writeln!(f, "debugging:     -g (linear memory also mapped read-only at its wasm addresses)")?;
         }
         if self.driver {
             writeln!(f, "mode:          spec-test driver")?;

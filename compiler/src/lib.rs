@@ -77,10 +77,20 @@ pub struct DirGrant {
 
 impl DirGrant {
     /// Parses `HOST[::GUEST]`; the guest path defaults to the host path.
+    /// Errors: an empty part, a NUL or other control character (the build
+    /// settings are NUL-separated, and flags start with `\u{1}`), or a
+    /// second `::` (a mode such as `::ro` belongs in `--dir-ro`, and
+    /// must never silently become part of a read-write guest name).
     pub fn parse(spec: &str, read_only: bool) -> Result<DirGrant, CompileError> {
         let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
-        if host.is_empty() || guest.is_empty() || host.contains('\0') || guest.contains('\0') {
+        let bad = |s: &str| s.is_empty() || s.chars().any(|c| c.is_control());
+        if bad(host) || bad(guest) {
             return Err(CompileError::Target(format!("--dir takes HOST[::GUEST], got `{spec}`")));
+        }
+        if guest.contains("::") {
+            return Err(CompileError::Target(format!(
+                "--dir takes HOST[::GUEST], got `{spec}` (a read-only grant is `--dir-ro HOST[::GUEST]`)"
+            )));
         }
         Ok(DirGrant { host: host.to_string(), guest: guest.to_string(), read_only })
     }
@@ -103,8 +113,13 @@ impl Options {
     }
 
     /// The configuration blob baked into the executable (see
-    /// `kiln_abi::config`).
+    /// `kiln_abi::config`). The grants are checked again here, where the
+    /// blob is written, whoever built the `Options`.
     fn config_blob(&self) -> Result<Vec<u8>, CompileError> {
+        check_env(&self.env)?;
+        for d in &self.dirs {
+            DirGrant::parse(&format!("{}::{}", d.host, d.guest), d.read_only)?;
+        }
         let mut b = Vec::new();
         let features = self.target.cpu_features(self.cpu.as_deref()).map_err(CompileError::Target)?;
         if !features.is_empty() {
@@ -136,6 +151,32 @@ impl Options {
         b.push(0);
         Ok(b)
     }
+}
+
+/// Checks `--env KEY=VALUE` grants. SANDBOX-CRITICAL: they are baked into
+/// the executable's NUL-separated build settings, where an entry starting
+/// with `\u{1}` is a flag (a directory grant, say), so a KEY must be a
+/// plain name (no `=`, no control character) and no part may hold a NUL.
+fn check_env(env: &[String]) -> Result<(), CompileError> {
+    for kv in env {
+        let ok = match kv.split_once('=') {
+            Some((k, v)) => !k.is_empty() && !k.chars().any(|c| c.is_control()) && !v.contains('\0'),
+            None => false,
+        };
+        if !ok {
+            return Err(CompileError::Target(format!(
+                "--env takes KEY=VALUE with a non-empty KEY free of control characters, got `{}`",
+                kv.escape_debug()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The input file a module name given to [`compile_bytes`] refers to (the
+/// name is the path as given, for messages).
+fn input_path(name: &str) -> &Path {
+    Path::new(name)
 }
 
 /// Reads a module from `path`: binary wasm, or the text format (`.wat`, or
@@ -170,6 +211,25 @@ pub fn compile_file(input: &Path, output: &Path, opts: &Options) -> Result<(), C
     compile_bytes(&shown, &bytes, output, opts)
 }
 
+/// Whether a module that passed validation uses SIMD: it would not
+/// validate without the SIMD features (a `v128` type anywhere, or a SIMD
+/// operator).
+fn uses_simd(bytes: &[u8]) -> bool {
+    let without = environ::features() & !(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
+    wasmparser::Validator::new_with_features(without).validate_all(bytes).is_err()
+}
+
+/// Refuses a SIMD module for a CPU the target cannot compile SIMD for
+/// (riscv64 without V), with the target's advice on `--cpu`, instead of
+/// letting Cranelift fail on the first vector.
+fn check_simd_support(name: &str, bytes: &[u8], opts: &Options) -> Result<(), CompileError> {
+    let features = opts.target.cpu_features(opts.cpu.as_deref()).map_err(CompileError::Target)?;
+    match opts.target.simd_support(&features) {
+        Err(why) if uses_simd(bytes) => Err(CompileError::Target(format!("{name}: {why}"))),
+        _ => Ok(()),
+    }
+}
+
 /// Compiles a module already in memory; `name` is used in messages.
 pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) -> Result<(), CompileError> {
     let env = match environ::ModuleEnv::parse(name, bytes) {
@@ -180,12 +240,11 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         }
         r => r?,
     };
+    check_simd_support(name, bytes, opts)?;
     if opts.emit == Emit::Exe {
         imports::check_executable(name, bytes, vec![])?;
         imports::check_command_entry(name, &env)?;
-        if opts.env.iter().any(|kv| !kv.contains('=') || kv.starts_with('=')) {
-            return Err(CompileError::Target("--env takes KEY=VALUE".into()));
-        }
+        check_env(&opts.env)?;
     }
     // Find the linker before the (possibly long) compile, so a missing one
     // is reported at once.
@@ -198,7 +257,12 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     } else {
         None
     };
-    let wat_path = output.with_file_name(format!("{}.wat", output.file_name().unwrap_or_default().to_string_lossy()));
+    // `OUTPUT.kiln.wat`, never `OUTPUT.wat`: with the default output name
+    // that would be the user's own source (`kiln compile -g app.wat`).
+    let wat_path = output.with_file_name(format!("{}.kiln.wat", output.file_name().unwrap_or_default().to_string_lossy()));
+    if std::fs::canonicalize(&wat_path).ok().is_some_and(|w| std::fs::canonicalize(input_path(name)).ok() == Some(w)) {
+        return Err(CompileError::Target(format!("{name}: -g would overwrite the input with its text form")));
+    }
     let wat_dir = match output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -252,6 +316,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {
         let env = environ::ModuleEnv::parse(name, bytes)?;
+        check_simd_support(name, bytes, opts)?;
         objects.push(codegen::compile_module(name, &env, i as u32, &mopts, &mut interner)?.object);
     }
     let mut config = kiln_abi::config::DRIVER.as_bytes().to_vec();

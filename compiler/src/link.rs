@@ -151,9 +151,7 @@ pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path
 }
 
 fn set_executable(p: &Path) -> Result<(), CompileError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })
+    set_mode_with_umask(p, 0o777).map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })
 }
 
 /// Writes `bytes` to `output` atomically (temporary file, then rename).
@@ -166,6 +164,22 @@ pub fn write_atomic(output: &Path, bytes: &[u8]) -> Result<(), CompileError> {
     let err = |e: std::io::Error| CompileError::Write { path: output.display().to_string(), source: e };
     let mut f = tempfile::Builder::new().prefix(".kiln-").tempfile_in(dir).map_err(err)?;
     f.write_all(bytes).map_err(err)?;
+    // tempfile creates 0600; an object, CLIF or .wat file gets the usual
+    // 0666 less the umask, as any other tool's output.
+    set_mode_with_umask(f.path(), 0o666).map_err(err)?;
     f.persist(output).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// Sets `mode` less the process's umask on `path`.
+fn set_mode_with_umask(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    // The umask can only be read by setting it; the probe file shows it.
+    let probe = tempfile::Builder::new().prefix(".kiln-umask-").tempdir()?;
+    let p = probe.path().join("m");
+    std::fs::File::create(&p)?;
+    let created = std::fs::metadata(&p)?.permissions().mode() & 0o777;
+    // File::create asks for 0666, so the umask is what it lost.
+    let umask = 0o666 & !created;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & !umask))
 }

@@ -142,10 +142,10 @@ const UNSUPPORTED: &str = r#"(module
   (import "env" "host_log" (func $log (param i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (memory 1 1 shared)
-  (tag $oops (param i32))
+  (memory $big i64 1)
   (func $f (param i32) (result i32)
     (drop (i32.atomic.load (local.get 0)))
-    (throw $oops (local.get 0)))
+    (i32.load $big (i64.extend_i32_u (local.get 0))))
   (func (export "_start") (call $log (i32.const 1))))"#;
 
 #[test]
@@ -154,13 +154,13 @@ fn unsupported_proposals_and_imports_are_named_at_once() {
     write(d.path(), "u.wat", UNSUPPORTED.as_bytes());
     let o = kiln(&["compile", "u.wat", "-o", "u"], d.path());
     assert_eq!(o.status.code(), Some(1));
-    // 0x54: the shared memory's entry; 0x59: the tag section; 0x1a: the
-    // import's entry (wasm-objdump -h shows the sections).
+    // 0x54: the shared memory's entry; 0x57: the 64-bit memory's entry;
+    // 0x1a: the import's entry (wasm-objdump -h shows the sections).
     assert_eq!(
         stderr(&o),
         "kiln: error: u.wat: uses 2 WebAssembly proposals that Kiln does not support yet (the module is valid):
-  threads and atomics (threads), first at wasm offset 0x54
-  exception handling (exceptions), first at wasm offset 0x59
+  shared memories (threads), first at wasm offset 0x54
+  64-bit memories (memory64), first at wasm offset 0x57
 u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):
   env::host_log (at wasm offset 0x1a): function from unknown module `env`
 "
@@ -201,6 +201,38 @@ fn invalid_stays_invalid_and_components_are_named() {
     let o = kiln(&["compile", "c.wasm"], d.path());
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("c.wasm: unsupported, at wasm offset 0x0: this is a WebAssembly component"), "{}", stderr(&o));
+}
+
+/// SIMD compiles at every target's baseline except riscv64's, which has no
+/// vector unit: there one clear error names the `--cpu` values that add V,
+/// and no output is written.
+#[test]
+fn simd_on_riscv64_needs_v() {
+    let d = tmp();
+    write(d.path(), "v.wat", b"(module (func (export \"f\") (result v128) (i32x4.splat (i32.const 7))))");
+    for (target, cpu) in [("x86_64", None), ("aarch64", None), ("riscv64", Some("rva23u64")), ("riscv64", Some("zba,v"))] {
+        let mut args = vec!["compile", "v.wat", "--emit", "obj", "-o", "v.o", "--target", target];
+        args.extend(cpu.iter().flat_map(|c| ["--cpu", *c]));
+        let o = kiln(&args, d.path());
+        assert!(o.status.success(), "{target} {cpu:?}: {}", stderr(&o));
+    }
+    std::fs::remove_file(d.path().join("v.o")).unwrap();
+    for cpu in [None, Some("rva22u64"), Some("zba,zbb")] {
+        let mut args = vec!["compile", "v.wat", "--emit", "obj", "-o", "v.o", "--target", "riscv64"];
+        args.extend(cpu.iter().flat_map(|c| ["--cpu", *c]));
+        let o = kiln(&args, d.path());
+        assert_eq!(o.status.code(), Some(1), "{cpu:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("kiln: error: v.wat: the module uses SIMD (v128)")
+                && err.contains("riscv64 only with CPU feature v")
+                && err.contains("`--cpu rva23u64`")
+                && err.contains("`--cpu v`"),
+            "{cpu:?}: {err}"
+        );
+        assert!(!d.path().join("v.o").exists());
+    }
 }
 
 #[test]
@@ -252,4 +284,33 @@ fn colliding_function_names_get_distinct_symbols() {
     for want in ["wasm_function_1", "wasm_function_1.1", "f.4", "f", "f.4.1", "memcpy.wasm", "_start.wasm"] {
         assert!(names.iter().any(|n| n == want), "missing symbol {want} in {names:?}");
     }
+}
+
+/// Grants cannot be smuggled in: an `--env` KEY with a control character
+/// would become a build setting (`\u{1}dir=...` grants a directory), and
+/// a third `::` field of `--dir` is not a mode (read-only is `--dir-ro`).
+#[test]
+fn grants_cannot_be_smuggled_or_mistyped() {
+    let d = tmp();
+    write(d.path(), "m.wat", GOOD.as_bytes());
+    let o = kiln(&["compile", "m.wat", "-o", "m", "--env", "\u{1}dir=rw:/::root=x"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--env takes KEY=VALUE with a non-empty KEY free of control characters"), "{}", stderr(&o));
+    let o = kiln(&["compile", "m.wat", "-o", "m", "--dir", "data::b::ro"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("a read-only grant is `--dir-ro HOST[::GUEST]`"), "{}", stderr(&o));
+    assert!(!d.path().join("m").exists());
+}
+
+/// `-g` on a module without DWARF writes its text form beside the output
+/// as `OUTPUT.kiln.wat`, never over a `.wat` input of the same name.
+#[test]
+fn debug_text_form_never_overwrites_the_input() {
+    let d = tmp();
+    let src = "(module (func (export \"_start\")))\n;; the user's own comment\n";
+    write(d.path(), "app.wat", src.as_bytes());
+    let o = kiln(&["compile", "-g", "app.wat"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(d.path().join("app.wat")).unwrap(), src);
+    assert!(d.path().join("app.kiln.wat").is_file());
 }

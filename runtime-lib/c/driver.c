@@ -14,8 +14,10 @@
  *
  * K is a module index in this executable, names are hex-encoded bytes, and
  * values are hexadecimal bit patterns (i32 and f32 in the low 32 bits;
- * references as the pointer-sized value, 0 for null). Anything malformed is
- * answered with `error MESSAGE`. Comparing results is the runner's job.
+ * references as the pointer-sized value, 0 for null; a v128 as `LO:HI`, its
+ * bytes 0-7 and 8-15 as two little-endian 64-bit numbers). Anything
+ * malformed is answered with `error MESSAGE`. Comparing results is the
+ * runner's job.
  *
  * `set`, `addr` and `dump` serve the differential fuzzer (fuzz/), which
  * refills a fuel global before each call and must see the state a call
@@ -30,7 +32,8 @@
 #include "kiln_rt.h"
 
 #define MAX_VALUES 1024
-static uint64_t values[2 * MAX_VALUES];
+/* 16-byte slots, aligned for the v128 loads and stores of trampolines. */
+static uint64_t values[2 * MAX_VALUES] __attribute__((aligned(16)));
 static uint8_t instantiated[4096];
 
 static void reply(struct kiln_buf *b) {
@@ -96,6 +99,28 @@ static const struct kiln_module *parse_module(const char **pp) {
 
 static int is_32bit(char c) { return c == 'i' || c == 'f'; }
 
+/* Parses one value of signature type `t` into a 16-byte slot. */
+static const char *parse_value(const char *p, char t, uint64_t *slot) {
+    uint64_t lo, hi = 0;
+    p = parse_hex(p, &lo);
+    if (p && t == 'v') {
+        if (*p != ':') return 0;
+        p = parse_hex(p + 1, &hi);
+    }
+    slot[0] = is_32bit(t) ? (uint32_t)lo : lo;
+    slot[1] = hi;
+    return p;
+}
+
+/* Prints the value of type `t` in a 16-byte slot. */
+static void print_value(struct kiln_buf *b, char t, const uint64_t *slot) {
+    buf_hex(b, is_32bit(t) ? (uint32_t)slot[0] : slot[0]);
+    if (t == 'v') {
+        buf_str(b, ":");
+        buf_hex(b, slot[1]);
+    }
+}
+
 /* Only instantiated modules may run code or be registered: an instance that
  * was never set up has no memory and no stack limit. */
 static bool live(const struct kiln_module *m) { return m->index < sizeof instantiated && instantiated[m->index] == 1; }
@@ -112,11 +137,8 @@ static void do_invoke(const struct kiln_module *m, const char *p) {
     size_t np = (size_t)(colon - sig), nr = strlen(colon + 1);
     if (np > MAX_VALUES || nr > MAX_VALUES) return error("too many values");
     for (size_t i = 0; i < np; i++) {
-        uint64_t v;
-        p = parse_hex(p, &v);
+        p = parse_value(p, sig[i], &values[2 * i]);
         if (!p) return error("missing argument");
-        values[2 * i] = is_32bit(sig[i]) ? (uint32_t)v : v;
-        values[2 * i + 1] = 0;
     }
     uint32_t trap = kiln_call_catching(e->trampoline, m->vmctx, values);
     struct kiln_buf b = {.len = 0};
@@ -127,11 +149,9 @@ static void do_invoke(const struct kiln_module *m, const char *p) {
     }
     buf_str(&b, "ok");
     for (size_t i = 0; i < nr; i++) {
-        uint64_t v = values[2 * i];
-        if (is_32bit(colon[1 + i])) v = (uint32_t)v;
         buf_str(&b, " ");
-        buf_hex(&b, v);
-        if (b.len > sizeof b.data - 24) buf_flush(&b, 1);
+        print_value(&b, colon[1 + i], &values[2 * i]);
+        if (b.len > sizeof b.data - 48) buf_flush(&b, 1);
     }
     reply(&b);
 }
@@ -144,17 +164,13 @@ static void do_get(const struct kiln_module *m, const char *p) {
     if (!e || e->kind != KILN_EXTERN_GLOBAL) return error("no such global export");
     const uint8_t *cell = kiln_export_entity(e);
     uint32_t ty = e->type & 0xff;
-    uint64_t v = 0;
-    if (ty == 0x7f || ty == 0x7d) {
-        uint32_t w;
-        memcpy(&w, cell, 4);
-        v = w;
-    } else {
-        memcpy(&v, cell, 8);
-    }
+    /* Global cells are 16 bytes; the value type says how many are used. */
+    uint64_t v[2] = {0, 0};
+    char t = ty == 0x7f || ty == 0x7d ? 'i' : ty == 0x7b ? 'v' : 'I';
+    memcpy(v, cell, t == 'i' ? 4 : t == 'v' ? 16 : 8);
     struct kiln_buf b = {.len = 0};
     buf_str(&b, "ok ");
-    buf_hex(&b, v);
+    print_value(&b, t, v);
     reply(&b);
 }
 

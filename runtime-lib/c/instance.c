@@ -72,6 +72,11 @@ const char *kiln_link(const struct kiln_module *m) {
         case KILN_EXTERN_GLOBAL:
             if (e->type != imp->type) return "incompatible import type";
             break;
+        case KILN_EXTERN_TAG:
+            /* The slot receives the exporter's kiln_tag itself: tags are
+             * compared by identity when exceptions are caught. */
+            if (((const struct kiln_tag *)entity)->type_id != imp->type_id) return "incompatible import type";
+            break;
         case KILN_EXTERN_MEMORY: {
             const struct kiln_memory *mem = entity;
             if (!limits_match(mem->length / KILN_WASM_PAGE_SIZE, mem->declared_max, imp->min, imp->max))
@@ -95,7 +100,7 @@ const char *kiln_link(const struct kiln_module *m) {
 bool kiln_trap_recovery;
 
 uint32_t kiln_call_catching(void *fn, void *vmctx, uint64_t *values) {
-    uint64_t scratch[2] = {0, 0};
+    uint64_t scratch[2] __attribute__((aligned(16))) = {0, 0};
     if (!values) values = scratch;
     if (!kiln_trap_recovery) {
         ((kiln_array_call)fn)(vmctx, vmctx, values);

@@ -57,7 +57,7 @@ static const struct kiln_trap_entry *trap_lookup(uintptr_t pc) {
 }
 
 /* The call site whose return address is pc, in any module. */
-static const struct kiln_call_site *call_lookup(uintptr_t pc, const struct kiln_module **in) {
+const struct kiln_call_site *kiln_call_lookup(uintptr_t pc, const struct kiln_module **in) {
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         const struct kiln_module *m = kiln_modules[i];
         uint32_t lo = 0, hi = m->n_calls;
@@ -124,7 +124,7 @@ static void backtrace(const struct kiln_module *m, uint32_t func, uint32_t offse
     unsigned n = 1;
     while (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0) {
         uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
-        const struct kiln_call_site *c = call_lookup(ret, &m);
+        const struct kiln_call_site *c = kiln_call_lookup(ret, &m);
         if (!c) break;
         if (n == MAX_FRAMES) {
             /* Deep recursion (stack exhaustion): the count depends on frame
@@ -174,19 +174,38 @@ static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e,
     os_exit(KILN_TRAP_EXIT_STATUS);
 }
 
+void kiln_wasm_caller(uintptr_t *ret, uintptr_t *fp) {
+    const struct kiln_module *m;
+    /* A WASI function is entered through its host adapter, a generated
+     * frame (with a frame pointer, like every Cranelift frame) that makes
+     * no recorded call: one step up reaches the wasm caller. The frame
+     * pointer is followed only inside the wasm stack. */
+    for (int i = 0; i < 2 && !kiln_call_lookup(*ret, &m); i++) {
+        uintptr_t f = *fp;
+        if (!(f >= kiln_proc.stack_lo && f + 16 <= kiln_proc.stack_hi && (f & 7) == 0)) return;
+        *ret = ((uintptr_t *)f)[1];
+        *fp = ((uintptr_t *)f)[0];
+    }
+}
+
+void kiln_report_at_call(struct kiln_buf *b, uintptr_t ret, uintptr_t fp, int status) {
+    kiln_wasm_caller(&ret, &fp);
+    const struct kiln_module *m = 0;
+    const struct kiln_call_site *c = kiln_call_lookup(ret, &m);
+    if (c) location(b, m, c->func_index, c->wasm_offset);
+    buf_str(b, "\n");
+    buf_flush(b, 2);
+    if (c) backtrace(m, c->func_index, c->wasm_offset, c->file, c->line, fp);
+    os_exit(status);
+}
+
 void kiln_wasm_call_error(const char *msg, uint64_t value, uintptr_t ret, uintptr_t caller_fp) {
     struct kiln_buf b = {.len = 0};
     buf_str(&b, "kiln: error: ");
     buf_str(&b, msg);
     buf_str(&b, ": ");
     buf_u64(&b, value);
-    const struct kiln_module *m = 0;
-    const struct kiln_call_site *c = call_lookup(ret, &m);
-    if (c) location(&b, m, c->func_index, c->wasm_offset);
-    buf_str(&b, "\n");
-    buf_flush(&b, 2);
-    if (c) backtrace(m, c->func_index, c->wasm_offset, c->file, c->line, caller_fp);
-    os_exit(1);
+    kiln_report_at_call(&b, ret, caller_fp, 1);
 }
 
 void kiln_trap_report(uint32_t kind, uintptr_t pc) {

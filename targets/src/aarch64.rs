@@ -10,6 +10,7 @@ pub const TARGET: Target = Target {
     baseline: "armv8.0-a",
     features: &[Feature { name: "lse", isa_flag: "has_lse" }],
     cpu_levels: &[("armv8.1-a", &["lse"])],
+    simd_features: &[],
     extend_i32_args: false,
     dwarf_fp_register: 29,
     page_size: 4096,

@@ -32,6 +32,10 @@ pub struct Target {
     pub features: &'static [Feature],
     /// Named CPU levels accepted by `--cpu`, as lists of feature names.
     pub cpu_levels: &'static [(&'static str, &'static [&'static str])],
+    /// Features (names in `features`) without which Cranelift cannot
+    /// compile SIMD (`v128`) for this target; empty where the baseline
+    /// has 128-bit vectors (SSE2, NEON).
+    pub simd_features: &'static [&'static str],
     /// Whether the platform ABI needs 32-bit integer arguments and results
     /// sign-extended to 64 bits in registers (riscv64 does; C code compiled
     /// for it relies on that).
@@ -119,6 +123,35 @@ impl Target {
     }
 }
 
+impl Target {
+    /// Whether code for CPU `features` (as `cpu_features` returns them) may
+    /// use SIMD. If not, the error says which `--cpu` values allow it.
+    pub fn simd_support(&self, features: &[&Feature]) -> Result<(), String> {
+        let missing: Vec<&str> =
+            self.simd_features.iter().copied().filter(|n| !features.iter().any(|f| f.name == *n)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let levels: Vec<String> = self
+            .cpu_levels
+            .iter()
+            .filter(|(_, list)| self.simd_features.iter().all(|n| list.contains(n)))
+            .map(|(l, _)| format!("`--cpu {l}`"))
+            .collect();
+        let mut ways = levels.join(", ");
+        if !ways.is_empty() {
+            ways.push_str(", or ");
+        }
+        ways.push_str(&format!("a feature list with {} (such as `--cpu {}`)", missing.join(", "), self.simd_features.join(",")));
+        Err(format!(
+            "the module uses SIMD (v128), which Kiln compiles for {} only with CPU feature{} {}; use {ways}",
+            self.name,
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +164,18 @@ mod tests {
         assert_eq!(Target::lookup("riscv64gc-unknown-linux-gnu").unwrap().name, "riscv64");
         assert!(Target::lookup("x86_64-pc-windows-msvc").is_err());
         assert!(Target::lookup("mips").is_err());
+    }
+
+    #[test]
+    fn simd_needs_v_on_riscv64_only() {
+        for t in TARGETS {
+            assert_eq!(t.simd_support(&t.cpu_features(None).unwrap()).is_ok(), t.name != "riscv64", "{}", t.name);
+        }
+        let rv = Target::lookup("riscv64").unwrap();
+        let err = rv.simd_support(&rv.cpu_features(Some("rva22u64")).unwrap()).unwrap_err();
+        assert!(err.contains("`--cpu rva23u64`") && err.contains("`--cpu v`"), "{err}");
+        assert!(rv.simd_support(&rv.cpu_features(Some("rva23u64")).unwrap()).is_ok());
+        assert!(rv.simd_support(&rv.cpu_features(Some("zba,v")).unwrap()).is_ok());
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub const TARGET: Target = Target {
         ("x86-64-v2", &["sse3", "ssse3", "sse4.1", "sse4.2", "popcnt"]),
         ("x86-64-v3", &["sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "bmi1", "bmi2", "lzcnt", "fma"]),
     ],
+    simd_features: &[],
     extend_i32_args: false,
     dwarf_fp_register: 6,
     page_size: 4096,

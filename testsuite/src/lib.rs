@@ -54,6 +54,31 @@ pub fn runner(target: &Target) -> Option<Vec<String>> {
     ok.ok().filter(|s| s.success()).map(|_| vec![target.qemu.to_string()])
 }
 
+/// The qemu-user CPU model (`-cpu`) that has every feature of `--cpu cpu`
+/// for `target`, for running such executables under qemu: the one place
+/// where the harnesses map Kiln's CPU levels and feature lists to qemu's
+/// models. `None` is qemu's default model, which has the baseline. x86-64
+/// and aarch64 use qemu's `max`; riscv64 names each extension, and gives V
+/// (v1.0) a vector length of `vlen` bits (128, the least V allows, if
+/// `None`). An unknown `cpu` is an error, as it is for `kiln compile`.
+pub fn qemu_cpu(target: &Target, cpu: Option<&str>, vlen: Option<u32>) -> Result<Option<String>, String> {
+    let features = target.cpu_features(cpu)?;
+    if features.is_empty() {
+        return Ok(None);
+    }
+    if target.name != "riscv64" {
+        return Ok(Some("max".to_string()));
+    }
+    let mut model = String::from("rv64");
+    for f in features {
+        model.push_str(&format!(",{}=true", f.name));
+        if f.name == "v" {
+            model.push_str(&format!(",vext_spec=v1.0,vlen={}", vlen.unwrap_or(128)));
+        }
+    }
+    Ok(Some(model))
+}
+
 /// One line of `scripts/tools.txt`: something a test uses, and the package
 /// that provides it (`pip:NAME==VERSION` for a pinned PyPI package).
 pub struct ToolNeed {
@@ -160,6 +185,63 @@ pub fn build_c(src: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
     std::fs::write(&key_path, key).map_err(|e| e.to_string())
 }
 
+/// What a Rust wasm build depends on besides its source and flags: Debian's
+/// rustc (`rustc -vV`) and its wasm32-wasi standard library (libstd-rust-dev-wasm32).
+fn rust_toolchain_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let mut id = tool("/usr/bin/rustc")
+            .arg("-vV")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        // The standard library's file names carry its build hashes.
+        let mut libs: Vec<String> = std::fs::read_dir("/usr/lib/rustlib/wasm32-wasi/lib")
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        libs.sort();
+        id.push_str(&libs.join("\n"));
+        id
+    })
+}
+
+/// The flags every Rust test module is built with, before a test's own:
+/// Debian's rustc for wasm32-wasi, optimised, without the standard
+/// library's DWARF (which would make the module 5 MB).
+pub const RUSTC_FLAGS: &[&str] = &["--target", "wasm32-wasi", "-C", "opt-level=2", "-C", "strip=debuginfo"];
+
+/// Builds a Rust file into a WASI module with Debian's `/usr/bin/rustc`
+/// ([`RUSTC_FLAGS`] plus `extra`). A previous build is reused only if its
+/// key matches: the source path and contents, the flags and the toolchain.
+pub fn build_rust(src: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
+    let key_path = out.with_extension("key");
+    let mut h = 0xcbf29ce484222325u64;
+    let abs = std::fs::canonicalize(src).unwrap_or(src.to_path_buf());
+    fnv(&mut h, abs.display().to_string().as_bytes());
+    fnv(&mut h, extra.join("\0").as_bytes());
+    fnv(&mut h, RUSTC_FLAGS.join("\0").as_bytes());
+    fnv(&mut h, rust_toolchain_id().as_bytes());
+    fnv(&mut h, &std::fs::read(src).map_err(|e| format!("{}: {e}", src.display()))?);
+    let key = format!("{h:016x}\n");
+    if out.exists() && std::fs::read_to_string(&key_path).is_ok_and(|k| k == key) {
+        return Ok(());
+    }
+    let tmp = out.with_extension("wasm.tmp");
+    let r = tool("/usr/bin/rustc")
+        .args(RUSTC_FLAGS)
+        .args(extra)
+        .arg("-o")
+        .arg(&tmp)
+        .arg(src)
+        .output()
+        .map_err(|e| format!("cannot run /usr/bin/rustc (run scripts/setup.sh): {e}"))?;
+    if !r.status.success() {
+        return Err(format!("rustc failed on {}:\n{}", src.display(), String::from_utf8_lossy(&r.stderr)));
+    }
+    std::fs::rename(&tmp, out).map_err(|e| e.to_string())?;
+    std::fs::write(&key_path, key).map_err(|e| e.to_string())
+}
+
 /// The result of running an executable.
 pub struct Outcome {
     pub stdout: Vec<u8>,
@@ -169,13 +251,38 @@ pub struct Outcome {
 
 /// Runs `exe` for `target` with arguments and optional stdin.
 pub fn run(target: &Target, exe: &Path, args: &[String], stdin: Option<&Path>) -> Result<Outcome, String> {
-    run_in(target, exe, args, stdin, Path::new("."), &[])
+    run_in(target, None, exe, args, stdin, Path::new("."), &[])
+}
+
+/// Like [`run`], but under qemu-user with CPU model `qemu_cpu` (`-cpu`)
+/// when the target runs under qemu here; natively the host's CPU is used.
+pub fn run_on_cpu(
+    target: &Target,
+    qemu_cpu: Option<&str>,
+    exe: &Path,
+    args: &[String],
+    stdin: Option<&Path>,
+) -> Result<Outcome, String> {
+    run_with(target, qemu_cpu, exe, args, stdin, Path::new("."), &[])
 }
 
 /// Runs `exe` in working directory `cwd`, with `env` added to a minimal
-/// environment.
+/// environment, on CPU model `qemu_cpu` as for [`run_on_cpu`].
 pub fn run_in(
     target: &Target,
+    qemu_cpu: Option<&str>,
+    exe: &Path,
+    args: &[String],
+    stdin: Option<&Path>,
+    cwd: &Path,
+    env: &[(String, String)],
+) -> Result<Outcome, String> {
+    run_with(target, qemu_cpu, exe, args, stdin, cwd, env)
+}
+
+fn run_with(
+    target: &Target,
+    qemu_cpu: Option<&str>,
     exe: &Path,
     args: &[String],
     stdin: Option<&Path>,
@@ -187,6 +294,9 @@ pub fn run_in(
     let mut cmd = match prefix.split_first() {
         Some((q, rest)) => {
             let mut c = tool(q);
+            if let Some(cpu) = qemu_cpu {
+                c.args(["-cpu", cpu]);
+            }
             c.args(rest).arg(exe);
             c
         }

@@ -2,15 +2,25 @@
 //! executables and run, for every target this machine can run.
 //!
 //! Each test in `testsuite/e2e/` is `NAME.c` (built with clang-19 and
-//! wasi-libc, plus any flags in `NAME.cflags`) or `NAME.wat`, with optional `NAME.args` (shell words),
+//! wasi-libc, plus any flags in `NAME.cflags`), `NAME.rs` (built with
+//! Debian's rustc for wasm32-wasi, plus any flags in `NAME.rustflags`),
+//! `NAME.wat`, or a prebuilt `NAME.wasm` (whose `NAME.note` says where it
+//! comes from and how to rebuild it), with optional `NAME.args` (shell words),
 //! `NAME.stdin`, `NAME.flags` (`--env K=V`, `--inherit-env`, `--dir`,
-//! `--dir-ro`, `--allow-runtime-dirs`), `NAME.runenv` (`K=V` lines set in
+//! `--dir-ro`, `--allow-runtime-dirs`, `--cpu LEVEL`), `NAME.runenv` (`K=V` lines set in
 //! the environment the executable runs in) and `NAME.fixture/` (a directory
 //! copied fresh into the executable's working directory for each run). The
 //! expected `NAME.stdout` and `NAME.status` were recorded from wasmtime by
 //! `scripts/bless-e2e.py`; `NAME.stderr` too, except for traps, whose line is
 //! Kiln's own format. `NAME.compile-error` instead expects compilation to
 //! fail with exactly that message and to leave no output file behind.
+//!
+//! `--cpu LEVEL` applies on the targets that know LEVEL (a CPU level or a
+//! feature list of theirs) and is left out on the others, so one file can
+//! say `--cpu rva23u64` for a SIMD program, which riscv64 compiles only
+//! with V; a LEVEL that no target knows is an error. Under qemu such an
+//! executable runs on a CPU model with those features (`qemu_cpu`: V at
+//! VLEN 128).
 
 use kiln_testsuite::*;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -59,6 +69,18 @@ fn options(target: &'static Target, flags: &[String]) -> Result<kiln::Options, S
                 o.dirs.push(kiln::DirGrant::parse(spec, f == "--dir-ro").map_err(|e| e.to_string())?);
             }
             "--allow-runtime-dirs" => o.runtime_dirs = true,
+            "--cpu" => {
+                let level = it.next().ok_or("--cpu needs a value")?;
+                if !TARGETS.iter().any(|t| t.cpu_features(Some(level)).is_ok()) {
+                    return Err(format!("--cpu {level} in .flags: no target knows it"));
+                }
+                if target.cpu_features(Some(level)).is_ok() {
+                    if o.cpu.is_some() {
+                        return Err(format!("two --cpu values in .flags apply to {}", target.name));
+                    }
+                    o.cpu = Some(level.clone());
+                }
+            }
             other => return Err(format!("unknown flag in .flags: {other}")),
         }
     }
@@ -71,7 +93,14 @@ fn module_bytes(dir: &Path, name: &str, src: &Path) -> Result<Vec<u8>, String> {
         let cflags = words(&dir.join(format!("{name}.cflags")));
         build_c(src, &wasm, &cflags.iter().map(String::as_str).collect::<Vec<_>>())?;
         std::fs::read(&wasm).map_err(|e| e.to_string())
+    } else if src.extension().is_some_and(|e| e == "rs") {
+        let wasm = scratch("e2e-wasm").join(format!("{name}.wasm"));
+        let flags = words(&dir.join(format!("{name}.rustflags")));
+        build_rust(src, &wasm, &flags.iter().map(String::as_str).collect::<Vec<_>>())?;
+        std::fs::read(&wasm).map_err(|e| e.to_string())
     } else {
+        // NAME.wat, or a prebuilt NAME.wasm (its NAME.note says where it
+        // comes from and how to rebuild it).
         kiln::read_module(src).map_err(|e| e.to_string())
     }
 }
@@ -110,8 +139,10 @@ fn run_test(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Resu
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
+    let qemu = qemu_cpu(target, opts.cpu.as_deref(), None)?;
     let out = run_in(
         target,
+        qemu.as_deref(),
         &exe,
         &words(&base.with_extension("args")),
         stdin.exists().then_some(stdin.as_path()),
@@ -158,7 +189,7 @@ fn main() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "wat"))
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "rs" || e == "wat" || e == "wasm"))
         .collect();
     srcs.sort();
     let mut trials = Vec::new();

@@ -3,11 +3,13 @@
 //!
 //! Each `testsuite/gdb/NAME.c` (or `NAME.rs`, built with Debian's rustc for
 //! wasm32-wasi, or `NAME.wat`, a module without DWARF) has a
-//! `NAME.gdb` script; its `# check: TEXT`
-//! lines must appear in gdb's output in that order. The host target runs
+//! `NAME.gdb` script (C files may add `NAME.cflags`, and `NAME.cpu` a
+//! `--cpu` level for the targets that know it); its `# check: TEXT`
+//! lines must appear in gdb's output in that order (`# check(T1,T2): TEXT`
+//! only on those targets). The host target runs
 //! under plain gdb; aarch64 and riscv64 run under qemu-user's gdb stub with
 //! gdb-multiarch (`target remote`). `KILN_GDB` overrides the gdb binary.
-//! A target without its tools is skipped with a note.
+//! A missing tool fails the test, naming its package (scripts/setup.sh).
 
 use kiln_testsuite::*;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -28,7 +30,7 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
         // Debian's rustc with its wasm32-wasi standard library (both from
         // scripts/setup.sh: a missing one fails the test, never skips it).
         let wasm = scratch("gdb").join(format!("{name}.wasm"));
-        let out = tool("rustc")
+        let out = tool("/usr/bin/rustc")
             .args(["--target", "wasm32-wasi", "-g", "-C", "opt-level=0", "-o"])
             .arg(&wasm)
             .arg(&rs)
@@ -39,30 +41,57 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
         }
         wasm
     } else {
+        // NAME.cflags: more flags after `-g -O0` (e.g. -msimd128).
+        let extra = std::fs::read_to_string(dir.join(format!("{name}.cflags"))).unwrap_or_default();
+        let mut flags = vec!["-g", "-O0"];
+        flags.extend(extra.split_whitespace());
         let wasm = scratch("gdb").join(format!("{name}.wasm"));
-        build_c(&dir.join(format!("{name}.c")), &wasm, &["-g", "-O0"])?;
+        build_c(&dir.join(format!("{name}.c")), &wasm, &flags)?;
         wasm
     };
     let exe = scratch(&format!("gdb-{}", target.name)).join(name);
     let mut opts = kiln::Options::new(target);
     opts.debug = true;
+    // NAME.cpu: a `--cpu` level, used on the targets that know it (SIMD on
+    // riscv64 needs V); qemu then runs a CPU model that has it.
+    let cpu = std::fs::read_to_string(dir.join(format!("{name}.cpu"))).unwrap_or_default();
+    let cpu = cpu.trim();
+    if !cpu.is_empty() && target.cpu_features(Some(cpu)).is_ok() {
+        opts.cpu = Some(cpu.to_string());
+    }
+    let qemu_model = qemu_cpu(target, opts.cpu.as_deref(), None)?;
     kiln::compile_file(&wasm, &exe, &opts).map_err(|e| e.to_string())?;
 
     // The executable's DWARF names the original compilation unit.
     {
         let info = tool("readelf").arg("--debug-dump=info").arg(&exe).output().map_err(|e| e.to_string())?;
         let info = String::from_utf8_lossy(&info.stdout);
+        // A module without DWARF gets its text form as the source,
+        // written beside the executable as NAME.kiln.wat.
         let source = ["c", "rs", "wat"]
             .iter()
             .map(|e| format!("{name}.{e}"))
             .find(|f| dir.join(f).exists())
+            .map(|f| if f.ends_with(".wat") { format!("{name}.kiln.wat") } else { f })
             .unwrap_or_default();
         if !info.contains("DW_TAG_compile_unit") || !info.contains(&source) {
             return Err(format!("readelf --debug-dump=info shows no compilation unit for {source}").into());
         }
     }
     let script_text = std::fs::read_to_string(dir.join(format!("{name}.gdb"))).map_err(|e| e.to_string())?;
-    let checks: Vec<&str> = script_text.lines().filter_map(|l| l.trim().strip_prefix("# check: ")).collect();
+    // `# check: TEXT` applies to every target; `# check(T1,T2): TEXT` only
+    // to those targets.
+    let checks: Vec<&str> = script_text
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            if let Some(c) = l.strip_prefix("# check: ") {
+                return Some(c);
+            }
+            let (targets, c) = l.strip_prefix("# check(")?.split_once("): ")?;
+            targets.split(',').any(|t| t.trim() == target.name).then_some(c)
+        })
+        .collect();
     let native = target.name == std::env::consts::ARCH;
     // KILN_GDB names another gdb to use; otherwise the one setup.sh installs.
     let custom_gdb = std::env::var("KILN_GDB").ok();
@@ -85,6 +114,7 @@ fn run_case(dir: &Path, name: &str, target: &'static Target) -> Result<(), Faile
             let port = PORT.fetch_add(1, Ordering::Relaxed);
             qemu = Some(
                 tool(target.qemu)
+                    .args(qemu_model.iter().flat_map(|m| ["-cpu", m.as_str()]))
                     .args(["-g", &port.to_string()])
                     .arg(&exe)
                     .stdout(Stdio::piped())

@@ -1,8 +1,10 @@
 //! CLIF snapshots: the translator's output for representative functions.
 //!
 //! Each `testsuite/snapshots/NAME.wat` is compiled with `--emit clif` for
-//! x86_64 and for riscv64 (whose ABI sign-extends i32 arguments), and the
-//! text is compared with `NAME.<target>.clif`. After an intended change to
+//! x86_64, aarch64 and riscv64 (whose ABI sign-extends i32 arguments; with
+//! `--cpu rva23u64`, whose V extension SIMD functions need), and the text
+//! is compared with `NAME.<target>.clif`. The CLIF is the translator's,
+//! before Cranelift runs, so the CPU level changes nothing else. After an intended change to
 //! the translator, re-bless with `KILN_BLESS=1 cargo test --test snapshots`
 //! and review the diff.
 
@@ -20,13 +22,14 @@ fn main() {
         .collect();
     wats.sort();
     let mut trials = Vec::new();
-    for target in ["x86_64", "riscv64"] {
+    for target in ["x86_64", "aarch64", "riscv64"] {
         for wat in &wats {
             let wat = wat.clone();
             let name = wat.file_stem().unwrap().to_string_lossy().to_string();
             trials.push(Trial::test(format!("{target}::{name}"), move || {
                 let t = Target::lookup(target)?;
                 let mut opts = kiln::Options::new(t);
+                opts.cpu = (target == "riscv64").then(|| "rva23u64".to_string());
                 opts.emit = kiln::Emit::Clif;
                 let out = scratch("snapshots").join(format!("{name}.{target}.clif"));
                 kiln::compile_file(&wat, &out, &opts).map_err(|e| e.to_string())?;

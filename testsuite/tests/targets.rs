@@ -1,6 +1,7 @@
 //! Cross-target behaviour: ELF machine per target, bit-identical output for
-//! identical inputs, and the start-up check of `--cpu` features (run under
-//! qemu-user with a CPU model that lacks them).
+//! identical inputs, the start-up check of `--cpu` features (run under
+//! qemu-user with a CPU model that lacks them), and SIMD at each target's
+//! baseline (riscv64: only with V).
 
 use kiln_testsuite::*;
 use std::path::PathBuf;
@@ -13,12 +14,29 @@ const PROGRAM: &str = r#"(module
     (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 4))
     (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
 
+/// The same output from SIMD code: "ran\n" is assembled in a v128 (the
+/// swizzle is a libcall on x86-64 without SSSE3).
+const SIMD_PROGRAM: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (v128.store (i32.const 16)
+      (i8x16.swizzle
+        (i8x16.add (v128.const i8x16 0x09 0x6d 0x60 0x71 0 0 0 0 0 0 0 0 0 0 0 0) (i8x16.splat (i32.const 1)))
+        (v128.const i8x16 3 2 1 0 16 16 16 16 16 16 16 16 16 16 16 0x80)))
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
 fn compile(target: &str, cpu: Option<&str>, name: &str) -> PathBuf {
+    compile_program(PROGRAM, target, cpu, name)
+}
+
+fn compile_program(program: &str, target: &str, cpu: Option<&str>, name: &str) -> PathBuf {
     let t = Target::lookup(target).unwrap();
     let mut o = kiln::Options::new(t);
     o.cpu = cpu.map(str::to_string);
     let out = scratch("targets").join(name);
-    kiln::compile_bytes("program.wat", &wat::parse_str(PROGRAM).unwrap(), &out, &o).unwrap();
+    kiln::compile_bytes("program.wat", &wat::parse_str(program).unwrap(), &out, &o).unwrap();
     out
 }
 
@@ -79,6 +97,41 @@ fn present_cpu_features_run() {
             continue;
         }
         let exe = compile(target, Some(level), &format!("cpu-ok-{target}"));
+        let out = tool(qemu).args(["-cpu", cpu]).arg(&exe).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{target}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// riscv64 SIMD code needs V: built with it, the executable refuses a CPU
+/// without V by name, and runs where V is present at any VLEN.
+#[test]
+fn riscv64_simd_checks_for_v() {
+    if !qemu_available("qemu-riscv64") {
+        eprintln!("skipping: qemu-riscv64 not installed");
+        return;
+    }
+    for (cpu, name) in [("v", "simd-rv-v"), ("rva23u64", "simd-rv-rva23u64")] {
+        let exe = compile_program(SIMD_PROGRAM, "riscv64", Some(cpu), name);
+        let out = tool("qemu-riscv64").args(["-cpu", "rv64,v=false"]).arg(&exe).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cpu}: {err}");
+        assert!(err.contains("this CPU lacks features the program was compiled for: v"), "{cpu}: {err}");
+        for vlen in [128, 256, 512] {
+            let qcpu = qemu_cpu(Target::lookup("riscv64").unwrap(), Some(cpu), Some(vlen)).unwrap().unwrap();
+            let out = tool("qemu-riscv64").args(["-cpu", &qcpu]).arg(&exe).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{cpu} vlen {vlen}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+/// SIMD runs at the x86-64 and aarch64 baselines (SSE2, NEON).
+#[test]
+fn simd_runs_at_the_baselines() {
+    for (target, qemu, cpu) in [("x86_64", "qemu-x86_64", "qemu64"), ("aarch64", "qemu-aarch64", "cortex-a53")] {
+        if !qemu_available(qemu) {
+            continue;
+        }
+        let exe = compile_program(SIMD_PROGRAM, target, None, &format!("simd-{target}"));
         let out = tool(qemu).args(["-cpu", cpu]).arg(&exe).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{target}: {}", String::from_utf8_lossy(&out.stderr));
     }

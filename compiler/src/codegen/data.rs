@@ -14,8 +14,8 @@ use crate::func_env::ModuleCtx;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleRelocTarget, ModuleResult};
 use cranelift_object::ObjectModule;
 use kiln_abi::{
-    Struct, CALL_SITE, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FUNCREF, FUNC_INFO, IMPORT, MEMORY, MODULE,
-    NO_MAX, SEGMENT, TABLE, TRAP_ENTRY, VMCTX_HEADER,
+    Struct, CALL_SITE, CATCH_ALL, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG, FUNCREF,
+    FUNC_INFO, HANDLER, IMPORT, MEMORY, MODULE, NO_MAX, SEGMENT, TABLE, TAG, TRAP_ENTRY, VMCTX_HEADER,
 };
 use std::collections::HashMap;
 use wasmparser::{ExternalKind, GlobalType, Operator, RefType, ValType};
@@ -68,6 +68,8 @@ pub struct DataIds {
     pub names: DataId,
     pub traps: DataId,
     pub calls: DataId,
+    pub handlers: DataId,
+    pub tags: DataId,
     pub imports: DataId,
     pub exports: DataId,
     pub module: DataId,
@@ -89,6 +91,8 @@ pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
         names: d("names", false)?,
         traps: d("traps", false)?,
         calls: d("calls", false)?,
+        handlers: d("handlers", false)?,
+        tags: d("tags", false)?,
         imports: d("imports", false)?,
         exports: d("exports", false)?,
         module: module.declare_data(&format!("kiln_m{index}_module"), Linkage::Export, false, false)?,
@@ -210,6 +214,10 @@ pub fn define(
     for i in 0..host_funcs.len() as u32 {
         vm.ptr(ctx.offsets.imported_func(i), Target::Data(ids.host_funcrefs), (i * FUNCREF.size()) as i64);
     }
+    for i in env.num_imported_tags..env.tags.len() as u32 {
+        let d = i - env.num_imported_tags;
+        vm.ptr(ctx.offsets.tag(i), Target::Data(ids.tags), (d * TAG.size()) as i64);
+    }
     vm.define(module, ids.vmctx)?;
 
     let defined_mems = &env.memories[env.num_imported_memories as usize..];
@@ -325,6 +333,21 @@ pub fn define(
         names.push(0);
     }
     funcs.define(module, ids.funcs)?;
+
+    // Defined tags: their identity is their address.
+    let defined_tags = env.num_imported_tags..env.tags.len() as u32;
+    let mut tags = Blob::array(&TAG, defined_tags.len());
+    for (i, t) in defined_tags.enumerate() {
+        if let Some(name) = env.tag_display_name(t) {
+            tags.field_ptr(&TAG, i, "name", Target::Data(ids.names), names.len() as i64);
+            names.extend(name.bytes().filter(|b| *b != 0));
+            names.push(0);
+        }
+        tags.field_u64(&TAG, i, "type_id", ctx.type_ids[env.tags[t as usize] as usize]);
+        tags.field_u32(&TAG, i, "n_values", env.tag_type(t).params.len() as u32);
+        tags.field_u32(&TAG, i, "module", index);
+    }
+    tags.define(module, ids.tags)?;
     // Imports resolved by name (dynamic linking only) and exports.
     // Wasm names may contain NUL, so they are stored whole, with a length,
     // and NUL-terminated only for display.
@@ -336,7 +359,7 @@ pub fn define(
     };
     let dynamic_imports: Vec<_> = if link == LinkMode::Dynamic { env.imports.iter().collect() } else { vec![] };
     let mut imps = Blob::array(&IMPORT, dynamic_imports.len());
-    let (mut fi, mut ti, mut mi, mut gi) = (0u32, 0u32, 0u32, 0u32);
+    let (mut fi, mut ti, mut mi, mut gi, mut xi) = (0u32, 0u32, 0u32, 0u32, 0u32);
     for (i, imp) in dynamic_imports.iter().enumerate() {
         let m_at = string(&mut names, imp.module);
         let n_at = string(&mut names, imp.name);
@@ -360,6 +383,10 @@ pub fn define(
             ImportKind::Global(g) => {
                 gi += 1;
                 (EXTERN_GLOBAL, global_code(g), ctx.offsets.imported_global(gi - 1), 0, 0, NO_MAX)
+            }
+            ImportKind::Tag(t) => {
+                xi += 1;
+                (EXTERN_TAG, 0, ctx.offsets.tag(xi - 1), ctx.type_ids[*t as usize], 0, NO_MAX)
             }
         };
         imps.field_u32(&IMPORT, i, "kind", kind);
@@ -394,22 +421,22 @@ pub fn define(
             }
             ExternalKind::Table => {
                 let imported = *idx < env.num_imported_tables;
-                if imported {
-                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.table(*idx) as i64);
+                let (t, a) = if imported {
+                    (vm, ctx.offsets.table(*idx))
                 } else {
-                    let d = (*idx - env.num_imported_tables) * TABLE.size();
-                    exps.field_ptr(&EXPORT, i, "ptr", Target::Data(ids.tables), d as i64);
-                }
+                    (Target::Data(ids.tables), (*idx - env.num_imported_tables) * TABLE.size())
+                };
+                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
                 (EXTERN_TABLE, reftype_code(env.tables[*idx as usize].element_type), imported)
             }
             ExternalKind::Memory => {
                 let imported = *idx < env.num_imported_memories;
-                if imported {
-                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.memory(*idx) as i64);
+                let (t, a) = if imported {
+                    (vm, ctx.offsets.memory(*idx))
                 } else {
-                    let d = (*idx - env.num_imported_memories) * MEMORY.size();
-                    exps.field_ptr(&EXPORT, i, "ptr", Target::Data(ids.memories), d as i64);
-                }
+                    (Target::Data(ids.memories), (*idx - env.num_imported_memories) * MEMORY.size())
+                };
+                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
                 (EXTERN_MEMORY, 0, imported)
             }
             ExternalKind::Global => {
@@ -422,8 +449,18 @@ pub fn define(
                 exps.field_ptr(&EXPORT, i, "ptr", vm, off as i64);
                 (EXTERN_GLOBAL, global_code(&env.globals[*idx as usize].ty), imported)
             }
-            // Tags need exception handling, which validation rejects.
-            _ => unreachable!("export kind admitted by validation"),
+            ExternalKind::Tag => {
+                let imported = *idx < env.num_imported_tags;
+                let (t, a) = if imported {
+                    (vm, ctx.offsets.tag(*idx))
+                } else {
+                    (Target::Data(ids.tags), (*idx - env.num_imported_tags) * TAG.size())
+                };
+                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
+                (EXTERN_TAG, 0, imported)
+            }
+            // Exact function exports need custom descriptors, which validation rejects.
+            ExternalKind::FuncExact => unreachable!("export kind admitted by validation"),
         };
         exps.field_u32(&EXPORT, i, "kind", k);
         exps.field_u32(&EXPORT, i, "type", ty);
@@ -478,20 +515,33 @@ pub fn define(
     let wasm_funcs = &all[..compiled.len()];
     let n_calls: usize = wasm_funcs.iter().map(|(_, f)| f.call_sites.len()).sum();
     let mut calls = Blob::array(&CALL_SITE, n_calls);
-    let mut k = 0;
+    let n_handlers: usize = wasm_funcs.iter().flat_map(|(_, f)| &f.call_sites).map(|c| c.handlers.len()).sum();
+    let mut handlers = Blob::array(&HANDLER, n_handlers);
+    let (mut k, mut h) = (0, 0);
     for (id, f) in wasm_funcs {
-        for (ret, wasm) in &f.call_sites {
-            calls.field_ptr(&CALL_SITE, k, "pc", Target::Func(*id), *ret as i64);
-            calls.field_u32(&CALL_SITE, k, "wasm_offset", *wasm);
+        for c in &f.call_sites {
+            calls.field_ptr(&CALL_SITE, k, "pc", Target::Func(*id), c.ret as i64);
+            calls.field_u32(&CALL_SITE, k, "wasm_offset", c.wasm_offset);
             calls.field_u32(&CALL_SITE, k, "func_index", f.index);
-            if let Some((file, line)) = source_of(&mut names, *wasm) {
+            if let Some((file, line)) = source_of(&mut names, c.wasm_offset) {
                 calls.field_ptr(&CALL_SITE, k, "file", Target::Data(ids.names), file);
                 calls.field_u32(&CALL_SITE, k, "line", line);
+            }
+            if !c.handlers.is_empty() {
+                calls.field_u32(&CALL_SITE, k, "frame_offset", c.frame_offset);
+                calls.field_ptr(&CALL_SITE, k, "handlers", Target::Data(ids.handlers), (h * HANDLER.size() as usize) as i64);
+                calls.field_u32(&CALL_SITE, k, "n_handlers", c.handlers.len() as u32);
+                for (tag, at) in &c.handlers {
+                    handlers.field_ptr(&HANDLER, h, "pc", Target::Func(*id), *at as i64);
+                    handlers.field_u32(&HANDLER, h, "tag", tag.unwrap_or(CATCH_ALL));
+                    h += 1;
+                }
             }
             k += 1;
         }
     }
     calls.define(module, ids.calls)?;
+    handlers.define(module, ids.handlers)?;
 
     let module_name_at = names.len();
     names.extend(path.bytes().filter(|b| *b != 0));
@@ -521,6 +571,7 @@ pub fn define(
     m.ptr(MODULE.offset("imports"), Target::Data(ids.imports), 0);
     m.ptr(MODULE.offset("calls"), Target::Data(ids.calls), 0);
     m.u32(MODULE.offset("n_calls"), n_calls as u32);
+    m.u32(MODULE.offset("tags_offset"), ctx.offsets.tags());
     m.ptr(MODULE.offset("exports"), Target::Data(ids.exports), 0);
     m.u32(MODULE.offset("n_imports"), dynamic_imports.len() as u32);
     m.u32(MODULE.offset("n_exports"), env.exports.len() as u32);

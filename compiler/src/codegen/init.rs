@@ -8,6 +8,11 @@
 //!   segment traps there, leaving the effects of earlier segments in place.
 //! - `start` and `entry` trampolines read arguments from `values` (16-byte
 //!   slots), call the function, and write results back to `values`.
+//!
+//! And one more kind, called from wasm code: a host adapter per WASI
+//! import, a `tail`-convention function with the import's wasm signature
+//! that calls the C host function in the platform convention (wasm
+//! functions use `tail`; see `ModuleCtx::wasm_signature`).
 
 use super::data::{static_const, DataIds};
 use super::CompiledFunc;
@@ -24,6 +29,8 @@ use wasmparser::{ConstExpr, Operator};
 pub enum HelperKind {
     Init,
     Trampoline(u32),
+    /// Calls the C host function `.0` of module type `.1`.
+    HostAdapter(FuncId, u32),
 }
 
 pub struct Helpers {
@@ -35,6 +42,9 @@ pub struct Helpers {
     /// Array-call trampolines of exported functions, by function index
     /// (only for executables whose modules are driven from outside).
     pub exports: Vec<(u32, FuncId)>,
+    /// Host adapters: (adapter, C host function, module type index), in
+    /// import order.
+    pub adapters: Vec<(FuncId, FuncId, u32)>,
     pub compiled: Vec<(FuncId, CompiledFunc)>,
 }
 
@@ -45,6 +55,7 @@ impl Helpers {
         index: u32,
         is_command: bool,
         export_trampolines: bool,
+        host_funcs: &[(FuncId, u32)],
     ) -> ModuleResult<Helpers> {
         let sig = ctx.array_call_signature();
         let init = module.declare_function(&format!("kiln_m{index}_init"), Linkage::Local, &sig)?;
@@ -67,7 +78,13 @@ impl Helpers {
                 }
             }
         }
-        Ok(Helpers { init, start, entry, start_func, entry_func, exports, compiled: vec![] })
+        let mut adapters = vec![];
+        for (i, (c_fn, ty)) in host_funcs.iter().enumerate() {
+            let sig = ctx.wasm_signature(&ctx.env.types[*ty as usize]);
+            let id = module.declare_function(&format!("kiln_m{index}_host_{i}"), Linkage::Local, &sig)?;
+            adapters.push((id, *c_fn, *ty));
+        }
+        Ok(Helpers { init, start, entry, start_func, entry_func, exports, adapters, compiled: vec![] })
     }
 
     pub fn list(&self) -> Vec<(FuncId, HelperKind)> {
@@ -79,13 +96,17 @@ impl Helpers {
             v.push((id, HelperKind::Trampoline(f)));
         }
         v.extend(self.exports.iter().map(|(f, id)| (*id, HelperKind::Trampoline(*f))));
+        v.extend(self.adapters.iter().map(|(id, c_fn, ty)| (*id, HelperKind::HostAdapter(*c_fn, *ty))));
         v
     }
 }
 
 pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &ModuleCtx, ids: &DataIds, id: FuncId, kind: HelperKind) {
-    func.signature = ctx.array_call_signature();
     func.name = UserFuncName::user(0, id.as_u32());
+    if let HelperKind::HostAdapter(c_fn, ty) = kind {
+        return build_host_adapter(func, fctx, ctx, c_fn, ty);
+    }
+    func.signature = ctx.array_call_signature();
     let mut env = FuncEnv::new(ctx);
     env.set_stack_limit(func);
     let mut b = FunctionBuilder::new(func, fctx);
@@ -98,8 +119,38 @@ pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &M
     match kind {
         HelperKind::Init => build_init(&mut b, &mut env, ids),
         HelperKind::Trampoline(f) => build_trampoline(&mut b, &mut env, f, values),
+        HelperKind::HostAdapter(..) => unreachable!("built above"),
     }
     b.ins().return_(&[]);
+    b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
+        default_call_conv: ctx.call_conv,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    });
+}
+
+/// `tail` function with the import's wasm signature that calls the C host
+/// function with the same arguments and returns its results.
+fn build_host_adapter(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &ModuleCtx, c_fn: FuncId, ty: u32) {
+    let fty = &ctx.env.types[ty as usize];
+    func.signature = ctx.wasm_signature(fty);
+    let sig = func.import_signature(ctx.host_signature(fty));
+    let name = func.declare_imported_user_function(ir::UserExternalName::new(0, c_fn.as_u32()));
+    let callee = func.import_function(ir::ExtFuncData {
+        name: ir::ExternalName::user(name),
+        signature: sig,
+        colocated: false,
+        patchable: false,
+    });
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let call = b.ins().call(callee, &params);
+    let results = b.inst_results(call).to_vec();
+    b.ins().return_(&results);
     b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
         default_call_conv: ctx.call_conv,
         pointer_width: target_lexicon::PointerWidth::U64,
@@ -146,6 +197,10 @@ fn const_expr(b: &mut FunctionBuilder, env: &mut FuncEnv, expr: &ConstExpr) -> V
             Operator::I64Const { value } => b.ins().iconst(types::I64, value),
             Operator::F32Const { value } => b.ins().f32const(f32::from_bits(value.bits())),
             Operator::F64Const { value } => b.ins().f64const(f64::from_bits(value.bits())),
+            Operator::V128Const { value } => {
+                let c = b.func.dfg.constants.insert(value.bytes().to_vec().into());
+                b.ins().vconst(types::I8X16, c)
+            }
             Operator::RefNull { .. } => b.ins().iconst(types::I64, 0),
             Operator::RefFunc { function_index } => env.funcref(b, function_index),
             Operator::GlobalGet { global_index } => {

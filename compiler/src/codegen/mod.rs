@@ -52,8 +52,8 @@ pub struct CompiledFunc {
     pub relocs: Vec<ModuleReloc>,
     /// (code offset, trap kind, wasm offset)
     pub traps: Vec<(u32, TrapKind, u32)>,
-    /// (return-address offset, wasm offset) of every call, for backtraces.
-    pub call_sites: Vec<(u32, u32)>,
+    /// Every call, for backtraces and the exception unwinder.
+    pub call_sites: Vec<CallSite>,
     /// (native start, native end, wasm offset) of every instruction range.
     pub srclocs: Vec<(u32, u32, u32)>,
     /// Under `-g`: the offset from the frame pointer of each wasm local's
@@ -61,6 +61,18 @@ pub struct CompiledFunc {
     pub local_slots: Vec<i64>,
     pub unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
     pub clif: Option<String>,
+}
+
+/// One call in compiled code.
+pub struct CallSite {
+    /// Offset of the return address in the function.
+    pub ret: u32,
+    pub wasm_offset: u32,
+    /// FP minus SP at the call (0 when Cranelift did not say: no handlers).
+    pub frame_offset: u32,
+    /// Active handlers, in the order wasm tries them: (module tag index or
+    /// `None` for catch-all, handler offset in the function).
+    pub handlers: Vec<(Option<u32>, u32)>,
 }
 
 /// Options for compiling one module.
@@ -155,6 +167,7 @@ pub fn compile_module(
     let offsets = VmOffsets {
         num_memories: env.memories.len() as u32,
         num_tables: env.tables.len() as u32,
+        num_tags: env.tags.len() as u32,
         num_imported_funcs: env.num_imported_funcs,
         num_imported_globals: env.num_imported_globals,
         num_defined_globals: env.globals.len() as u32 - env.num_imported_globals,
@@ -179,6 +192,9 @@ pub fn compile_module(
             table_fill: FuncId::from_u32(0),
             table_copy: FuncId::from_u32(0),
             table_init: FuncId::from_u32(0),
+            exn_new: FuncId::from_u32(0),
+            exn_free: FuncId::from_u32(0),
+            throw: FuncId::from_u32(0),
         },
         funcrefs: DataId::from_u32(0),
         data_segments: DataId::from_u32(0),
@@ -198,17 +214,22 @@ pub fn compile_module(
             table_fill: rt(symbols::TABLE_FILL, &[I64, I32, I64, I32], &[I32])?,
             table_copy: rt(symbols::TABLE_COPY, &[I64, I64, I32, I32, I32], &[I32])?,
             table_init: rt(symbols::TABLE_INIT, &[I64, I64, I32, I32, I32], &[I32])?,
+            exn_new: rt(symbols::EXN_NEW, &[I64], &[I64])?,
+            exn_free: rt(symbols::EXN_FREE, &[I64], &[])?,
+            throw: FuncId::from_u32(0),
         };
-        ctx.runtime = runtime;
+        let throw = module.declare_function(symbols::THROW, Linkage::Import, &ctx.throw_signature()).map_err(decl_err)?;
+        ctx.runtime = RuntimeFuncs { throw, ..runtime };
     }
 
-    // Host functions for imports (resolved by `crate::imports` beforehand).
-    let mut host_funcs = Vec::new();
+    // Host functions for imports (resolved by `crate::imports` beforehand),
+    // in C; wasm reaches each through a generated `tail` adapter.
+    let mut host_c_funcs = Vec::new();
     for imp in env.imports.iter().filter(|_| opts.link == LinkMode::Wasi) {
         if let ImportKind::Func(ty) = imp.kind {
-            let sig = ctx.wasm_signature(&env.types[ty as usize]);
+            let sig = ctx.host_signature(&env.types[ty as usize]);
             let name = format!("{}{}", symbols::WASI_PREFIX, imp.name);
-            host_funcs.push((module.declare_function(&name, Linkage::Import, &sig).map_err(decl_err)?, ty));
+            host_c_funcs.push((module.declare_function(&name, Linkage::Import, &sig).map_err(decl_err)?, ty));
         }
     }
 
@@ -255,7 +276,10 @@ pub fn compile_module(
     let mut compiled = compiled.into_iter().collect::<Result<Vec<_>, _>>()?;
 
     // Generated helpers: init, start and entry trampolines.
-    let mut helpers = init::Helpers::declare(&mut module, &ctx, index, opts.is_command, opts.link == LinkMode::Dynamic).map_err(decl_err)?;
+    let mut helpers =
+        init::Helpers::declare(&mut module, &ctx, index, opts.is_command, opts.link == LinkMode::Dynamic, &host_c_funcs)
+            .map_err(decl_err)?;
+    let host_funcs: Vec<(FuncId, u32)> = helpers.adapters.iter().map(|(a, _, ty)| (*a, *ty)).collect();
     let mut cctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
     for (id, kind) in helpers.list() {
@@ -264,7 +288,7 @@ pub fn compile_module(
         // Traps in init are attributed to instantiation (index u32::MAX);
         // a trampoline's to the function it calls.
         let owner = match kind {
-            init::HelperKind::Init => u32::MAX,
+            init::HelperKind::Init | init::HelperKind::HostAdapter(..) => u32::MAX,
             init::HelperKind::Trampoline(f) => f,
         };
         let f = finish_function(&mut cctx, isa, owner, id, opts.keep_clif, 0, &[])
@@ -402,7 +426,25 @@ fn finish_function(
     };
     // The call instruction ends at the return address; its wasm offset is
     // that of the byte before.
-    let call_sites = buffer.call_sites().map(|c| (c.ret_addr, wasm_offset_at(c.ret_addr.saturating_sub(1)))).collect();
+    use cranelift_codegen::FinalizedMachExceptionHandler as H;
+    let call_sites = buffer
+        .call_sites()
+        .map(|c| CallSite {
+            ret: c.ret_addr,
+            wasm_offset: wasm_offset_at(c.ret_addr.saturating_sub(1)),
+            frame_offset: c.frame_offset.unwrap_or(0),
+            handlers: c
+                .exception_handlers
+                .iter()
+                .filter_map(|h| match h {
+                    H::Tag(tag, at) => Some((Some(tag.as_u32()), *at)),
+                    H::Default(at) => Some((None, *at)),
+                    // Kiln's tags need no dynamic context (one instance per module).
+                    H::Context(_) => None,
+                })
+                .collect(),
+        })
+        .collect();
     let unwind = code.create_unwind_info(&**isa).map_err(|e| format!("unwind info: {e:?}"))?;
     // Debug slots are addressed from the frame pointer, which every
     // Cranelift frame keeps: slot address = FP - frame_to_fp + slot offset.

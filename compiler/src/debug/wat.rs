@@ -1,5 +1,5 @@
 //! `-g` for a module without DWARF: the module's text form, written next to
-//! the executable as `NAME.wat`, becomes the source that gdb steps through.
+//! the executable as `NAME.kiln.wat`, becomes the source that gdb steps through.
 //!
 //! wasmprinter prints the module one instruction per line and tells the
 //! byte offset each line came from; Cranelift tells the wasm offset of every

@@ -10,11 +10,19 @@
 //!
 //! ```text
 //!     ea = zext64(index) + offset          index  < 2^32, offset < 2^32
-//!     touches [base + ea, base + ea + size)   size <= 8 (16 with SIMD)
+//!     touches [base + ea, base + ea + size)   size <= 16
 //! ```
 //!
-//! so the last byte touched is at most base + (2^32 - 1) + (2^32 - 1) + 15
-//! = base + 2^33 + 13 < base + R. Every access therefore lands inside the
+//! where 16 bytes is the widest access there is: `v128.load` and
+//! `v128.store` (SIMD, `simd.rs`, through this same `heap_addr` and
+//! `heap_flags`); scalar accesses, and SIMD's lane, splat, zero and
+//! extending loads, touch at most 8. So the last byte touched is at most
+//!
+//! ```text
+//!     base + (2^32 - 1) + (2^32 - 1) + (16 - 1) = base + 2^33 + 13 < base + R
+//! ```
+//!
+//! since R = 2^33 + 2^16. Every access therefore lands inside the
 //! reservation: either in the accessible prefix (in bounds, as wasm
 //! requires, since `length <= 4 GiB`) or in PROT_NONE pages, where it
 //! faults. The fault's PC is the load or store instruction, which the

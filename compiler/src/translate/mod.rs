@@ -18,7 +18,10 @@
 //! - The native signature is `(vmctx, caller_vmctx, params...)`; wasm
 //!   local 0 is the third native parameter.
 
+mod atomics;
+mod exceptions;
 mod heap;
+mod simd;
 
 use crate::environ::FuncType;
 use crate::func_env::{clif_type, mutable, readonly_checked, trap, FuncEnv};
@@ -27,7 +30,9 @@ use cranelift_codegen::ir::{
     MemFlagsData, SourceLoc, Type, Value,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
+use exceptions::{Callee, Clause, LegacyRegion, LegacyTryInfo};
 use heap::heap_flags;
+use std::collections::HashMap;
 use kiln_abi::{TrapKind, FUNCREF, SEGMENT};
 use wasmparser::{BlockType, FunctionBody, Operator};
 
@@ -48,6 +53,10 @@ enum FrameKind {
     Block,
     Loop { header: Block },
     If { else_block: Block, else_seen: bool, then_end_reachable: bool, param_values: Vec<Value> },
+    /// A `try_table` and its catch clauses (see `exceptions.rs`).
+    TryTable { clauses: Vec<Clause> },
+    /// A legacy `try`: one handler block per `catch`/`catch_all`.
+    LegacyTry { info: LegacyTryInfo, handlers: Vec<(Option<u32>, Block)>, region: LegacyRegion },
 }
 
 pub struct FuncTranslator<'b, 'm, 'a> {
@@ -63,6 +72,12 @@ pub struct FuncTranslator<'b, 'm, 'a> {
     /// stores to, so debuggers find each local at a fixed frame offset for
     /// the whole function (as in unoptimised native code).
     debug_slots: Vec<ir::StackSlot>,
+    /// The body being translated (re-read for the legacy `try` pre-scan).
+    body: FunctionBody<'a>,
+    /// Byte offset of the operator being translated.
+    offset: usize,
+    /// Legacy `try` blocks of the body, scanned when the first is met.
+    legacy_tries: Option<HashMap<usize, LegacyTryInfo>>,
 }
 
 fn args(vals: &[Value]) -> Vec<BlockArg> {
@@ -73,12 +88,12 @@ fn args(vals: &[Value]) -> Vec<BlockArg> {
 /// signature. Returns the debug stack slot of each wasm local (empty unless
 /// `-g`), or an error for an unreadable body (validation makes that
 /// impossible in practice) or an unsupported operator.
-pub fn translate_function(
+pub fn translate_function<'a>(
     func: &mut ir::Function,
     fctx: &mut cranelift_frontend::FunctionBuilderContext,
-    env: FuncEnv<'_, '_>,
+    env: FuncEnv<'_, 'a>,
     ty: &FuncType,
-    body: &FunctionBody,
+    body: &FunctionBody<'a>,
 ) -> Result<Vec<ir::StackSlot>, (usize, String)> {
     let b = FunctionBuilder::new(func, fctx);
     let mut t = FuncTranslator {
@@ -90,6 +105,9 @@ pub fn translate_function(
         reachable: true,
         unreachable_depth: 0,
         debug_slots: vec![],
+        body: body.clone(),
+        offset: 0,
+        legacy_tries: None,
     };
     t.env.set_stack_limit(t.b.func);
     t.b.set_srcloc(SourceLoc::new(body.range().start as u32));
@@ -132,6 +150,7 @@ pub fn translate_function(
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().map_err(|e| (e.offset() as usize, e.message().to_string()))?;
         t.b.set_srcloc(SourceLoc::new(offset as u32));
+        t.offset = offset as usize;
         t.operator(&op).map_err(|m| (offset as usize, m))?;
     }
     // The final `end` switched to the exit block; return its parameters.
@@ -317,20 +336,66 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         };
     }
 
-    /// Calls through a `kiln_funcref *` that is known to be non-null and of
-    /// the right type.
-    fn call_funcref(&mut self, funcref: Value, ty: u32) {
-        let ft = self.env.m.env.types[ty as usize].clone();
-        let args = self.popn(ft.params.len());
+    /// The signature, code pointer and native arguments of a call through
+    /// a `kiln_funcref *` known to be non-null and of type `ty`; pops the
+    /// wasm arguments.
+    fn funcref_call_parts(&mut self, funcref: Value, ty: u32) -> (ir::SigRef, Value, Vec<Value>) {
+        let n = self.env.m.env.types[ty as usize].params.len();
+        let args = self.popn(n);
         let code = self.b.ins().load(types::I64, readonly_checked(), funcref, FUNCREF.offset("code") as i32);
         let callee_vmctx = self.b.ins().load(types::I64, readonly_checked(), funcref, FUNCREF.offset("vmctx") as i32);
         let caller = self.env.vmctx(&mut self.b);
         let sig = self.env.sig_ref(self.b.func, ty);
         let mut all = vec![callee_vmctx, caller];
         all.extend(args);
-        let call = self.b.ins().call_indirect(sig, code, &all);
-        let results = self.b.inst_results(call).to_vec();
+        (sig, code, all)
+    }
+
+    /// Calls through a `kiln_funcref *` that is known to be non-null and of
+    /// the right type.
+    fn call_funcref(&mut self, funcref: Value, ty: u32) {
+        let (sig, code, all) = self.funcref_call_parts(funcref, ty);
+        let results = self.wasm_call(Callee::Indirect(sig, code), &all);
         self.stack.extend(results);
+    }
+
+    /// How to call function `index`: an import through its funcref (with
+    /// its type), a defined function directly (with the native arguments;
+    /// the wasm ones are popped).
+    fn call_target(&mut self, index: u32) -> CallTarget {
+        let env = self.env.m.env;
+        let ty = env.functions[index as usize];
+        if index < env.num_imported_funcs {
+            return CallTarget::Import(self.env.funcref(&mut self.b, index), ty);
+        }
+        let args = self.popn(env.types[ty as usize].params.len());
+        let f = self.env.func_ref(self.b.func, index);
+        let vm = self.env.vmctx(&mut self.b);
+        let mut all = vec![vm, vm];
+        all.extend(args);
+        CallTarget::Direct(f, all)
+    }
+
+    /// `return_call` through a `kiln_funcref *` (non-null, of type `ty`):
+    /// Cranelift's `return_call_indirect` replaces this frame, so any
+    /// depth of tail calls runs in constant stack.
+    fn return_call_funcref(&mut self, funcref: Value, ty: u32) {
+        let (sig, code, all) = self.funcref_call_parts(funcref, ty);
+        self.b.ins().return_call_indirect(sig, code, &all);
+        self.reachable = false;
+    }
+
+    /// The `kiln_funcref *` of table `table_index`'s element `index`,
+    /// after `call_indirect`'s checks: in bounds, not null, of type `ty`.
+    fn checked_table_funcref(&mut self, table_index: u32, index: Value, ty: u32) -> Value {
+        let addr = self.env.table_elem_addr(&mut self.b, table_index, index);
+        let fr = self.b.ins().load(types::I64, mutable(), addr, 0);
+        self.b.ins().trapz(fr, trap(TrapKind::UninitializedElement));
+        let id = self.b.ins().load(types::I64, readonly_checked(), fr, FUNCREF.offset("type_id") as i32);
+        let want = self.env.m.type_ids[ty as usize];
+        let bad = self.b.ins().icmp_imm_u(IntCC::NotEqual, id, want as i64);
+        self.b.ins().trapnz(bad, trap(TrapKind::IndirectCallTypeMismatch));
+        fr
     }
 
     fn global_type(&self, index: u32) -> Type {
@@ -443,34 +508,46 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 self.b.ins().return_(&vals);
                 self.reachable = false;
             }
-            Call { function_index } => {
-                let env = self.env.m.env;
-                let ty = env.functions[function_index as usize];
-                if function_index < env.num_imported_funcs {
-                    let fr = self.env.funcref(&mut self.b, function_index);
-                    self.call_funcref(fr, ty);
-                } else {
-                    let n = env.types[ty as usize].params.len();
-                    let a = self.popn(n);
-                    let f = self.env.func_ref(self.b.func, function_index);
-                    let vm = self.env.vmctx(&mut self.b);
-                    let mut all = vec![vm, vm];
-                    all.extend(a);
-                    let call = self.b.ins().call(f, &all);
-                    let results = self.b.inst_results(call).to_vec();
+            Call { function_index } => match self.call_target(function_index) {
+                CallTarget::Import(fr, ty) => self.call_funcref(fr, ty),
+                CallTarget::Direct(f, all) => {
+                    let results = self.wasm_call(Callee::Direct(f), &all);
                     self.stack.extend(results);
                 }
-            }
+            },
             CallIndirect { type_index, table_index } => {
                 let index = self.pop1();
-                let addr = self.env.table_elem_addr(&mut self.b, table_index, index);
-                let fr = self.b.ins().load(types::I64, mutable(), addr, 0);
-                self.b.ins().trapz(fr, trap(TrapKind::UninitializedElement));
-                let id = self.b.ins().load(types::I64, readonly_checked(), fr, FUNCREF.offset("type_id") as i32);
-                let want = self.env.m.type_ids[type_index as usize];
-                let bad = self.b.ins().icmp_imm_u(IntCC::NotEqual, id, want as i64);
-                self.b.ins().trapnz(bad, trap(TrapKind::IndirectCallTypeMismatch));
+                let fr = self.checked_table_funcref(table_index, index, type_index);
                 self.call_funcref(fr, type_index);
+            }
+            // Tail calls: the callee replaces this frame (wasm functions use
+            // Cranelift's `tail` convention). Handlers of an enclosing
+            // try_table do not apply to the callee, as wasm specifies.
+            ReturnCall { function_index } => match self.call_target(function_index) {
+                CallTarget::Import(fr, ty) => self.return_call_funcref(fr, ty),
+                CallTarget::Direct(f, all) => {
+                    self.b.ins().return_call(f, &all);
+                    self.reachable = false;
+                }
+            },
+            ReturnCallIndirect { type_index, table_index } => {
+                let index = self.pop1();
+                let fr = self.checked_table_funcref(table_index, index, type_index);
+                self.return_call_funcref(fr, type_index);
+            }
+
+            // ---------------------------------------------------------------
+            // Exceptions (exceptions.rs): Wasm 3.0 and the legacy encoding
+            // ---------------------------------------------------------------
+            Throw { .. }
+            | ThrowRef
+            | TryTable { .. }
+            | Try { .. }
+            | Catch { .. }
+            | CatchAll
+            | Delegate { .. }
+            | Rethrow { .. } => {
+                self.exception_operator(op)?;
             }
 
             // ---------------------------------------------------------------
@@ -508,6 +585,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                     Some(I64Const { value }) => self.b.ins().iconst(types::I64, value),
                     Some(F32Const { value }) => self.b.ins().f32const(f32::from_bits(value.bits())),
                     Some(F64Const { value }) => self.b.ins().f64const(f64::from_bits(value.bits())),
+                    Some(V128Const { value }) => self.v128_const(value.bytes()),
                     _ => {
                         let ty = self.global_type(global_index);
                         let addr = self.env.global_addr(&mut self.b, global_index);
@@ -710,6 +788,31 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             I32Rotl | I64Rotl => self.binop(|b, x, y| b.ins().rotl(x, y)),
             I32Rotr | I64Rotr => self.binop(|b, x, y| b.ins().rotr(x, y)),
 
+            // Wide arithmetic: 128-bit results as (low, high) i64 pairs,
+            // through Cranelift's i128 operations.
+            I64Add128 | I64Sub128 => {
+                let (a_hi, b_lo, b_hi) = self.pop3();
+                let a_lo = self.pop1();
+                let a = self.b.ins().iconcat(a_lo, a_hi);
+                let b = self.b.ins().iconcat(b_lo, b_hi);
+                let r = if matches!(op, I64Add128) { self.b.ins().iadd(a, b) } else { self.b.ins().isub(a, b) };
+                let (lo, hi) = self.b.ins().isplit(r);
+                self.push(lo);
+                self.push(hi);
+            }
+            I64MulWideS | I64MulWideU => {
+                let (a, b) = self.pop2();
+                let (a, b) = if matches!(op, I64MulWideS) {
+                    (self.b.ins().sextend(types::I128, a), self.b.ins().sextend(types::I128, b))
+                } else {
+                    (self.b.ins().uextend(types::I128, a), self.b.ins().uextend(types::I128, b))
+                };
+                let r = self.b.ins().imul(a, b);
+                let (lo, hi) = self.b.ins().isplit(r);
+                self.push(lo);
+                self.push(hi);
+            }
+
             // ---------------------------------------------------------------
             // Floating point
             // ---------------------------------------------------------------
@@ -781,7 +884,16 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 b.ins().sextend(types::I64, n)
             }),
 
-            ref other => return Err(format!("operator {other:?} is not supported by Kiln")),
+            // SIMD and relaxed SIMD (`simd.rs`), which also reports any other
+            // operator as unsupported.
+            // The atomic family (atomics.rs), then the SIMD family (simd.rs),
+            // which reports anything else as unsupported.
+            ref other => {
+                if self.atomic_operator(other)? {
+                    return Ok(());
+                }
+                return self.simd_operator(other);
+            }
         }
         Ok(())
     }
@@ -790,10 +902,15 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
     /// ends (or reaches its `else`).
     fn dead_operator(&mut self, op: &Operator) -> Result<(), String> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.unreachable_depth += 1,
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => self.unreachable_depth += 1,
             Operator::Else if self.unreachable_depth == 0 => self.translate_else(false),
-            Operator::End if self.unreachable_depth == 0 => self.translate_end(false),
-            Operator::End => self.unreachable_depth -= 1,
+            Operator::Catch { .. } | Operator::CatchAll if self.unreachable_depth == 0 => self.translate_catch(false),
+            Operator::End | Operator::Delegate { .. } if self.unreachable_depth == 0 => self.translate_end(false),
+            Operator::End | Operator::Delegate { .. } => self.unreachable_depth -= 1,
             _ => {}
         }
         Ok(())
@@ -837,6 +954,14 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 self.b.ins().jump(frame.destination, &args(&param_values));
                 dest_reachable = true;
             }
+            FrameKind::TryTable { clauses } => self.finish_try_table(clauses),
+            FrameKind::LegacyTry { handlers, region: LegacyRegion::Body, .. } => {
+                // A `try` with no catch reached (`try ... end` or
+                // `delegate`): its handler blocks, if any, are unused.
+                for (_, block) in handlers {
+                    self.b.seal_block(block);
+                }
+            }
             _ => {}
         }
         self.b.seal_block(frame.destination);
@@ -846,6 +971,12 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         self.stack.extend(results);
         self.reachable = dest_reachable;
     }
+}
+
+/// See `FuncTranslator::call_target`.
+enum CallTarget {
+    Import(Value, u32),
+    Direct(ir::FuncRef, Vec<Value>),
 }
 
 #[derive(Clone, Copy)]

@@ -66,7 +66,18 @@ trap_kinds! {
     IntegerOverflow = 7, "integer overflow";
     InvalidConversionToInteger = 8, "invalid conversion to integer";
     CallStackExhausted = 9, "call stack exhausted";
+    NullExceptionReference = 10, "null exception reference";
+    UnalignedAtomic = 11, "unaligned atomic";
+    ExpectedSharedMemory = 12, "expected shared memory";
 }
+
+/// What the runtime reports, where a trap kind would go, for an exception
+/// that no wasm frame caught (the test driver's recovery point receives it
+/// from the unwinder; it is never in a trap table).
+pub const UNCAUGHT_EXCEPTION: u32 = 0x100;
+
+/// The tag index of a catch-all handler in a [`HANDLER`] entry.
+pub const CATCH_ALL: u32 = u32::MAX;
 
 /// The C type of one field of a shared structure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,25 +222,80 @@ pub const TRAP_ENTRY: Struct = Struct {
 };
 
 /// One call site: the return address of a call in generated code, sorted
-/// by address, so a trap can print a wasm backtrace with offsets.
+/// by address, so a trap can print a wasm backtrace with offsets, and the
+/// exception unwinder can find the handlers of a call inside `try_table`
+/// (or a legacy `try`).
 pub const CALL_SITE: Struct = Struct {
     c_name: "kiln_call_site",
-    doc: "Maps a return address to the wasm call instruction.",
+    doc: "Maps a return address to the wasm call instruction and its exception handlers.",
     fields: &[
         ("pc", CType::Ptr("const void"), "Return address of the call."),
         ("wasm_offset", CType::U32, "Byte offset in the module of the wasm call."),
         ("func_index", CType::U32, "Wasm function containing the call."),
         ("file", CType::Ptr("const char"), "Source file of the call (from the module's DWARF), or NULL."),
         ("line", CType::U32, "Source line, when file is set."),
+        ("frame_offset", CType::U32, "FP minus SP at the call: a handler runs with SP = FP - frame_offset."),
+        ("handlers", CType::Ptr("const struct kiln_handler"), "This call's handlers, innermost first, or NULL."),
+        ("n_handlers", CType::U32, "Number of handlers."),
         ("pad", CType::U32, "Unused."),
     ],
 };
+
+/// One exception handler of a call site, in the order wasm tries them: the
+/// first whose tag is the thrown exception's tag (compared by identity:
+/// the module's tag `tag`, read through its VMContext), or a catch-all,
+/// receives the exception.
+pub const HANDLER: Struct = Struct {
+    c_name: "kiln_handler",
+    doc: "One catch clause active at a call site.",
+    fields: &[
+        ("pc", CType::Ptr("const void"), "Handler code, entered with the kiln_exn pointer in the first payload register."),
+        ("tag", CType::U32, "Module tag index, or KILN_CATCH_ALL."),
+        ("pad", CType::U32, "Unused."),
+    ],
+};
+
+/// An exception tag. Its identity is its address: a tag imported under
+/// another name, or by another module, is the same `kiln_tag`.
+pub const TAG: Struct = Struct {
+    c_name: "kiln_tag",
+    doc: "An exception tag: identity by address.",
+    fields: &[
+        ("name", CType::Ptr("const char"), "Display name (name section, else export name), or NULL."),
+        ("type_id", CType::U64, "Canonical signature id of the tag's type (for import matching)."),
+        ("n_values", CType::U32, "Number of payload values."),
+        ("module", CType::U32, "Index of the defining module in the executable."),
+    ],
+};
+
+/// An exception in flight (or held as an `exnref`): its tag and payload.
+/// Created by [`symbols::EXN_NEW`], filled in by generated code, thrown by
+/// [`symbols::THROW`]. The header is followed by `n_values` 16-byte value
+/// cells (`EXN_VALUES_OFFSET`), laid out like globals.
+pub const EXN: Struct = Struct {
+    c_name: "kiln_exn",
+    doc: "An exception object: tag, then the payload cells.",
+    fields: &[
+        ("tag", CType::Ptr("const struct kiln_tag"), "The tag thrown."),
+        ("n_values", CType::U32, "Number of 16-byte payload cells that follow."),
+        ("mark", CType::U32, "KILN_EXN_ESCAPED once wasm may hold an exnref to it (see unwind.c)."),
+    ],
+};
+
+/// Offset of the first payload cell in a [`EXN`] object.
+pub const EXN_VALUES_OFFSET: u32 = 16;
+
+/// [`EXN`]'s `mark` once a reference to the object may live in wasm state
+/// (delivered by `catch_ref`/`catch_all_ref`, or held by a legacy `catch`
+/// for `rethrow`): such an object is never freed.
+pub const EXN_ESCAPED: u32 = 1;
 
 /// Kinds of imports and exports, as in the binary format.
 pub const EXTERN_FUNC: u32 = 0;
 pub const EXTERN_TABLE: u32 = 1;
 pub const EXTERN_MEMORY: u32 = 2;
 pub const EXTERN_GLOBAL: u32 = 3;
+pub const EXTERN_TAG: u32 = 4;
 
 /// No declared maximum (memories, tables) in import and export records.
 pub const NO_MAX: u64 = u64::MAX;
@@ -249,7 +315,7 @@ pub const IMPORT: Struct = Struct {
         ("kind", CType::U32, "KILN_EXTERN_*."),
         ("type", CType::U32, "Global value type (| 0x100 if mutable) or table element type."),
         ("slot", CType::U32, "Byte offset in the VMContext of the pointer to fill in."),
-        ("type_id", CType::U64, "Canonical signature id (functions)."),
+        ("type_id", CType::U64, "Canonical signature id (functions and tags)."),
         ("min", CType::U64, "Minimum size (memories: pages, tables: elements)."),
         ("max", CType::U64, "Maximum size, or KILN_NO_MAX."),
     ],
@@ -312,7 +378,7 @@ pub const MODULE: Struct = Struct {
         ("n_funcs", CType::U32, "Number of defined functions."),
         ("n_traps", CType::U32, "Number of trap-table entries."),
         ("n_calls", CType::U32, "Number of call sites."),
-        ("pad", CType::U32, "Unused."),
+        ("tags_offset", CType::U32, "Byte offset in the VMContext of the tag pointer array."),
     ],
 };
 
@@ -324,7 +390,10 @@ pub const STRUCTS: &[&Struct] = &[
     &FUNCREF,
     &SEGMENT,
     &TRAP_ENTRY,
+    &HANDLER,
     &CALL_SITE,
+    &TAG,
+    &EXN,
     &IMPORT,
     &EXPORT,
     &FUNC_INFO,
@@ -373,6 +442,18 @@ pub mod symbols {
     pub const TABLE_COPY: &str = "kiln_rt_table_copy";
     /// `uint32_t (kiln_table *t, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
     pub const TABLE_INIT: &str = "kiln_rt_table_init";
+    /// `kiln_exn *(const kiln_tag *tag)`: a new exception object of that tag,
+    /// its payload cells to be filled in by the caller.
+    pub const EXN_NEW: &str = "kiln_rt_exn_new";
+    /// `_Noreturn void (void *vmctx, kiln_exn *exn)`: throws `exn` from the
+    /// calling wasm frame: unwinds to the first handler that takes it, or
+    /// reports it as uncaught. Called (as a `try_call` inside handlers) by
+    /// `throw`, `throw_ref` and `rethrow`.
+    pub const THROW: &str = "kiln_rt_throw";
+    /// `void (kiln_exn *exn)`: called by a `catch`/`catch_all` handler once
+    /// it has read the payload: frees the object unless it is marked
+    /// [`super::EXN_ESCAPED`].
+    pub const EXN_FREE: &str = "kiln_rt_exn_free";
     /// Runtime's list of module descriptors in an executable, emitted by the compiler.
     pub const MODULE_LIST: &str = "kiln_modules";
     /// Number of entries in [`MODULE_LIST`] (a `uint32_t`).
@@ -494,6 +575,7 @@ pub fn wasi_c_prototype(name: &str, params: &str, returns: bool) -> String {
 ///     kiln_vmctx_header header;          // stack_limit, module
 ///     kiln_memory      *memories[M];     // defined and imported alike
 ///     kiln_table       *tables[T];
+///     kiln_tag         *tags[X];         // defined and imported alike
 ///     kiln_funcref     *imported_funcs[F];
 ///     uint8_t          *imported_globals[GI];   // points at a 16-byte cell
 ///     uint8_t           globals[GD][16];        // defined globals, inline
@@ -503,6 +585,7 @@ pub fn wasi_c_prototype(name: &str, params: &str, returns: bool) -> String {
 pub struct VmOffsets {
     pub num_memories: u32,
     pub num_tables: u32,
+    pub num_tags: u32,
     pub num_imported_funcs: u32,
     pub num_imported_globals: u32,
     pub num_defined_globals: u32,
@@ -524,8 +607,14 @@ impl VmOffsets {
     pub fn table(&self, i: u32) -> u32 {
         self.tables() + i * POINTER_SIZE
     }
+    pub fn tags(&self) -> u32 {
+        self.table(self.num_tables)
+    }
+    pub fn tag(&self, i: u32) -> u32 {
+        self.tags() + i * POINTER_SIZE
+    }
     pub fn imported_func(&self, i: u32) -> u32 {
-        self.table(self.num_tables) + i * POINTER_SIZE
+        self.tag(self.num_tags) + i * POINTER_SIZE
     }
     pub fn imported_global(&self, i: u32) -> u32 {
         self.imported_func(self.num_imported_funcs) + i * POINTER_SIZE
@@ -550,6 +639,10 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_TRAP_EXIT_STATUS {TRAP_EXIT_STATUS}").unwrap();
     writeln!(h, "#define KILN_WASM_PAGE_SIZE {WASM_PAGE_SIZE}ull").unwrap();
     writeln!(h, "#define KILN_MEMORY_RESERVATION {MEMORY_RESERVATION}ull").unwrap();
+    writeln!(h, "#define KILN_UNCAUGHT_EXCEPTION {UNCAUGHT_EXCEPTION}u").unwrap();
+    writeln!(h, "#define KILN_CATCH_ALL {CATCH_ALL}u").unwrap();
+    writeln!(h, "#define KILN_EXN_VALUES_OFFSET {EXN_VALUES_OFFSET}u").unwrap();
+    writeln!(h, "#define KILN_EXN_ESCAPED {EXN_ESCAPED}u").unwrap();
     writeln!(h, "#define KILN_STACK_RED_ZONE {STACK_RED_ZONE}ull").unwrap();
     writeln!(h, "#define KILN_GLOBAL_CELL_SIZE {GLOBAL_CELL_SIZE}u").unwrap();
     writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"").unwrap();
@@ -561,6 +654,7 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_RUNTIME_DIRS_ENV \"{}\"", config::RUNTIME_DIRS_ENV).unwrap();
     writeln!(h, "#define KILN_EXTERN_FUNC {EXTERN_FUNC}u\n#define KILN_EXTERN_TABLE {EXTERN_TABLE}u").unwrap();
     writeln!(h, "#define KILN_EXTERN_MEMORY {EXTERN_MEMORY}u\n#define KILN_EXTERN_GLOBAL {EXTERN_GLOBAL}u").unwrap();
+    writeln!(h, "#define KILN_EXTERN_TAG {EXTERN_TAG}u").unwrap();
     writeln!(h, "#define KILN_NO_MAX UINT64_MAX\n").unwrap();
     h.push_str("/* Trap kinds: the byte in each trap-table entry. */\nenum kiln_trap_kind {\n    KILN_TRAP_NONE = 0,\n");
     for t in TrapKind::ALL {
@@ -607,6 +701,9 @@ pub fn c_header() -> String {
         ("TABLE_FILL", symbols::TABLE_FILL),
         ("TABLE_COPY", symbols::TABLE_COPY),
         ("TABLE_INIT", symbols::TABLE_INIT),
+        ("EXN_NEW", symbols::EXN_NEW),
+        ("THROW", symbols::THROW),
+        ("EXN_FREE", symbols::EXN_FREE),
         ("MODULE_LIST", symbols::MODULE_LIST),
         ("MODULE_COUNT", symbols::MODULE_COUNT),
         ("CONFIG", symbols::CONFIG),
@@ -638,6 +735,7 @@ mod tests {
         let o = VmOffsets {
             num_memories: 1,
             num_tables: 2,
+            num_tags: 0,
             num_imported_funcs: 3,
             num_imported_globals: 1,
             num_defined_globals: 2,
@@ -648,6 +746,12 @@ mod tests {
         assert_eq!(o.imported_global(0), 64);
         assert_eq!(o.defined_global(0), 80);
         assert_eq!(o.size(), 112);
+    }
+
+    #[test]
+    fn exception_payload_follows_the_header() {
+        assert_eq!(EXN.size(), EXN_VALUES_OFFSET);
+        assert_eq!(EXN_VALUES_OFFSET % 16, 0, "v128 payload cells stay 16-byte aligned");
     }
 
     #[test]

@@ -152,6 +152,22 @@ bool kiln_probe_instruction(void (*fn)(void));
 typedef struct { uint64_t regs[32]; } kiln_jmpbuf;
 int kiln_arch_setjmp(kiln_jmpbuf *buf) __attribute__((returns_twice));
 KILN_NORETURN void kiln_arch_longjmp(kiln_jmpbuf *buf, int value);
+/* Enters exception handler code `pc` of a wasm frame whose frame pointer
+ * is `fp`, with the stack pointer `sp` and the exception `exn` in the
+ * first exception-payload register (see unwind.c). */
+KILN_NORETURN void kiln_arch_resume(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t exn);
+/* The call site whose return address is pc, in any module (and that
+ * module), or NULL: the frames of generated code that made calls. */
+const struct kiln_call_site *kiln_call_lookup(uintptr_t pc, const struct kiln_module **in);
+/* Moves (*ret, *fp), the return address and frame pointer seen by a
+ * runtime function that generated code called, up to the wasm frame that
+ * made the call, stepping over a host adapter if one is in between. */
+void kiln_wasm_caller(uintptr_t *ret, uintptr_t *fp);
+/* Prints `line` (the start of an error line, e.g. "kiln: wasm trap:
+ * ..."), then ", in function F (#i) at wasm offset X" for the call site
+ * `ret`, then a wasm backtrace from the frame with frame pointer `fp`
+ * holding that call, and exits with `status`. */
+KILN_NORETURN void kiln_report_at_call(struct kiln_buf *line, uintptr_t ret, uintptr_t fp, int status);
 /* Where a trap in generated code resumes, or NULL: then a trap is reported
  * and the process exits with KILN_TRAP_EXIT_STATUS. */
 extern kiln_jmpbuf *kiln_trap_catcher;

@@ -194,6 +194,9 @@ static void add_runtime_grants(const char *v) {
                 ro = 1;
                 glen -= 4;
             }
+            /* Any other "::" left in the guest part is a mistyped mode
+             * (`::RO`, `::r`): refuse it rather than grant read-write. */
+            if (find_sep(guest, glen) != glen) bad_runtime_entry(v, len);
             add_grant(v, sep, guest, glen, ro);
         }
         v += len;

@@ -25,6 +25,21 @@ __asm__(".text\n"
         "    blr x3\n"
         "    udf #0\n");
 
+/* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
+ * wasm frame: Cranelift's exception ABI on aarch64 wants SP and x29 of the
+ * frame that holds the handler, and the payload in x0 (x1 unused); every
+ * other register is dead on that edge. */
+__asm__(".text\n"
+        ".globl kiln_arch_resume\n"
+        ".type kiln_arch_resume,%function\n"
+        "kiln_arch_resume:\n"
+        "    mov sp, x1\n"
+        "    mov x29, x2\n"
+        "    mov x16, x0\n"
+        "    mov x0, x3\n"
+        "    mov x1, xzr\n"
+        "    br x16\n");
+
 /* kiln_arch_setjmp / kiln_arch_longjmp: callee-saved x19-x30, sp, d8-d15. */
 __asm__(".text\n"
         ".globl kiln_arch_setjmp\n"

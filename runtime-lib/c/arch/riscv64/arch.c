@@ -27,6 +27,21 @@ __asm__(".text\n"
         "    jalr t0\n"
         "    unimp\n");
 
+/* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
+ * wasm frame: Cranelift's exception ABI on riscv64 wants sp and s0 (fp) of
+ * the frame that holds the handler, and the payload in a0 (a1 unused);
+ * every other register is dead on that edge. */
+__asm__(".text\n"
+        ".globl kiln_arch_resume\n"
+        ".type kiln_arch_resume,@function\n"
+        "kiln_arch_resume:\n"
+        "    mv sp, a1\n"
+        "    mv s0, a2\n"
+        "    mv t0, a0\n"
+        "    mv a0, a3\n"
+        "    li a1, 0\n"
+        "    jr t0\n");
+
 /* kiln_arch_setjmp / kiln_arch_longjmp: ra, sp, s0-s11, fs0-fs11. */
 __asm__(".text\n"
         ".globl kiln_arch_setjmp\n"
@@ -61,13 +76,16 @@ __asm__(".text\n"
 static void probe_zba(void) { __asm__ volatile(".insn r 0x33, 2, 0x10, x0, x0, x0"); } /* sh1add */
 static void probe_zbb(void) { __asm__ volatile(".insn r 0x33, 7, 0x20, x0, x0, x0"); } /* andn */
 static void probe_zbs(void) { __asm__ volatile(".insn r 0x33, 1, 0x14, x0, x0, x0"); } /* bset */
+/* vsetivli x0, 0, e8, m1, ta, ma: sets vl and vtype only. Encoded by hand
+ * because the runtime is assembled for rv64gc. */
+static void probe_v(void) { __asm__ volatile(".4byte 0xcc007057"); }
 
 /* CPU features by name: from the riscv_hwprobe syscall where the kernel has
  * it, else by executing one instruction of the extension under a SIGILL
  * probe. */
 bool kiln_arch_cpu_has(const char *name, size_t len) {
     static const struct { const char *name; int bit; void (*probe)(void); } table[] = {
-        {"zba", 3, probe_zba}, {"zbb", 4, probe_zbb}, {"zbs", 5, probe_zbs}};
+        {"v", 2, probe_v}, {"zba", 3, probe_zba}, {"zbb", 4, probe_zbb}, {"zbs", 5, probe_zbs}};
     struct { int64_t key; uint64_t value; } pair = {4 /* RISCV_HWPROBE_KEY_IMA_EXT_0 */, 0};
     long r = kiln_syscall6(258 /* riscv_hwprobe */, (long)&pair, 1, 0, 0, 0, 0);
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {

@@ -37,6 +37,20 @@ __asm__(".text\n"
         "    call *%rax\n"
         "    ud2\n");
 
+/* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
+ * wasm frame: Cranelift's exception ABI on x86-64 wants SP and RBP of the
+ * frame that holds the handler, and the payload in RAX (RDX unused); every
+ * other register is dead on that edge. */
+__asm__(".text\n"
+        ".globl kiln_arch_resume\n"
+        ".type kiln_arch_resume,@function\n"
+        "kiln_arch_resume:\n"
+        "    mov %rsi, %rsp\n"
+        "    mov %rdx, %rbp\n"
+        "    mov %rcx, %rax\n"
+        "    xor %edx, %edx\n"
+        "    jmp *%rdi\n");
+
 /* int kiln_arch_setjmp(kiln_jmpbuf *buf) / void kiln_arch_longjmp(buf, int)
  * Saves and restores the callee-saved registers, stack pointer and return
  * address: enough to unwind out of wasm frames to a trap recovery point. */
@@ -106,4 +120,16 @@ bool kiln_arch_cpu_has(const char *name, size_t len) {
         return has && (!table[i].avx || ymm);
     }
     return false;
+}
+
+/* Cranelift's libcall for `pshufb` where SSSE3 is missing (x86-64-v1, the
+ * default): i8x16.swizzle and most i8x16.shuffle masks lower to it. Byte i
+ * of the result is 0 if bit 7 of mask[i] is set, else src[mask[i] & 15].
+ * The vectors travel in xmm0 and xmm1, the result in xmm0 (SysV). */
+typedef uint8_t kiln_u8x16 __attribute__((vector_size(16)));
+kiln_u8x16 __cranelift_x86_pshufb(kiln_u8x16 src, kiln_u8x16 mask);
+kiln_u8x16 __cranelift_x86_pshufb(kiln_u8x16 src, kiln_u8x16 mask) {
+    kiln_u8x16 r;
+    for (int i = 0; i < 16; i++) r[i] = (mask[i] & 0x80) ? 0 : src[mask[i] & 15];
+    return r;
 }

@@ -1,0 +1,201 @@
+//! Atomic memory operators (the threads proposal) on memories that are not
+//! shared: single-threaded C++ and C built with `std::atomic` or `-pthread`
+//! emit them even when no thread is ever spawned. Shared memories (and so
+//! real concurrency, `memory.atomic.wait` that can block, `thread-spawn`)
+//! are refused before translation (`environ.rs`).
+//!
+//! SANDBOX-CRITICAL. Unlike plain loads and stores (`heap.rs`), an atomic
+//! access is checked explicitly before it is made:
+//!   - alignment: the wasm effective address `ea = zext(index) + offset`
+//!     must be a multiple of the access size, else "unaligned atomic", as
+//!     the spec requires (plain accesses may be misaligned);
+//!   - bounds: `ea + size <= length`, else "out of bounds memory access",
+//!     computed in 64 bits (`ea < 2^33`, so nothing wraps).
+//! So the atomic instruction itself never faults: backends may expand an
+//! atomic into a load-linked/store-conditional loop whose instructions the
+//! trap table does not name, and the guard-page argument is not needed.
+//! The access then goes through the same `heap_addr` as every other access.
+//!
+//! On an unshared memory, `memory.atomic.notify` wakes nobody (it returns 0
+//! after the checks) and `memory.atomic.wait32/64` trap with "expected
+//! shared memory", as the spec says.
+
+use super::FuncTranslator;
+use crate::func_env::{mutable, trap};
+use cranelift_codegen::ir::{condcodes::IntCC, types, AtomicRmwOp, InstBuilder, Type, Value};
+use kiln_abi::TrapKind;
+use wasmparser::{MemArg, Operator};
+
+/// What an atomic operator does: `ty` is the wasm value type, `mem` the
+/// width in memory (narrower accesses zero-extend).
+enum Atomic {
+    Load,
+    Store,
+    Rmw(AtomicRmwOp),
+    Cmpxchg,
+}
+
+fn classify(op: &Operator) -> Option<(Atomic, Type, Type, MemArg)> {
+    use types::{I16, I32, I64, I8};
+    use AtomicRmwOp::*;
+    use Operator::*;
+    let r = |rmw: AtomicRmwOp| Atomic::Rmw(rmw);
+    Some(match *op {
+        I32AtomicLoad { memarg } => (Atomic::Load, I32, I32, memarg),
+        I64AtomicLoad { memarg } => (Atomic::Load, I64, I64, memarg),
+        I32AtomicLoad8U { memarg } => (Atomic::Load, I32, I8, memarg),
+        I32AtomicLoad16U { memarg } => (Atomic::Load, I32, I16, memarg),
+        I64AtomicLoad8U { memarg } => (Atomic::Load, I64, I8, memarg),
+        I64AtomicLoad16U { memarg } => (Atomic::Load, I64, I16, memarg),
+        I64AtomicLoad32U { memarg } => (Atomic::Load, I64, I32, memarg),
+        I32AtomicStore { memarg } => (Atomic::Store, I32, I32, memarg),
+        I64AtomicStore { memarg } => (Atomic::Store, I64, I64, memarg),
+        I32AtomicStore8 { memarg } => (Atomic::Store, I32, I8, memarg),
+        I32AtomicStore16 { memarg } => (Atomic::Store, I32, I16, memarg),
+        I64AtomicStore8 { memarg } => (Atomic::Store, I64, I8, memarg),
+        I64AtomicStore16 { memarg } => (Atomic::Store, I64, I16, memarg),
+        I64AtomicStore32 { memarg } => (Atomic::Store, I64, I32, memarg),
+        I32AtomicRmwAdd { memarg } => (r(Add), I32, I32, memarg),
+        I64AtomicRmwAdd { memarg } => (r(Add), I64, I64, memarg),
+        I32AtomicRmw8AddU { memarg } => (r(Add), I32, I8, memarg),
+        I32AtomicRmw16AddU { memarg } => (r(Add), I32, I16, memarg),
+        I64AtomicRmw8AddU { memarg } => (r(Add), I64, I8, memarg),
+        I64AtomicRmw16AddU { memarg } => (r(Add), I64, I16, memarg),
+        I64AtomicRmw32AddU { memarg } => (r(Add), I64, I32, memarg),
+        I32AtomicRmwSub { memarg } => (r(Sub), I32, I32, memarg),
+        I64AtomicRmwSub { memarg } => (r(Sub), I64, I64, memarg),
+        I32AtomicRmw8SubU { memarg } => (r(Sub), I32, I8, memarg),
+        I32AtomicRmw16SubU { memarg } => (r(Sub), I32, I16, memarg),
+        I64AtomicRmw8SubU { memarg } => (r(Sub), I64, I8, memarg),
+        I64AtomicRmw16SubU { memarg } => (r(Sub), I64, I16, memarg),
+        I64AtomicRmw32SubU { memarg } => (r(Sub), I64, I32, memarg),
+        I32AtomicRmwAnd { memarg } => (r(And), I32, I32, memarg),
+        I64AtomicRmwAnd { memarg } => (r(And), I64, I64, memarg),
+        I32AtomicRmw8AndU { memarg } => (r(And), I32, I8, memarg),
+        I32AtomicRmw16AndU { memarg } => (r(And), I32, I16, memarg),
+        I64AtomicRmw8AndU { memarg } => (r(And), I64, I8, memarg),
+        I64AtomicRmw16AndU { memarg } => (r(And), I64, I16, memarg),
+        I64AtomicRmw32AndU { memarg } => (r(And), I64, I32, memarg),
+        I32AtomicRmwOr { memarg } => (r(Or), I32, I32, memarg),
+        I64AtomicRmwOr { memarg } => (r(Or), I64, I64, memarg),
+        I32AtomicRmw8OrU { memarg } => (r(Or), I32, I8, memarg),
+        I32AtomicRmw16OrU { memarg } => (r(Or), I32, I16, memarg),
+        I64AtomicRmw8OrU { memarg } => (r(Or), I64, I8, memarg),
+        I64AtomicRmw16OrU { memarg } => (r(Or), I64, I16, memarg),
+        I64AtomicRmw32OrU { memarg } => (r(Or), I64, I32, memarg),
+        I32AtomicRmwXor { memarg } => (r(Xor), I32, I32, memarg),
+        I64AtomicRmwXor { memarg } => (r(Xor), I64, I64, memarg),
+        I32AtomicRmw8XorU { memarg } => (r(Xor), I32, I8, memarg),
+        I32AtomicRmw16XorU { memarg } => (r(Xor), I32, I16, memarg),
+        I64AtomicRmw8XorU { memarg } => (r(Xor), I64, I8, memarg),
+        I64AtomicRmw16XorU { memarg } => (r(Xor), I64, I16, memarg),
+        I64AtomicRmw32XorU { memarg } => (r(Xor), I64, I32, memarg),
+        I32AtomicRmwXchg { memarg } => (r(Xchg), I32, I32, memarg),
+        I64AtomicRmwXchg { memarg } => (r(Xchg), I64, I64, memarg),
+        I32AtomicRmw8XchgU { memarg } => (r(Xchg), I32, I8, memarg),
+        I32AtomicRmw16XchgU { memarg } => (r(Xchg), I32, I16, memarg),
+        I64AtomicRmw8XchgU { memarg } => (r(Xchg), I64, I8, memarg),
+        I64AtomicRmw16XchgU { memarg } => (r(Xchg), I64, I16, memarg),
+        I64AtomicRmw32XchgU { memarg } => (r(Xchg), I64, I32, memarg),
+        I32AtomicRmwCmpxchg { memarg } => (Atomic::Cmpxchg, I32, I32, memarg),
+        I64AtomicRmwCmpxchg { memarg } => (Atomic::Cmpxchg, I64, I64, memarg),
+        I32AtomicRmw8CmpxchgU { memarg } => (Atomic::Cmpxchg, I32, I8, memarg),
+        I32AtomicRmw16CmpxchgU { memarg } => (Atomic::Cmpxchg, I32, I16, memarg),
+        I64AtomicRmw8CmpxchgU { memarg } => (Atomic::Cmpxchg, I64, I8, memarg),
+        I64AtomicRmw16CmpxchgU { memarg } => (Atomic::Cmpxchg, I64, I16, memarg),
+        I64AtomicRmw32CmpxchgU { memarg } => (Atomic::Cmpxchg, I64, I32, memarg),
+        _ => return None,
+    })
+}
+
+impl FuncTranslator<'_, '_, '_> {
+    /// The native address of an atomic access of `size` bytes at wasm
+    /// address `index`, after the alignment and bounds checks (see the
+    /// module comment).
+    fn atomic_addr(&mut self, memarg: &MemArg, index: Value, size: u32) -> Value {
+        let wasmparser::MemArgTarget::Memory(memory) = memarg.target else {
+            unreachable!("validation without GC admits only memory targets")
+        };
+        let idx = self.b.ins().uextend(types::I64, index);
+        let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
+        if size > 1 {
+            let misaligned = self.b.ins().band_imm_u(ea, size as i64 - 1);
+            self.b.ins().trapnz(misaligned, trap(TrapKind::UnalignedAtomic));
+        }
+        let end = self.b.ins().iadd_imm_u(ea, size as i64);
+        let length = self.env.memory_length(&mut self.b, memory);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+        self.b.ins().trapnz(oob, trap(TrapKind::MemoryOutOfBounds));
+        let (addr, off) = self.heap_addr(memarg, index);
+        if off == 0 {
+            addr
+        } else {
+            self.b.ins().iadd_imm_s(addr, off as i64)
+        }
+    }
+
+    /// The atomic operators. Returns `false` for any other.
+    pub(super) fn atomic_operator(&mut self, op: &Operator) -> Result<bool, String> {
+        // Checked in bounds and aligned, so the access cannot trap.
+        let flags = mutable().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        match op {
+            Operator::AtomicFence { .. } => {
+                self.b.ins().fence();
+                return Ok(true);
+            }
+            Operator::MemoryAtomicNotify { memarg } => {
+                let _count = self.pop1();
+                let index = self.pop1();
+                self.atomic_addr(memarg, index, 4);
+                let zero = self.b.ins().iconst(types::I32, 0);
+                self.push(zero);
+                return Ok(true);
+            }
+            Operator::MemoryAtomicWait32 { .. } | Operator::MemoryAtomicWait64 { .. } => {
+                self.b.ins().trap(trap(TrapKind::ExpectedSharedMemory));
+                self.reachable = false;
+                return Ok(true);
+            }
+            _ => {}
+        }
+        let Some((kind, ty, mem, memarg)) = classify(op) else { return Ok(false) };
+        let size = mem.bytes();
+        let narrow = |t: &mut Self, v: Value| if mem == ty { v } else { t.b.ins().ireduce(mem, v) };
+        let widen = |t: &mut Self, v: Value| if mem == ty { v } else { t.b.ins().uextend(ty, v) };
+        match kind {
+            Atomic::Load => {
+                let index = self.pop1();
+                let addr = self.atomic_addr(&memarg, index, size);
+                let v = self.b.ins().atomic_load(mem, flags, addr);
+                let v = widen(self, v);
+                self.push(v);
+            }
+            Atomic::Store => {
+                let (index, val) = self.pop2();
+                let addr = self.atomic_addr(&memarg, index, size);
+                let v = narrow(self, val);
+                self.b.ins().atomic_store(flags, v, addr);
+            }
+            Atomic::Rmw(rmw) => {
+                let (index, val) = self.pop2();
+                let addr = self.atomic_addr(&memarg, index, size);
+                let v = narrow(self, val);
+                let old = self.b.ins().atomic_rmw(mem, flags, rmw, addr, v);
+                let old = widen(self, old);
+                self.push(old);
+            }
+            Atomic::Cmpxchg => {
+                let (index, expected, replacement) = self.pop3();
+                let addr = self.atomic_addr(&memarg, index, size);
+                // Narrow forms compare with the expected value wrapped to
+                // the access width, as the spec says.
+                let e = narrow(self, expected);
+                let r = narrow(self, replacement);
+                let old = self.b.ins().atomic_cas(flags, addr, e, r);
+                let old = widen(self, old);
+                self.push(old);
+            }
+        }
+        Ok(true)
+    }
+}
