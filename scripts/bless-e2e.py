@@ -15,8 +15,8 @@ a copy of NAME.fixture/ (as the harness does), and writes:
 Flags honoured from NAME.flags: --env K=V, --inherit-env (the program then
 sees the harness's run environment: HOME, PATH and NAME.runenv), --dir and
 --dir-ro HOST[::GUEST] (wasmtime preopens, read-only ones without
-mutation rights). --cpu changes only Kiln's instructions, never the output, and
-is ignored here. --allow-runtime-dirs has no wasmtime equivalent: a test
+mutation rights). --cpu and --bounds-checks change only Kiln's instructions,
+never the output, and are ignored here. --allow-runtime-dirs has no wasmtime equivalent: a test
 whose output depends on KILN_DIRS grants cannot be recorded here, and one
 whose source contains the marker kiln-e2e: expected output written by hand keeps its expected
 files as written by hand (the file says why).
@@ -83,10 +83,21 @@ def parse_flags(path):
                 pass  # KILN_DIRS has no wasmtime equivalent
             elif w == "--cpu":
                 i += 1  # Kiln's CPU level (rva23u64 for SIMD on riscv64); wasmtime uses the host's
+            elif w == "--bounds-checks":
+                i += 1  # how Kiln keeps memory in bounds; never changes the output
             else:
                 raise SystemExit(f"{path}: unknown flag {w}")
             i += 1
     return env, inherit, dirs
+
+
+def engine_config():
+    """wasmtime with the proposals Kiln compiles that it leaves off by default."""
+    config = wasmtime.Config()
+    config.wasm_custom_page_sizes = True
+    config.wasm_function_references = True
+    config.wasm_wide_arithmetic = True
+    return config
 
 
 def run_env(base):
@@ -143,7 +154,7 @@ def run(name):
         try:
             for host, guest, read_only in dirs:
                 cfg.preopen_dir(host, guest, not read_only)
-            engine = wasmtime.Engine()
+            engine = wasmtime.Engine(engine_config())
             store = wasmtime.Store(engine)
             store.set_wasi(cfg)
             linker = wasmtime.Linker(engine)

@@ -118,7 +118,10 @@ pub struct ModuleEnv<'a> {
 /// that older LLVM emits); tail calls (`return_call`,
 /// `return_call_indirect`); atomics (on unshared memories only: see
 /// `partly_supported`); extended constant expressions; wide arithmetic;
-/// multiple memories (each with its own reservation and VMContext slot).
+/// multiple memories (each with its own reservation and VMContext slot);
+/// 64-bit memories (explicitly bounds-checked: `translate/heap.rs`; 64-bit
+/// *tables*, the same proposal's other half, are refused in
+/// `partly_supported`); custom page sizes (1-byte pages).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::SIMD
@@ -130,31 +133,48 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::WIDE_ARITHMETIC
         | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
+        | WasmFeatures::CUSTOM_PAGE_SIZES
 }
 
 /// The proposals Kiln compiles only in part. The threads proposal's atomic
 /// operators work on memories that are not shared (single-threaded code
 /// built with atomics emits them); a shared memory means real threads,
 /// which Kiln does not run yet, so a module with one is refused here with
-/// the offset of its first shared memory.
+/// the offset of its first shared memory. Likewise memory64's 64-bit
+/// tables (its 64-bit memories work).
 fn partly_supported(bytes: &[u8]) -> Vec<(&'static str, usize)> {
+    const TABLE64: &str = "64-bit tables (memory64)";
     let mut found = Vec::new();
+    let push = |found: &mut Vec<(&'static str, usize)>, name: &'static str, offset: usize| {
+        if !found.iter().any(|(n, _)| *n == name) {
+            found.push((name, offset));
+        }
+    };
     for payload in Parser::new(0).parse_all(bytes) {
         let Ok(payload) = payload else { break };
         match payload {
             Payload::ImportSection(r) => {
                 for (offset, imp) in r.into_imports_with_offsets().flatten() {
                     if matches!(imp.ty, TypeRef::Memory(m) if m.shared) {
-                        found.push(("shared memories (threads)", offset as usize));
-                        return found;
+                        push(&mut found, "shared memories (threads)", offset as usize);
+                    }
+                    if matches!(imp.ty, TypeRef::Table(t) if t.table64) {
+                        push(&mut found, TABLE64, offset as usize);
+                    }
+                }
+            }
+            Payload::TableSection(r) => {
+                for (offset, t) in r.into_iter_with_offsets().flatten() {
+                    if t.ty.table64 {
+                        push(&mut found, TABLE64, offset as usize);
                     }
                 }
             }
             Payload::MemorySection(r) => {
                 for (offset, m) in r.into_iter_with_offsets().flatten() {
                     if m.shared {
-                        found.push(("shared memories (threads)", offset as usize));
-                        return found;
+                        push(&mut found, "shared memories (threads)", offset as usize);
                     }
                 }
             }

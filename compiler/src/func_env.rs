@@ -16,6 +16,7 @@
 //! table.
 
 use crate::environ::{FuncType, ModuleEnv};
+use crate::translate::heap::MemoryPlan;
 use cranelift_codegen::ir::{
     self, types, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, Function, GlobalValue,
     GlobalValueData, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserExternalName, Value,
@@ -56,6 +57,8 @@ pub struct ModuleCtx<'a> {
     pub extend_i32: bool,
     /// Whether to record where wasm locals live (value labels), for DWARF.
     pub debug: bool,
+    /// How each memory (imported and defined) is addressed.
+    pub memories: Vec<MemoryPlan>,
     /// The object symbol of every defined function, by wasm function index
     /// (imported indices map to `None`).
     pub func_ids: Vec<Option<FuncId>>,
@@ -158,12 +161,16 @@ impl<'a> ModuleCtx<'a> {
         use types::{I32, I64};
         let r = &self.runtime;
         let (p, res): (&[Type], &[Type]) = if f == r.memory_grow {
-            (&[I64, I32], &[I32])
+            (&[I64, I64], &[I64])
         } else if f == r.memory_fill {
-            (&[I64, I32, I32, I32], &[I32])
-        } else if f == r.memory_copy || f == r.table_copy {
+            (&[I64, I64, I32, I64], &[I32])
+        } else if f == r.memory_copy {
+            (&[I64, I64, I64, I64, I64], &[I32])
+        } else if f == r.memory_init {
+            (&[I64, I64, I64, I32, I32], &[I32])
+        } else if f == r.table_copy {
             (&[I64, I64, I32, I32, I32], &[I32])
-        } else if f == r.memory_init || f == r.table_init {
+        } else if f == r.table_init {
             (&[I64, I64, I32, I32, I32], &[I32])
         } else if f == r.table_grow {
             (&[I64, I64, I32], &[I32])
@@ -236,6 +243,31 @@ pub fn mutable() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// Alias regions (Cranelift's alias analysis treats accesses in different
+/// regions as disjoint, and a store with no region as a fence for all).
+/// Linear memory is [`HEAP_REGION`]; the `base` and `length` of
+/// `kiln_memory`, written only by the runtime, are [`MEMORY_STATE_REGION`].
+/// Every other access has no region.
+pub const HEAP_REGION: u32 = 1;
+pub const MEMORY_STATE_REGION: u32 = 2;
+
+fn region(func: &mut Function, user_id: u32, description: &'static str) -> ir::AliasRegion {
+    func.dfg.alias_regions.insert(ir::AliasRegionData { user_id, description: description.into() })
+}
+
+/// Flags for loads of a memory's `base` and `length`: trusted, in
+/// [`MEMORY_STATE_REGION`], so heap stores do not force a reload.
+pub fn memory_state(func: &mut Function) -> MemFlagsData {
+    let r = region(func, MEMORY_STATE_REGION, "memory state");
+    MemFlagsData::trusted().with_alias_region(Some(r))
+}
+
+/// Marks `flags` as an access to linear memory ([`HEAP_REGION`]).
+pub fn in_heap(func: &mut Function, flags: MemFlagsData) -> MemFlagsData {
+    let r = region(func, HEAP_REGION, "heap");
+    flags.with_alias_region(Some(r))
+}
+
 /// Per-function environment.
 pub struct FuncEnv<'m, 'a> {
     pub m: &'m ModuleCtx<'a>,
@@ -296,16 +328,23 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
         b.ins().load(types::I64, readonly(), vm, self.m.offsets.memory(index) as i32)
     }
 
-    /// The base address of a memory's reservation (never moves).
+    /// The address of byte 0 of a memory. A guarded memory's base never
+    /// moves, so the load is `readonly` and may be hoisted; an explicit
+    /// memory's base changes when it grows, which only a call can do, so it
+    /// is loaded in the `MEMORY_STATE` alias region, which no store of
+    /// generated code writes: Cranelift reuses it until the next call.
     pub fn memory_base(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
         let ptr = self.memory_ptr(b, index);
-        b.ins().load(types::I64, readonly(), ptr, MEMORY.offset("base") as i32)
+        let flags = if self.m.memories[index as usize].explicit { memory_state(b.func) } else { readonly() };
+        b.ins().load(types::I64, flags, ptr, MEMORY.offset("base") as i32)
     }
 
-    /// Current memory length in bytes.
+    /// Current memory length in bytes (changed only by the runtime, during
+    /// a call: see [`Self::memory_base`]).
     pub fn memory_length(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
         let ptr = self.memory_ptr(b, index);
-        b.ins().load(types::I64, mutable(), ptr, MEMORY.offset("length") as i32)
+        let flags = memory_state(b.func);
+        b.ins().load(types::I64, flags, ptr, MEMORY.offset("length") as i32)
     }
 
     /// `vmctx->tables[index]`: the `kiln_table *` of a table.

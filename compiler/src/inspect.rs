@@ -1,5 +1,5 @@
 //! `kiln inspect`: reading back the build settings baked into an executable
-//! (target, CPU features, directory and environment grants) from its
+//! (target, CPU features, bounds-check mode, directory and environment grants) from its
 //! `kiln_config` symbol.
 
 use crate::error::CompileError;
@@ -19,6 +19,8 @@ pub struct Inspection {
     pub driver: bool,
     /// Built with `-g` (linear memory mirrored for debuggers).
     pub debug_mirror: bool,
+    /// Built with `--bounds-checks=explicit`.
+    pub explicit_bounds_checks: bool,
 }
 
 pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
@@ -64,6 +66,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
             out.driver = true;
         } else if e == config::DEBUG_MIRROR {
             out.debug_mirror = true;
+        } else if e == config::BOUNDS_CHECKS_EXPLICIT {
+            out.explicit_bounds_checks = true;
         } else {
             out.env.push(e);
         }
@@ -76,6 +80,15 @@ impl std::fmt::Display for Inspection {
         writeln!(f, "target:        {}", self.target)?;
         let cpu = if self.cpu_features.is_empty() { "baseline".to_string() } else { self.cpu_features.join(", ") };
         writeln!(f, "cpu features:  {cpu}")?;
+        writeln!(
+            f,
+            "bounds checks: {}",
+            if self.explicit_bounds_checks {
+                "explicit (a compare before every memory access; no 8 GiB reservations)"
+            } else {
+                "guard (8 GiB reservation per 32-bit memory; 64-bit memories checked explicitly)"
+            }
+        )?;
         if self.dirs.is_empty() {
             writeln!(f, "directories:   none")?;
         }

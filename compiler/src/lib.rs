@@ -30,6 +30,7 @@ pub mod translate;
 
 pub use error::CompileError;
 pub use isa::OptLevel;
+pub use translate::heap::BoundsChecks;
 pub use kiln_targets::Target;
 
 use std::path::{Path, PathBuf};
@@ -62,6 +63,9 @@ pub struct Options {
     pub runtime_dirs: bool,
     /// `-g`: translate the module's DWARF into the executable.
     pub debug: bool,
+    /// How 32-bit memories with 64 KiB pages are kept in bounds (64-bit
+    /// memories and 1-byte pages are always checked explicitly).
+    pub bounds_checks: BoundsChecks,
     pub linker: Option<PathBuf>,
 }
 
@@ -108,6 +112,7 @@ impl Options {
             dirs: vec![],
             runtime_dirs: false,
             debug: false,
+            bounds_checks: BoundsChecks::Guard,
             linker: None,
         }
     }
@@ -142,6 +147,10 @@ impl Options {
         }
         if self.runtime_dirs {
             b.extend_from_slice(kiln_abi::config::RUNTIME_DIRS.as_bytes());
+            b.push(0);
+        }
+        if self.bounds_checks == BoundsChecks::Explicit {
+            b.extend_from_slice(kiln_abi::config::BOUNDS_CHECKS_EXPLICIT.as_bytes());
             b.push(0);
         }
         for kv in &self.env {
@@ -277,6 +286,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         link: codegen::LinkMode::Wasi,
         debug: opts.debug,
         fp_dwarf_register: opts.target.dwarf_fp_register,
+        bounds_checks: opts.bounds_checks,
         text_source: text.as_ref().map(|t| (t, wat_name.clone(), wat_dir.clone())),
     };
     let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
@@ -311,6 +321,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         link: codegen::LinkMode::Dynamic,
         debug: opts.debug,
         fp_dwarf_register: opts.target.dwarf_fp_register,
+        bounds_checks: opts.bounds_checks,
         text_source: None,
     };
     let mut objects = Vec::with_capacity(modules.len() + 1);

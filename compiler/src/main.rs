@@ -72,9 +72,22 @@ struct CompileArgs {
     /// KILN_DIRS=HOST::GUEST[::ro];... (off by default).
     #[arg(long)]
     allow_runtime_dirs: bool,
+    /// How linear memory is kept in bounds. `guard` (default): an 8 GiB
+    /// address-space reservation per memory and no checks in code.
+    /// `explicit`: a compare before every access and memories map only
+    /// what they use, for small address spaces or no overcommit (64-bit
+    /// memories and 1-byte pages are always checked explicitly).
+    #[arg(long, value_enum, default_value = "guard", value_name = "MODE")]
+    bounds_checks: BoundsArg,
     /// The lld to link with (default: ld.lld-19, ld.lld, or rust-lld).
     #[arg(long)]
     linker: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BoundsArg {
+    Guard,
+    Explicit,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -111,6 +124,10 @@ fn compile(args: CompileArgs) -> Result<(), String> {
     }
     opts.runtime_dirs = args.allow_runtime_dirs;
     opts.debug = args.debug;
+    opts.bounds_checks = match args.bounds_checks {
+        BoundsArg::Guard => kiln::BoundsChecks::Guard,
+        BoundsArg::Explicit => kiln::BoundsChecks::Explicit,
+    };
     opts.linker = args.linker;
     let output = args.output.unwrap_or_else(|| {
         let stem = args.input.with_extension("");

@@ -79,7 +79,9 @@ const char *kiln_link(const struct kiln_module *m) {
             break;
         case KILN_EXTERN_MEMORY: {
             const struct kiln_memory *mem = entity;
-            if (!limits_match(mem->length / KILN_WASM_PAGE_SIZE, mem->declared_max, imp->min, imp->max))
+            /* Index type and page size must be equal (the type word holds
+             * both); limits are matched in pages of that size. */
+            if (e->type != imp->type || !limits_match(mem->length >> mem->page_size_log2, mem->declared_max, imp->min, imp->max))
                 return "incompatible import type";
             break;
         }

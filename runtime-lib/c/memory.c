@@ -1,28 +1,87 @@
 /* memory.c: linear memories and the bulk-memory operations.
  *
- * SANDBOX-CRITICAL. Every 32-bit memory is a KILN_MEMORY_RESERVATION-byte
- * (8 GiB + 64 KiB) PROT_NONE reservation whose first `length` bytes are
- * read/write. Generated code computes base + zext32(index) + offset with
- * offset < 4 GiB and performs no bounds check, so the whole reachable range
- * must stay inside the reservation: the last byte an access can touch is
- * base + (2^32 - 1) + (2^32 - 1) + 15 < base + 8 GiB + 64 KiB. Growing only
- * changes protections; the base never moves, which is why the compiler may
- * treat `base` as read-only.
+ * SANDBOX-CRITICAL. A memory is one of two kinds (KILN_MEMORY_FLAG_EXPLICIT,
+ * decided by the compiler: see compiler/src/translate/heap.rs):
  *
- * The bulk operations check their ranges explicitly (in 64-bit arithmetic,
- * so dst + len cannot wrap) before touching memory, because wasm requires
- * that an out-of-bounds memory.fill/copy/init writes nothing at all. They
- * return 0, or a trap kind for the generated caller to raise.
+ * Guarded (32-bit index, 64 KiB pages, the default): a
+ * KILN_MEMORY_RESERVATION-byte (8 GiB + 64 KiB) PROT_NONE reservation whose
+ * first `length` bytes are read/write. Generated code computes
+ * base + zext32(index) + offset with offset < 4 GiB and performs no bounds
+ * check, so the whole reachable range must stay inside the reservation: the
+ * last byte an access can touch is base + (2^32 - 1) + (2^32 - 1) + 15 <
+ * base + 8 GiB + 64 KiB. Growing only changes protections; the base never
+ * moves, which is why the compiler may treat `base` as read-only.
+ *
+ * Explicit (--bounds-checks=explicit, 64-bit memories, 1-byte pages):
+ * generated code checks index + offset + size <= length before every
+ * access, so nothing beyond `length` needs to be unmapped and no guard
+ * region is reserved. The first `mapped` bytes (length rounded up to
+ * EXPLICIT_GRAIN, which is a multiple of every Linux page size) are
+ * read/write; bytes in [length, mapped) were never reachable, so they are
+ * still zero when a grow exposes them. A grow past `mapped` remaps with
+ * MREMAP_MAYMOVE: `base` may change, and generated code reloads it after
+ * every call (it is not read-only for explicit memories). Nothing else
+ * holds a pointer into linear memory across a grow: WASI functions derive
+ * theirs from `base` on each call and never grow memory.
+ *
+ * The bulk operations check their ranges explicitly before touching memory
+ * (len <= length && dst <= length - len: no sum that could wrap in 64 bits),
+ * because wasm requires that an out-of-bounds memory.fill/copy/init writes
+ * nothing at all. They return 0, or a trap kind for the generated caller to
+ * raise.
  */
 #include "kiln_rt.h"
 
-#define MAX_PAGES_32 65536ull
+/* The largest number of pages an index type can address: 2^32 bytes for
+ * 32-bit memories, 2^64 bytes (2^48 64 KiB pages, 2^64 - 1 one-byte pages)
+ * for 64-bit ones. Validation already keeps declared limits within these. */
+static uint64_t index_type_max_pages(const struct kiln_memory *m) {
+    uint32_t lg = m->page_size_log2;
+    if (m->flags & KILN_MEMORY_FLAG_64) return lg ? 1ull << (64 - lg) : UINT64_MAX;
+    return 1ull << (32 - lg);
+}
+
+#define EXPLICIT_GRAIN 65536ull
+
+static uint64_t round_grain(uint64_t bytes) { return (bytes + EXPLICIT_GRAIN - 1) & ~(EXPLICIT_GRAIN - 1); }
+
+/* Failing to map an explicit memory is memory.grow's -1, not a crash; at
+ * start-up it is fatal. Returns false if no mapping of `bytes` could be had. */
+static bool explicit_map(struct kiln_memory *m, uint64_t bytes) {
+    uint64_t want = round_grain(bytes ? bytes : 1);
+    if (want < bytes) return false; /* rounding wrapped: near 2^64 */
+    if (!m->base) {
+        uint8_t *p = os_mmap(0, want, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
+        if (p == K_MAP_FAILED) return false;
+        m->base = p;
+        m->mapped = want;
+        return true;
+    }
+    if (want <= m->mapped) return true;
+    uint8_t *p = os_mremap_maymove(m->base, m->mapped, want);
+    if (p == K_MAP_FAILED) return false;
+    m->base = p;
+    m->mapped = want;
+    return true;
+}
 
 void kiln_memory_setup(struct kiln_memory *m) {
-    if (m->max_pages > MAX_PAGES_32) m->max_pages = MAX_PAGES_32;
+    uint64_t cap = index_type_max_pages(m);
+    if (m->max_pages > cap) m->max_pages = cap;
+    uint64_t bytes = m->min_pages << m->page_size_log2;
+    m->base = 0;
+    if (m->flags & KILN_MEMORY_FLAG_EXPLICIT) {
+        /* min_pages may exceed what the machine can map (a 64-bit memory
+         * declared with a huge minimum): the spec lets instantiation fail. */
+        if (m->min_pages > cap || !explicit_map(m, bytes))
+            kiln_fatal("cannot map linear memory", "mmap failed: the declared minimum is too large for this machine");
+        m->length = bytes;
+        return;
+    }
     uint8_t *base = os_mmap(0, KILN_MEMORY_RESERVATION, K_PROT_NONE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
-    if (base == K_MAP_FAILED) kiln_fatal("cannot reserve linear memory", "mmap of 8 GiB failed (check ulimit -v)");
-    uint64_t bytes = m->min_pages * KILN_WASM_PAGE_SIZE;
+    if (base == K_MAP_FAILED)
+        kiln_fatal("cannot reserve linear memory",
+                   "mmap of 8 GiB failed (check ulimit -v, or compile with --bounds-checks=explicit)");
     if (bytes && os_mprotect(base, bytes, K_PROT_READ | K_PROT_WRITE) != 0)
         kiln_fatal("cannot commit linear memory", "mprotect failed");
     m->base = base;
@@ -36,6 +95,8 @@ static struct kiln_memory *mirrored;
 static uint64_t mirror_start;
 
 void kiln_memory_mirror(struct kiln_memory *m) {
+    /* Only a guarded memory has the fixed 4 GiB the mirror maps over. */
+    if (m->flags & KILN_MEMORY_FLAG_EXPLICIT) return;
     /* The first 4 GiB of the reservation are replaced by a shared mapping
      * of a memfd, and the same memfd is mapped again, read-only, at native
      * address == wasm address. Generated code never uses the mirror (every
@@ -67,37 +128,47 @@ void kiln_memory_mirror(struct kiln_memory *m) {
     }
 }
 
-uint32_t kiln_rt_memory_grow(struct kiln_memory *m, uint32_t delta) {
-    uint64_t old_pages = m->length / KILN_WASM_PAGE_SIZE;
+uint64_t kiln_rt_memory_grow(struct kiln_memory *m, uint64_t delta) {
+    uint32_t lg = m->page_size_log2;
+    uint64_t old_pages = m->length >> lg;
+    /* old_pages <= max_pages, so the subtraction cannot wrap, and the sum
+     * below cannot either. */
+    if (delta > m->max_pages - old_pages) return UINT64_MAX;
     uint64_t new_pages = old_pages + delta;
-    if (new_pages > m->max_pages) return (uint32_t)-1;
-    if (delta) {
-        if (os_mprotect(m->base + m->length, (uint64_t)delta * KILN_WASM_PAGE_SIZE, K_PROT_READ | K_PROT_WRITE) != 0)
-            return (uint32_t)-1;
-        if (m == mirrored) {
-            uint64_t lo = m->length > mirror_start ? m->length : mirror_start;
-            uint64_t hi = new_pages * KILN_WASM_PAGE_SIZE;
-            if (hi > lo) os_mprotect((void *)lo, hi - lo, K_PROT_READ);
-        }
-        m->length = new_pages * KILN_WASM_PAGE_SIZE;
+    if (!delta) return old_pages;
+    uint64_t new_length = new_pages << lg; /* <= 2^64 - 1: max_pages is capped by the index type */
+    if (m->flags & KILN_MEMORY_FLAG_EXPLICIT) {
+        if (!explicit_map(m, new_length)) return UINT64_MAX;
+        m->length = new_length;
+        return old_pages;
     }
-    return (uint32_t)old_pages;
+    if (os_mprotect(m->base + m->length, new_length - m->length, K_PROT_READ | K_PROT_WRITE) != 0) return UINT64_MAX;
+    if (m == mirrored) {
+        uint64_t lo = m->length > mirror_start ? m->length : mirror_start;
+        uint64_t hi = new_length;
+        if (hi > lo) os_mprotect((void *)lo, hi - lo, K_PROT_READ);
+    }
+    m->length = new_length;
+    return old_pages;
 }
 
-uint32_t kiln_rt_memory_fill(struct kiln_memory *m, uint32_t dst, uint32_t val, uint32_t len) {
-    if ((uint64_t)dst + len > m->length) return KILN_TRAP_MemoryOutOfBounds;
+/* Whether [at, at + len) lies within the first `length` bytes. */
+static bool in_bounds(uint64_t at, uint64_t len, uint64_t length) { return len <= length && at <= length - len; }
+
+uint32_t kiln_rt_memory_fill(struct kiln_memory *m, uint64_t dst, uint32_t val, uint64_t len) {
+    if (!in_bounds(dst, len, m->length)) return KILN_TRAP_MemoryOutOfBounds;
     memset(m->base + dst, (int)val, len);
     return 0;
 }
 
-uint32_t kiln_rt_memory_copy(struct kiln_memory *dm, struct kiln_memory *sm, uint32_t dst, uint32_t src, uint32_t len) {
-    if ((uint64_t)dst + len > dm->length || (uint64_t)src + len > sm->length) return KILN_TRAP_MemoryOutOfBounds;
+uint32_t kiln_rt_memory_copy(struct kiln_memory *dm, struct kiln_memory *sm, uint64_t dst, uint64_t src, uint64_t len) {
+    if (!in_bounds(dst, len, dm->length) || !in_bounds(src, len, sm->length)) return KILN_TRAP_MemoryOutOfBounds;
     memmove(dm->base + dst, sm->base + src, len);
     return 0;
 }
 
-uint32_t kiln_rt_memory_init(struct kiln_memory *m, const struct kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len) {
-    if ((uint64_t)src + len > seg->length || (uint64_t)dst + len > m->length) return KILN_TRAP_MemoryOutOfBounds;
+uint32_t kiln_rt_memory_init(struct kiln_memory *m, const struct kiln_segment *seg, uint64_t dst, uint32_t src, uint32_t len) {
+    if (!in_bounds(src, len, seg->length) || !in_bounds(dst, len, m->length)) return KILN_TRAP_MemoryOutOfBounds;
     memcpy(m->base + dst, seg->data + src, len);
     return 0;
 }

@@ -28,6 +28,11 @@ void *os_mmap_fd(void *addr, size_t len, int prot, int flags, int fd, uint64_t o
 }
 long os_memfd_create(const char *name) { return SC(SYS_memfd_create, name, 1 /* MFD_CLOEXEC */, 0, 0, 0, 0); }
 long os_munmap(void *addr, size_t len) { return SC(SYS_munmap, addr, len, 0, 0, 0, 0); }
+void *os_mremap_maymove(void *addr, size_t old_len, size_t new_len) {
+    long r = SC(SYS_mremap, addr, old_len, new_len, 1 /* MREMAP_MAYMOVE */, 0, 0);
+    if (r < 0 && r > -4096) return K_MAP_FAILED;
+    return (void *)r;
+}
 
 struct k_timespec { int64_t sec, nsec; };
 

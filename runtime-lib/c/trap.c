@@ -245,11 +245,15 @@ bool kiln_probe_instruction(void (*fn)(void)) {
     return false;
 }
 
-/* Whether addr lies in the reservation of some linear memory. */
+/* Whether addr lies in the reservation of some guarded linear memory.
+ * Explicit memories are left out on purpose: generated code checks every
+ * access to them before making it, so a fault there means the check is
+ * wrong, and that must crash rather than pass for a wasm trap. */
 static bool in_memory_reservation(uintptr_t addr) {
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         const struct kiln_module *m = kiln_modules[i];
         for (uint32_t j = 0; j < m->n_memories; j++) {
+            if (m->memories[j].flags & KILN_MEMORY_FLAG_EXPLICIT) continue;
             uintptr_t base = (uintptr_t)m->memories[j].base;
             if (base && addr >= base && addr - base < KILN_MEMORY_RESERVATION) return true;
         }

@@ -247,6 +247,12 @@ struct Script<'a> {
     requests: Vec<Request<'a>>,
     /// Commands decided without running anything.
     static_outcomes: Vec<Outcome>,
+    /// `(module definition $d ...)`: the binary of each named definition,
+    /// instantiated by `(module instance $i $d)` as a fresh copy (a driver
+    /// module is one instance), and the lines of all definitions, which
+    /// pass when they compile.
+    definitions: HashMap<String, Vec<u8>>,
+    definition_lines: Vec<usize>,
 }
 
 impl<'a> Script<'a> {
@@ -320,6 +326,23 @@ fn build_script<'a>(file: &str, text: &'a str, wast: Wast<'a>) -> Script<'a> {
                     s.current = Some(k);
                     s.requests.push(Request { line, text: format!("instantiate {k:x}"), expect: Expect::Ok });
                 }
+                WastDirective::ModuleDefinition(mut m) => {
+                    let id = module_id(&m);
+                    let bytes = m.encode().map_err(|e| format!("cannot encode module: {e}"))?;
+                    if let Some(id) = id {
+                        s.definitions.insert(id.to_string(), bytes.clone());
+                    }
+                    s.add_module(file, line, bytes, None);
+                    s.definition_lines.push(line);
+                }
+                WastDirective::ModuleInstance { instance, module, .. } => {
+                    let def = module.ok_or("module instance without a definition name")?;
+                    let bytes =
+                        s.definitions.get(def.name()).cloned().ok_or_else(|| format!("unknown definition ${}", def.name()))?;
+                    let k = s.add_module(file, line, bytes, instance.map(|i| i.name()));
+                    s.current = Some(k);
+                    s.requests.push(Request { line, text: format!("instantiate {k:x}"), expect: Expect::Ok });
+                }
                 WastDirective::Register { name, module, .. } => {
                     let k = s.module_index(module)?;
                     s.requests.push(Request { line, text: format!("register {k:x} {}", hex(name)), expect: Expect::Ok });
@@ -390,6 +413,7 @@ fn build_script<'a>(file: &str, text: &'a str, wast: Wast<'a>) -> Script<'a> {
 fn build(script: &mut Script, exe: &std::path::Path, config: &Config) -> Vec<(usize, String)> {
     let mut opts = kiln::Options::new(config.target);
     opts.cpu = config.cpu.map(str::to_string);
+    opts.bounds_checks = config.bounds_checks;
     let mut broken = Vec::new();
     loop {
         match kiln::build_driver(&script.modules, exe, &opts) {
@@ -438,6 +462,12 @@ fn run_file(file: &str, text: &str, config: &Config, allowed: &HashMap<String, S
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
     let broken = build(&mut script, &exe, config);
+    for line in std::mem::take(&mut script.definition_lines) {
+        match broken.iter().find(|(l, _)| *l == line) {
+            Some((_, why)) => script.fail_static(line, format!("module definition did not compile: {why}")),
+            None => script.pass_static(line),
+        }
+    }
 
     let mut outcomes = std::mem::take(&mut script.static_outcomes);
     let input: String = script.requests.iter().map(|r| format!("{}\n", r.text)).collect();
@@ -603,6 +633,7 @@ struct Config {
     target: &'static Target,
     cpu: Option<&'static str>,
     qemu_cpu: Option<String>,
+    bounds_checks: kiln::BoundsChecks,
 }
 
 impl Config {
@@ -610,8 +641,31 @@ impl Config {
     /// features (`kiln_testsuite::qemu_cpu`), with V at `vlen` bits.
     fn new(target: &'static Target, suffix: &str, cpu: Option<&'static str>, vlen: Option<u32>) -> Config {
         let qemu_cpu = qemu_cpu(target, cpu, vlen).expect("the spec runner's --cpu levels exist");
-        Config { name: format!("{}{suffix}", target.name), target, cpu, qemu_cpu }
+        Config { name: format!("{}{suffix}", target.name), target, cpu, qemu_cpu, bounds_checks: kiln::BoundsChecks::Guard }
     }
+
+    /// The same, compiled with `--bounds-checks=explicit`.
+    fn explicit(self) -> Config {
+        Config { name: format!("{}-explicit", self.name), bounds_checks: kiln::BoundsChecks::Explicit, ..self }
+    }
+}
+
+/// Whether a Wasm 2.0 file also runs with `--bounds-checks=explicit` on
+/// `target`. On x86-64 every file does. On aarch64 and riscv64, which run
+/// under qemu and cost more, the sample is every file that accesses linear
+/// memory in a way the mode changes (loads, stores, bulk operations, grow,
+/// data segments, SIMD memory access); the rest compile to the same code
+/// in both modes.
+fn explicit_sample(target: &Target, file: &str) -> bool {
+    const MEMORY_FILES: &[&str] = &[
+        "address.wast", "align.wast", "bulk.wast", "data.wast", "endianness.wast", "float_memory.wast",
+        "left-to-right.wast", "load.wast", "store.wast", "traps.wast", "simd_address.wast",
+    ];
+    let memory = file.contains("memory") || MEMORY_FILES.contains(&file) || file.starts_with("simd_load") || file.starts_with("simd_store");
+    if file.contains('/') {
+        return false; // proposals and Kiln's own scripts: run once
+    }
+    target.name == "x86_64" && !file.starts_with("simd") && !file.starts_with("relaxed") || memory
 }
 
 /// The configurations a file runs in on `target`. Every file runs at the
@@ -664,9 +718,20 @@ fn main() {
         .collect();
     files.extend(kiln_files());
     // Proposals Kiln implements beyond Wasm 2.0, named `PROPOSAL/FILE`.
-    for p in [Proposal::ExceptionHandling, Proposal::TailCall, Proposal::ExtendedConst, Proposal::WideArithmetic, Proposal::MultiMemory] {
+    // (memory64's `simd_address.wast` is a SIMD file.)
+    for p in [
+        Proposal::ExceptionHandling,
+        Proposal::TailCall,
+        Proposal::ExtendedConst,
+        Proposal::WideArithmetic,
+        Proposal::MultiMemory,
+        Proposal::Memory64,
+        Proposal::CustomPageSizes,
+    ] {
         files.extend(
-            proposal(p).filter(|f| f.name().ends_with(".wast")).map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), false)),
+            proposal(p)
+                .filter(|f| f.name().ends_with(".wast"))
+                .map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), f.name().starts_with("simd"))),
         );
     }
     // The legacy exception encoding's tests, from the spec repository
@@ -683,7 +748,11 @@ fn main() {
     for target in test_targets() {
         let allowed = std::sync::Arc::new(expected_failures(target.name));
         for (name, text, simd) in &files {
-            for config in configs(target, *simd) {
+            let mut cs = configs(target, *simd);
+            if explicit_sample(target, name) {
+                cs.push(configs(target, *simd).remove(0).explicit());
+            }
+            for config in cs {
                 let (name, text, allowed) = (name.clone(), *text, allowed.clone());
                 trials.push(Trial::test(format!("{}::{name}", config.name), move || run_file(&name, text, &config, &allowed)));
             }

@@ -223,9 +223,13 @@ pub fn define(
     let defined_mems = &env.memories[env.num_imported_memories as usize..];
     let mut mems = Blob::array(&MEMORY, defined_mems.len());
     for (i, m) in defined_mems.iter().enumerate() {
+        let plan = ctx.memories[env.num_imported_memories as usize + i];
         mems.field_u64(&MEMORY, i, "min_pages", m.initial);
-        mems.field_u64(&MEMORY, i, "max_pages", m.maximum.unwrap_or(65536).min(65536));
+        // The runtime caps this further by the index type and page size.
+        mems.field_u64(&MEMORY, i, "max_pages", m.maximum.unwrap_or(u64::MAX));
         mems.field_u64(&MEMORY, i, "declared_max", m.maximum.unwrap_or(NO_MAX));
+        mems.field_u32(&MEMORY, i, "page_size_log2", plan.page_size_log2);
+        mems.field_u32(&MEMORY, i, "flags", plan.flags());
     }
     mems.define(module, ids.memories)?;
 
@@ -378,7 +382,9 @@ pub fn define(
             }
             ImportKind::Memory(m) => {
                 mi += 1;
-                (EXTERN_MEMORY, 0, ctx.offsets.memory(mi - 1), 0, m.initial, m.maximum.unwrap_or(NO_MAX))
+                let plan = ctx.memories[mi as usize - 1];
+                let ty = kiln_abi::memory_type_word(plan.is64, plan.page_size_log2);
+                (EXTERN_MEMORY, ty, ctx.offsets.memory(mi - 1), 0, m.initial, m.maximum.unwrap_or(NO_MAX))
             }
             ImportKind::Global(g) => {
                 gi += 1;
@@ -437,7 +443,8 @@ pub fn define(
                     (Target::Data(ids.memories), (*idx - env.num_imported_memories) * MEMORY.size())
                 };
                 exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
-                (EXTERN_MEMORY, 0, imported)
+                let plan = ctx.memories[*idx as usize];
+                (EXTERN_MEMORY, kiln_abi::memory_type_word(plan.is64, plan.page_size_log2), imported)
             }
             ExternalKind::Global => {
                 let imported = *idx < env.num_imported_globals;

@@ -279,6 +279,8 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
         if let SegmentMode::Active { index, offset } = &d.kind {
             b.set_srcloc(ir::SourceLoc::new(d.offset as u32));
             let dst = const_expr(b, env, offset);
+            // memory.init takes a 64-bit destination (see kiln_abi::symbols).
+            let dst = if m.memories[*index as usize].is64 { dst } else { b.ins().uextend(types::I64, dst) };
             let mem = env.memory_ptr(b, *index);
             let seg = env.data_segment(b, i as u32);
             let zero = b.ins().iconst(types::I32, 0);

@@ -89,6 +89,8 @@ pub struct ModuleOptions<'o> {
     pub debug: bool,
     /// DWARF number of the target's frame-pointer register.
     pub fp_dwarf_register: u16,
+    /// How memories are kept in bounds (see `translate/heap.rs`).
+    pub bounds_checks: crate::BoundsChecks,
     /// Under `-g` for a module without DWARF: its text form, the name the
     /// `.wat` file will have and the directory it will be in.
     pub text_source: Option<(&'o crate::debug::WatSource, String, String)>,
@@ -182,6 +184,7 @@ pub fn compile_module(
         call_conv,
         extend_i32: opts.extend_i32,
         debug: opts.debug,
+        memories: env.memories.iter().map(|m| crate::translate::heap::MemoryPlan::new(m, opts.bounds_checks)).collect(),
         func_ids: vec![],
         runtime: RuntimeFuncs {
             memory_grow: FuncId::from_u32(0),
@@ -206,10 +209,10 @@ pub fn compile_module(
             module.declare_function(name, Linkage::Import, &ctx.c_signature(p, r)).map_err(decl_err)
         };
         let runtime = RuntimeFuncs {
-            memory_grow: rt(symbols::MEMORY_GROW, &[I64, I32], &[I32])?,
-            memory_fill: rt(symbols::MEMORY_FILL, &[I64, I32, I32, I32], &[I32])?,
-            memory_copy: rt(symbols::MEMORY_COPY, &[I64, I64, I32, I32, I32], &[I32])?,
-            memory_init: rt(symbols::MEMORY_INIT, &[I64, I64, I32, I32, I32], &[I32])?,
+            memory_grow: rt(symbols::MEMORY_GROW, &[I64, I64], &[I64])?,
+            memory_fill: rt(symbols::MEMORY_FILL, &[I64, I64, I32, I64], &[I32])?,
+            memory_copy: rt(symbols::MEMORY_COPY, &[I64, I64, I64, I64, I64], &[I32])?,
+            memory_init: rt(symbols::MEMORY_INIT, &[I64, I64, I64, I32, I32], &[I32])?,
             table_grow: rt(symbols::TABLE_GROW, &[I64, I64, I32], &[I32])?,
             table_fill: rt(symbols::TABLE_FILL, &[I64, I32, I64, I32], &[I32])?,
             table_copy: rt(symbols::TABLE_COPY, &[I64, I64, I32, I32, I32], &[I32])?,

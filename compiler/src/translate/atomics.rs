@@ -10,7 +10,7 @@
 //!     must be a multiple of the access size, else "unaligned atomic", as
 //!     the spec requires (plain accesses may be misaligned);
 //!   - bounds: `ea + size <= length`, else "out of bounds memory access",
-//!     computed in 64 bits (`ea < 2^33`, so nothing wraps).
+//!     with `heap.rs`'s `bounds_check` (64-bit sums that wrap trap).
 //! So the atomic instruction itself never faults: backends may expand an
 //! atomic into a load-linked/store-conditional loop whose instructions the
 //! trap table does not name, and the guard-page argument is not needed.
@@ -21,8 +21,8 @@
 //! shared memory", as the spec says.
 
 use super::FuncTranslator;
-use crate::func_env::{mutable, trap};
-use cranelift_codegen::ir::{condcodes::IntCC, types, AtomicRmwOp, InstBuilder, Type, Value};
+use crate::func_env::{in_heap, mutable, trap};
+use cranelift_codegen::ir::{types, AtomicRmwOp, InstBuilder, Type, Value};
 use kiln_abi::TrapKind;
 use wasmparser::{MemArg, Operator};
 
@@ -113,20 +113,22 @@ impl FuncTranslator<'_, '_, '_> {
     /// address `index`, after the alignment and bounds checks (see the
     /// module comment).
     fn atomic_addr(&mut self, memarg: &MemArg, index: Value, size: u32) -> Value {
-        let wasmparser::MemArgTarget::Memory(memory) = memarg.target else {
-            unreachable!("validation without GC admits only memory targets")
-        };
-        let idx = self.b.ins().uextend(types::I64, index);
-        let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
+        let memory = super::heap::memory_of(memarg);
+        let idx = self.heap_index64(memory, index);
         if size > 1 {
+            // Alignment of ea = idx + offset, tested before bounds as the
+            // spec orders them. Only the low bits matter, so the sum may
+            // wrap here (memory64) without changing the answer.
+            let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
             let misaligned = self.b.ins().band_imm_u(ea, size as i64 - 1);
             self.b.ins().trapnz(misaligned, trap(TrapKind::UnalignedAtomic));
         }
-        let end = self.b.ins().iadd_imm_u(ea, size as i64);
-        let length = self.env.memory_length(&mut self.b, memory);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
-        self.b.ins().trapnz(oob, trap(TrapKind::MemoryOutOfBounds));
-        let (addr, off) = self.heap_addr(memarg, index);
+        // Every atomic access is bounds-checked, whatever the memory's kind
+        // (`heap_addr` itself checks explicit memories).
+        if !self.env.m.memories[memory as usize].explicit {
+            self.bounds_check(memory, idx, memarg.offset, size);
+        }
+        let (addr, off) = self.heap_addr(memarg, index, size);
         if off == 0 {
             addr
         } else {
@@ -137,7 +139,7 @@ impl FuncTranslator<'_, '_, '_> {
     /// The atomic operators. Returns `false` for any other.
     pub(super) fn atomic_operator(&mut self, op: &Operator) -> Result<bool, String> {
         // Checked in bounds and aligned, so the access cannot trap.
-        let flags = mutable().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let flags = in_heap(self.b.func, mutable().with_endianness(cranelift_codegen::ir::Endianness::Little));
         match op {
             Operator::AtomicFence { .. } => {
                 self.b.ins().fence();

@@ -20,7 +20,7 @@
 
 mod atomics;
 mod exceptions;
-mod heap;
+pub mod heap;
 mod simd;
 
 use crate::environ::FuncType;
@@ -31,7 +31,6 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use exceptions::{Callee, Clause, LegacyRegion, LegacyTryInfo};
-use heap::heap_flags;
 use std::collections::HashMap;
 use kiln_abi::{TrapKind, FUNCREF, SEGMENT};
 use wasmparser::{BlockType, FunctionBody, Operator};
@@ -310,8 +309,14 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
 
     fn load(&mut self, memarg: &wasmparser::MemArg, ty: Type, kind: LoadKind) {
         let index = self.pop1();
-        let (addr, off) = self.heap_addr(memarg, index);
-        let f = heap_flags();
+        let size = match kind {
+            LoadKind::Full => ty.bytes(),
+            LoadKind::U8 | LoadKind::S8 => 1,
+            LoadKind::U16 | LoadKind::S16 => 2,
+            LoadKind::U32 | LoadKind::S32 => 4,
+        };
+        let (addr, off) = self.heap_addr(memarg, index, size);
+        let f = self.heap_flags();
         let v = match kind {
             LoadKind::Full => self.b.ins().load(ty, f, addr, off),
             LoadKind::U8 => self.b.ins().uload8(ty, f, addr, off),
@@ -326,8 +331,9 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
 
     fn store(&mut self, memarg: &wasmparser::MemArg, width: u8) {
         let (index, val) = self.pop2();
-        let (addr, off) = self.heap_addr(memarg, index);
-        let f = heap_flags();
+        let size = if width == 0 { self.b.func.dfg.value_type(val).bytes() } else { width as u32 / 8 };
+        let (addr, off) = self.heap_addr(memarg, index, size);
+        let f = self.heap_flags();
         match width {
             8 => self.b.ins().istore8(f, val, addr, off),
             16 => self.b.ins().istore16(f, val, addr, off),
@@ -624,26 +630,38 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             I32Store16 { ref memarg } | I64Store16 { ref memarg } => self.store(memarg, 16),
             I64Store32 { ref memarg } => self.store(memarg, 32),
             MemorySize { mem } => {
+                let plan = self.env.m.memories[mem as usize];
                 let len = self.env.memory_length(&mut self.b, mem);
-                let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.b.ins().ireduce(types::I32, pages);
+                let pages = self.b.ins().ushr_imm_u(len, plan.page_size_log2 as i64);
+                let v = if plan.is64 { pages } else { self.b.ins().ireduce(types::I32, pages) };
                 self.push(v);
             }
             MemoryGrow { mem } => {
+                // The runtime takes and returns 64-bit page counts (-1 as
+                // UINT64_MAX), which truncate to i32 -1 for 32-bit memories.
+                let plan = self.env.m.memories[mem as usize];
                 let delta = self.pop1();
+                let delta = self.heap_index64(mem, delta);
                 let m = self.env.memory_ptr(&mut self.b, mem);
                 let id = self.env.m.runtime.memory_grow;
                 let v = self.env.call_runtime(&mut self.b, id, &[m, delta]);
+                let v = if plan.is64 { v } else { self.b.ins().ireduce(types::I32, v) };
                 self.push(v);
             }
             MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
+                let (dst, len) = (self.heap_index64(mem, dst), self.heap_index64(mem, len));
                 let m = self.env.memory_ptr(&mut self.b, mem);
                 let id = self.env.m.runtime.memory_fill;
                 self.env.call_checked(&mut self.b, id, &[m, dst, val, len], TrapKind::MemoryOutOfBounds);
             }
             MemoryCopy { dst_mem, src_mem } => {
+                // Operands have the index types of their memories; `len`
+                // is 64-bit only when both are (memory64's rule).
                 let (dst, src, len) = self.pop3();
+                let dst = self.heap_index64(dst_mem, dst);
+                let src = self.heap_index64(src_mem, src);
+                let len = if self.b.func.dfg.value_type(len) == types::I64 { len } else { self.b.ins().uextend(types::I64, len) };
                 let dm = self.env.memory_ptr(&mut self.b, dst_mem);
                 let sm = self.env.memory_ptr(&mut self.b, src_mem);
                 let id = self.env.m.runtime.memory_copy;
@@ -651,6 +669,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             }
             MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.heap_index64(mem, dst);
                 let m = self.env.memory_ptr(&mut self.b, mem);
                 let seg = self.env.data_segment(&mut self.b, data_index);
                 let id = self.env.m.runtime.memory_init;

@@ -269,8 +269,9 @@ impl<'b> FuncTranslator<'b, '_, '_> {
     /// the address, `heap_flags` for the access.
     fn heap_load(&mut self, memarg: &MemArg, ty: Type) -> Value {
         let index = self.pop1();
-        let (addr, off) = self.heap_addr(memarg, index);
-        self.b.ins().load(ty, super::heap_flags(), addr, off)
+        let (addr, off) = self.heap_addr(memarg, index, ty.bytes());
+        let f = self.heap_flags();
+        self.b.ins().load(ty, f, addr, off)
     }
 
     /// `v128.loadNxM_{s,u}`: 8 bytes, each lane widened.
@@ -280,8 +281,9 @@ impl<'b> FuncTranslator<'b, '_, '_> {
         f: impl FnOnce(&mut FunctionBuilder<'b>, MemFlagsData, Value, i32) -> Value,
     ) {
         let index = self.pop1();
-        let (addr, off) = self.heap_addr(memarg, index);
-        let v = f(&mut self.b, super::heap_flags(), addr, off);
+        let (addr, off) = self.heap_addr(memarg, index, 8);
+        let flags = self.heap_flags();
+        let v = f(&mut self.b, flags, addr, off);
         self.push_v128(v);
     }
 
@@ -298,8 +300,9 @@ impl<'b> FuncTranslator<'b, '_, '_> {
         let vector = self.pop_lanes(ty);
         let x = self.b.ins().extractlane(vector, lane);
         let index = self.pop1();
-        let (addr, off) = self.heap_addr(memarg, index);
-        self.b.ins().store(super::heap_flags(), x, addr, off);
+        let (addr, off) = self.heap_addr(memarg, index, ty.lane_type().bytes());
+        let f = self.heap_flags();
+        self.b.ins().store(f, x, addr, off);
     }
 
     fn load_splat(&mut self, memarg: &MemArg, ty: Type) {

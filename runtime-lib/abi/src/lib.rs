@@ -22,7 +22,7 @@ pub const POINTER_SIZE: u32 = 8;
 
 /// Version stamp written into every module descriptor; the runtime refuses a
 /// descriptor from a different ABI version.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Exit status of a process that stopped on a trap (the same as wasmtime's).
 pub const TRAP_EXIT_STATUS: i32 = 134;
@@ -151,19 +151,40 @@ pub const VMCTX_HEADER: Struct = Struct {
     ],
 };
 
-/// A linear memory. Generated code reads `base` (never changes: the whole
-/// guard reservation is made up front) and `length` (for memory.size).
+/// A linear memory. Generated code reads `base` and `length`.
+///
+/// A *guarded* memory (the default for 32-bit memories with 64 KiB pages)
+/// owns a [`MEMORY_RESERVATION`]-byte reservation made up front: `base`
+/// never changes and generated code checks no bounds. An *explicit* memory
+/// ([`MEMORY_FLAG_EXPLICIT`]: `--bounds-checks=explicit`, every 64-bit
+/// memory, every memory with 1-byte pages) maps only what it uses, may move
+/// when it grows, and generated code compares every access with `length`.
 pub const MEMORY: Struct = Struct {
     c_name: "kiln_memory",
-    doc: "One linear memory and its reservation.",
+    doc: "One linear memory and its mapping.",
     fields: &[
-        ("base", CType::Ptr("uint8_t"), "Start of the reservation; fixed for the memory's lifetime."),
-        ("length", CType::U64, "Current accessible size in bytes (a multiple of 64 KiB)."),
-        ("min_pages", CType::U64, "Declared minimum, in 64 KiB pages."),
-        ("max_pages", CType::U64, "Declared maximum in pages, capped by what the reservation can hold."),
+        ("base", CType::Ptr("uint8_t"), "Start of the memory. Fixed for guarded memories; explicit ones may move on grow."),
+        ("length", CType::U64, "Current accessible size in bytes (a whole number of pages)."),
+        ("min_pages", CType::U64, "Declared minimum, in pages."),
+        ("max_pages", CType::U64, "Declared maximum in pages, capped by the index type (and a guarded reservation)."),
         ("declared_max", CType::U64, "Declared maximum in pages, or UINT64_MAX when none (for import matching)."),
+        ("mapped", CType::U64, "Explicit memories: bytes mapped read-write at base (>= length). Guarded: unused."),
+        ("page_size_log2", CType::U32, "log2 of the page size: 16 (64 KiB), or 0 (custom-page-sizes' 1-byte pages)."),
+        ("flags", CType::U32, "KILN_MEMORY_FLAG_*."),
     ],
 };
+
+/// [`MEMORY`] flag: a 64-bit memory (memory64): addresses are i64.
+pub const MEMORY_FLAG_64: u32 = 1;
+/// [`MEMORY`] flag: accesses are bounds-checked by generated code against
+/// `length`; the runtime maps no guard region and may move the memory.
+pub const MEMORY_FLAG_EXPLICIT: u32 = 2;
+
+/// The `type` word of a memory's [`IMPORT`] and [`EXPORT`] records: what an
+/// import must match exactly besides limits (index type and page size).
+pub fn memory_type_word(is64: bool, page_size_log2: u32) -> u32 {
+    (if is64 { MEMORY_FLAG_64 } else { 0 }) | page_size_log2 << 8
+}
 
 /// A table of references. Each element is a pointer-sized reference:
 /// a `kiln_funcref *` for funcref tables, an opaque host value for externref.
@@ -303,7 +324,8 @@ pub const NO_MAX: u64 = u64::MAX;
 /// One import the runtime resolves by name at instantiation (executables
 /// linked from several modules). `type` is the value type code of a global
 /// (binary-format byte, | 0x100 when mutable) or the element type code of a
-/// table; `type_id` the canonical signature id of a function.
+/// table, or [`memory_type_word`] of a memory; `type_id` the canonical
+/// signature id of a function.
 pub const IMPORT: Struct = Struct {
     c_name: "kiln_import",
     doc: "An import resolved by name at instantiation.",
@@ -313,7 +335,7 @@ pub const IMPORT: Struct = Struct {
         ("module_len", CType::U32, "Length of module in bytes (names may contain NUL)."),
         ("name_len", CType::U32, "Length of name in bytes."),
         ("kind", CType::U32, "KILN_EXTERN_*."),
-        ("type", CType::U32, "Global value type (| 0x100 if mutable) or table element type."),
+        ("type", CType::U32, "Global value type (| 0x100 if mutable), table element type, or memory type word."),
         ("slot", CType::U32, "Byte offset in the VMContext of the pointer to fill in."),
         ("type_id", CType::U64, "Canonical signature id (functions and tags)."),
         ("min", CType::U64, "Minimum size (memories: pages, tables: elements)."),
@@ -334,7 +356,7 @@ pub const EXPORT: Struct = Struct {
         ("trampoline", CType::Ptr("void"), "Array-call trampoline (functions), or NULL."),
         ("signature", CType::Ptr("const char"), "Functions: parameter then result type codes, as `ii:f`."),
         ("kind", CType::U32, "KILN_EXTERN_*."),
-        ("type", CType::U32, "Global value type (| 0x100 if mutable) or table element type."),
+        ("type", CType::U32, "Global value type (| 0x100 if mutable), table element type, or memory type word."),
         ("indirect", CType::U32, "Whether ptr is a slot to read."),
         ("name_len", CType::U32, "Length of name in bytes (names may contain NUL)."),
     ],
@@ -426,13 +448,15 @@ pub const FIRST_TYPE_ID: u64 = 1;
 /// `runtime-lib/` taking the caller's VMContext first; names are listed here
 /// once so the compiler and `kiln_abi.h` cannot drift.
 pub mod symbols {
-    /// `uint32_t (kiln_memory *m, uint32_t delta_pages)`: memory.grow; returns the old size or -1.
+    // Memory operations take addresses and lengths as uint64_t whatever the
+    // memory's index type: generated code zero-extends 32-bit operands.
+    /// `uint64_t (kiln_memory *m, uint64_t delta_pages)`: memory.grow; returns the old size in pages or UINT64_MAX.
     pub const MEMORY_GROW: &str = "kiln_rt_memory_grow";
-    /// `uint32_t (kiln_memory *m, uint32_t dst, uint32_t val, uint32_t len)`: 0, or a trap kind.
+    /// `uint32_t (kiln_memory *m, uint64_t dst, uint32_t val, uint64_t len)`: 0, or a trap kind.
     pub const MEMORY_FILL: &str = "kiln_rt_memory_fill";
-    /// `uint32_t (kiln_memory *dst_m, kiln_memory *src_m, uint32_t dst, uint32_t src, uint32_t len)`.
+    /// `uint32_t (kiln_memory *dst_m, kiln_memory *src_m, uint64_t dst, uint64_t src, uint64_t len)`.
     pub const MEMORY_COPY: &str = "kiln_rt_memory_copy";
-    /// `uint32_t (kiln_memory *m, const kiln_segment *seg, uint32_t dst, uint32_t src, uint32_t len)`.
+    /// `uint32_t (kiln_memory *m, const kiln_segment *seg, uint64_t dst, uint32_t src, uint32_t len)`.
     pub const MEMORY_INIT: &str = "kiln_rt_memory_init";
     /// `uint32_t (kiln_table *t, uint64_t init, uint32_t delta)`: table.grow; the old size or -1.
     pub const TABLE_GROW: &str = "kiln_rt_table_grow";
@@ -494,6 +518,9 @@ pub mod config {
     /// [`RUNTIME_DIRS`]): `HOST::GUEST` entries separated by `;`, each
     /// optionally suffixed `::ro`.
     pub const RUNTIME_DIRS_ENV: &str = "KILN_DIRS";
+    /// Present when the executable was compiled with
+    /// `--bounds-checks=explicit` (shown by `kiln inspect`).
+    pub const BOUNDS_CHECKS_EXPLICIT: &str = "\u{1}bounds-checks=explicit";
 }
 
 
@@ -639,6 +666,7 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_TRAP_EXIT_STATUS {TRAP_EXIT_STATUS}").unwrap();
     writeln!(h, "#define KILN_WASM_PAGE_SIZE {WASM_PAGE_SIZE}ull").unwrap();
     writeln!(h, "#define KILN_MEMORY_RESERVATION {MEMORY_RESERVATION}ull").unwrap();
+    writeln!(h, "#define KILN_MEMORY_FLAG_64 {MEMORY_FLAG_64}u\n#define KILN_MEMORY_FLAG_EXPLICIT {MEMORY_FLAG_EXPLICIT}u").unwrap();
     writeln!(h, "#define KILN_UNCAUGHT_EXCEPTION {UNCAUGHT_EXCEPTION}u").unwrap();
     writeln!(h, "#define KILN_CATCH_ALL {CATCH_ALL}u").unwrap();
     writeln!(h, "#define KILN_EXN_VALUES_OFFSET {EXN_VALUES_OFFSET}u").unwrap();

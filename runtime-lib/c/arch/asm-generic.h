@@ -25,6 +25,7 @@
 #define SYS_getpid 172
 #define SYS_gettid 178
 #define SYS_munmap 215
+#define SYS_mremap 216
 #define SYS_mmap 222
 #define SYS_mprotect 226
 #define SYS_getrandom 278

@@ -58,6 +58,8 @@ long os_mprotect(void *addr, size_t len, int prot);
 void *os_mmap_fd(void *addr, size_t len, int prot, int flags, int fd, uint64_t offset);
 long os_memfd_create(const char *name);
 long os_munmap(void *addr, size_t len);
+/* mremap(MREMAP_MAYMOVE): grows or moves a private mapping; K_MAP_FAILED on failure. */
+void *os_mremap_maymove(void *addr, size_t old_len, size_t new_len);
 long os_clock_gettime(int clock, int64_t *sec, int64_t *nsec);
 long os_clock_getres(int clock, int64_t *sec, int64_t *nsec);
 long os_nanosleep(int64_t sec, int64_t nsec);

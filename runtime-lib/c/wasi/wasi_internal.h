@@ -16,9 +16,10 @@
  *     turned into a host pointer only by wmem()/WPTR, which checks the
  *     whole range [ptr, ptr+len) against the memory's current length in
  *     64-bit arithmetic (no wrap-around). Nothing else dereferences guest
- *     memory. Memories never move or shrink, and WASI functions run on the
- *     wasm thread between guest instructions, so a checked pointer stays
- *     valid for the whole call.
+ *     memory. Memories never shrink; only memory.grow moves one (an
+ *     explicitly checked memory, see memory.c), and WASI functions run on
+ *     the wasm thread between guest instructions and never grow memory, so
+ *     a checked pointer stays valid for the whole call.
  *  2. The program reaches host files only through descriptors in the table
  *     (fdtable.c), which holds what it was granted and what it opened from
  *     there, and it names files only by paths relative to a directory

@@ -15,6 +15,7 @@
 #define SYS_mmap 9
 #define SYS_mprotect 10
 #define SYS_munmap 11
+#define SYS_mremap 25
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigreturn 15
 #define SYS_readv 19
