@@ -53,7 +53,10 @@ NATIVE, KILN, WT_JIT, WT_AOT, WASM2C = "native", "kiln", "wasmtime-jit", "wasmti
 KILN_SIMD, WT_JIT_SIMD, WT_AOT_SIMD = "kiln-simd", "wasmtime-jit-simd", "wasmtime-aot-simd"
 SIMD = {KILN_SIMD: KILN, WT_JIT_SIMD: WT_JIT, WT_AOT_SIMD: WT_AOT}  # SIMD contender -> its scalar twin
 SIMD_CFLAGS = ["-msimd128"]
-ORDER = [NATIVE, KILN, KILN_SIMD, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
+# Kiln again with --bounds-checks=explicit (a compare before every memory
+# access instead of guard pages), on the scalar build: the mode's cost.
+KILN_EXPLICIT = "kiln-explicit"
+ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_SIMD, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
 
 
 class Tools:
@@ -77,6 +80,7 @@ class Tools:
         self.labels = {
             NATIVE: "native clang -O2",
             KILN: "Kiln",
+            KILN_EXPLICIT: "Kiln --bounds-checks=explicit",
             WT_JIT: "wasmtime JIT" + ("" if self.wasmtime_cli else " (py API)"),
             WT_AOT: "wasmtime AOT .cwasm" + ("" if self.wasmtime_cli else " (py API)"),
             WASM2C: "wasm2c + clang -O2",
@@ -85,7 +89,7 @@ class Tools:
             self.labels[c] = self.labels[base].replace(" (py API)", "") + " +simd128" + \
                 ("" if c == KILN_SIMD or self.wasmtime_cli else " (py API)")
         self.short = {
-            NATIVE: "native", KILN: "Kiln",
+            NATIVE: "native", KILN: "Kiln", KILN_EXPLICIT: "Kiln explicit",
             WT_JIT: "wt JIT" + ("" if self.wasmtime_cli else " (py)"),
             WT_AOT: "wt AOT" + ("" if self.wasmtime_cli else " (py)"),
             WASM2C: "wasm2c",
@@ -104,6 +108,7 @@ class Tools:
         return {
             NATIVE: True,
             KILN: bool(self.kiln),
+            KILN_EXPLICIT: bool(self.kiln),
             WT_JIT: bool(self.wasmtime_cli or self.wasmtime_py),
             WT_AOT: bool(self.wasmtime_cli or self.wasmtime_py),
             WASM2C: bool(self.wasm2c),
@@ -466,11 +471,14 @@ class Compilers:
     def __init__(self, tools):
         self.t = tools
 
-    def kiln(self, wasm, out, threads=None):
+    def kiln(self, wasm, out, threads=None, flags=()):
         env = dict(os.environ)
         if threads:
             env["RAYON_NUM_THREADS"] = str(threads)
-        return timed([self.t.kiln, "compile", wasm, "-o", out], env=env)
+        return timed([self.t.kiln, "compile", *flags, wasm, "-o", out], env=env)
+
+    def kiln_explicit(self, wasm, out):
+        return self.kiln(wasm, out, flags=("--bounds-checks=explicit",))
 
     def cwasm(self, wasm, out, threads=None):
         if self.t.wasmtime_cli:
@@ -517,7 +525,7 @@ def contender_cmd(tools, c, art, args):
     if c in SIMD:  # the -msimd128 build's artifacts, run as its scalar twin runs the scalar ones
         return contender_cmd(tools, SIMD[c], {"wasm": art["wasm-simd"], KILN: art[KILN_SIMD],
                                               "cwasm": art["cwasm-simd"]}, args)
-    if c in (NATIVE, KILN, WASM2C):
+    if c in (NATIVE, KILN, KILN_EXPLICIT, WASM2C):
         return [art[c]] + args, False
     if tools.wasmtime_cli:
         if c == WT_JIT:
@@ -653,7 +661,8 @@ def build_all(tools, wls, args, pool):
         arts[w["name"]] = {"wasm": os.path.join(d, "app.wasm"), NATIVE: os.path.join(d, "native"),
                            KILN: os.path.join(d, "app.kiln"), "cwasm": os.path.join(d, "app.cwasm"),
                            WASM2C: os.path.join(d, "app.wasm2c"), "wasm-simd": os.path.join(d, "app-simd.wasm"),
-                           KILN_SIMD: os.path.join(d, "app-simd.kiln"), "cwasm-simd": os.path.join(d, "app-simd.cwasm")}
+                           KILN_SIMD: os.path.join(d, "app-simd.kiln"), "cwasm-simd": os.path.join(d, "app-simd.cwasm"),
+                           KILN_EXPLICIT: os.path.join(d, "app-explicit.kiln")}
         ctimes[w["name"]] = {}
     inner_pool = concurrent.futures.ThreadPoolExecutor(NPROC)
     for w in wls:
@@ -682,6 +691,7 @@ def build_all(tools, wls, args, pool):
             continue
         Progress.step(n, "· kiln compile, wasmtime compile")
         for c, fn, src, out in ((KILN, comp.kiln, a["wasm"], a[KILN]), (WT_AOT, comp.cwasm, a["wasm"], a["cwasm"]),
+                                (KILN_EXPLICIT, comp.kiln_explicit, a["wasm"], a[KILN_EXPLICIT]),
                                 (KILN_SIMD, comp.kiln, a["wasm-simd"], a[KILN_SIMD]),
                                 (WT_AOT_SIMD, comp.cwasm, a["wasm-simd"], a["cwasm-simd"])):
             if not tools.available(c) or c in SIMD and "wasm-simd" in failed.get(n, {}):
@@ -791,7 +801,7 @@ def startup(tools, pool, runs):
     if tools.available(WASM2C):
         comp.wasm2c(a["wasm"], a[WASM2C])
     res = {}
-    cs = [c for c in ORDER if tools.available(c) and c not in SIMD]
+    cs = [c for c in ORDER if tools.available(c) and c not in SIMD and c != KILN_EXPLICIT]
     Progress.begin(len(cs) * (runs + 1))
     for c in cs:
         cmd, inner = contender_cmd(tools, c, a, [])
@@ -1041,6 +1051,9 @@ def report(data, tools):
     simd = KILN_SIMD in cs
     if simd:
         head += ["Kiln +simd128 / Kiln", "Kiln +simd128 / wasmtime AOT +simd128"]
+    explicit = KILN_EXPLICIT in cs
+    if explicit:
+        head += ["Kiln explicit / Kiln"]
     add("| workload | " + " | ".join(head) + " |")
     add("|---|" + "---:|" * len(head))
     cols = {h: [] for h in head}
@@ -1051,6 +1064,8 @@ def report(data, tools):
         vals += [ratio(med.get(KILN), med.get(WT_JIT)), ratio(med.get(KILN), med.get(WT_AOT))]
         if simd:
             vals += [ratio(med.get(KILN_SIMD), med.get(KILN)), ratio(med.get(KILN_SIMD), med.get(WT_AOT_SIMD))]
+        if explicit:
+            vals += [ratio(med.get(KILN_EXPLICIT), med.get(KILN))]
         for h, v in zip(head, vals):
             cols[h].append(v)
         add(f"| {n} | " + " | ".join(fmt_r(v) for v in vals) + " |")
@@ -1168,6 +1183,14 @@ def readme_summary(data, tools):
                    f"Kiln +simd128 ÷ wasmtime AOT +simd128: {fmt_r(g.get('Kiln +simd128 / wasmtime AOT +simd128'))} "
                    f"(geometric means; per workload, Kiln +simd128 ÷ Kiln: "
                    + ", ".join(f"{n} {fmt_r(kiln_gain(n))}" for n in ex) + "). Native stays `clang -O2` (SSE2).")
+    if KILN_EXPLICIT in cs:
+        def explicit_cost(n):
+            r = ex[n]["contenders"]
+            k, ke = r.get(KILN, {}).get("time"), r.get(KILN_EXPLICIT, {}).get("time")
+            return ratio(ke and ke["median_s"], k and k["median_s"])
+        out.append(f"- Bounds checks: `--bounds-checks=explicit` (a compare before every memory access, no 8 GiB "
+                   f"reservation) ÷ the default guard pages: {fmt_r(g.get('Kiln explicit / Kiln'))} (geometric mean; "
+                   "per workload: " + ", ".join(f"{n} {fmt_r(explicit_cost(n))}" for n in ex) + ").")
     su = data.get("startup")
     if su:
         out.append("- Start-up (exec to exit, trivial module): " + ", ".join(
@@ -1218,7 +1241,7 @@ def chart(data, tools, path):
     ex = data["execution"]
     names = list(ex.keys()) + ["geomean"]
     colors = {KILN: "#d9480f", WT_JIT: "#1c7ed6", WT_AOT: "#74c0fc", WASM2C: "#37b24d",
-              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff"}
+              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff", KILN_EXPLICIT: "#862e9c"}
     has_cp = bool(data.get("compile"))
     fig, axes = plt.subplots(1, 2 if has_cp else 1, figsize=(15 if has_cp else 11, 5.5),
                              gridspec_kw={"width_ratios": [3, 1]} if has_cp else None)
@@ -1354,7 +1377,7 @@ def main_module(args):
     os.makedirs(d, exist_ok=True)
     comp = Compilers(tools)
     a = {"wasm": wasm, KILN: os.path.join(d, "app.kiln"), "cwasm": os.path.join(d, "app.cwasm"),
-         WASM2C: os.path.join(d, "app.wasm2c"), NATIVE: args.native}
+         WASM2C: os.path.join(d, "app.wasm2c"), NATIVE: args.native, KILN_EXPLICIT: os.path.join(d, "app-explicit.kiln")}
     stdin = args.stdin
     if stdin is None and not sys.stdin.isatty():
         stdin = os.path.join(d, "stdin")
@@ -1364,7 +1387,8 @@ def main_module(args):
     if not args.native:
         cs.remove(NATIVE)
     ct = {}
-    for c, fn, out in ((KILN, comp.kiln, a[KILN]), (WT_AOT, comp.cwasm, a["cwasm"]), (WASM2C, comp.wasm2c, a[WASM2C])):
+    for c, fn, out in ((KILN, comp.kiln, a[KILN]), (KILN_EXPLICIT, comp.kiln_explicit, a[KILN_EXPLICIT]),
+                       (WT_AOT, comp.cwasm, a["cwasm"]), (WASM2C, comp.wasm2c, a[WASM2C])):
         if c in cs:
             note(f"compiling with {tools.labels[c]}")
             try:

@@ -119,9 +119,8 @@ pub struct ModuleEnv<'a> {
 /// `return_call_indirect`); atomics (on unshared memories only: see
 /// `partly_supported`); extended constant expressions; wide arithmetic;
 /// multiple memories (each with its own reservation and VMContext slot);
-/// 64-bit memories (explicitly bounds-checked: `translate/heap.rs`; 64-bit
-/// *tables*, the same proposal's other half, are refused in
-/// `partly_supported`); custom page sizes (1-byte pages).
+/// 64-bit memories (explicitly bounds-checked: `translate/heap.rs`) and
+/// tables (`func_env::table_operand`); custom page sizes (1-byte pages).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::SIMD
@@ -141,10 +140,8 @@ pub fn features() -> WasmFeatures {
 /// operators work on memories that are not shared (single-threaded code
 /// built with atomics emits them); a shared memory means real threads,
 /// which Kiln does not run yet, so a module with one is refused here with
-/// the offset of its first shared memory. Likewise memory64's 64-bit
-/// tables (its 64-bit memories work).
+/// the offset of its first shared memory.
 fn partly_supported(bytes: &[u8]) -> Vec<(&'static str, usize)> {
-    const TABLE64: &str = "64-bit tables (memory64)";
     let mut found = Vec::new();
     let push = |found: &mut Vec<(&'static str, usize)>, name: &'static str, offset: usize| {
         if !found.iter().any(|(n, _)| *n == name) {
@@ -158,16 +155,6 @@ fn partly_supported(bytes: &[u8]) -> Vec<(&'static str, usize)> {
                 for (offset, imp) in r.into_imports_with_offsets().flatten() {
                     if matches!(imp.ty, TypeRef::Memory(m) if m.shared) {
                         push(&mut found, "shared memories (threads)", offset as usize);
-                    }
-                    if matches!(imp.ty, TypeRef::Table(t) if t.table64) {
-                        push(&mut found, TABLE64, offset as usize);
-                    }
-                }
-            }
-            Payload::TableSection(r) => {
-                for (offset, t) in r.into_iter_with_offsets().flatten() {
-                    if t.ty.table64 {
-                        push(&mut found, TABLE64, offset as usize);
                     }
                 }
             }

@@ -243,6 +243,25 @@ pub fn mutable() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// A table operand (index, count or size) as an i32. Operands of 32-bit
+/// tables pass unchanged. Those of 64-bit tables (memory64) are i64 and
+/// are narrowed *saturating*: a value of 2^32 or more becomes 2^32 - 1.
+/// SANDBOX-CRITICAL: that keeps every bounds check right. A table never
+/// holds more than the runtime's `TABLE_LIMIT` (10^7, table.c) elements, so
+/// an index of 2^32 - 1 is out of bounds as the original was, a start plus
+/// a count (summed in 64 bits by the runtime) still exceeds the size, and
+/// a `table.grow` by 2^32 - 1 still fails. Truncating instead would turn
+/// 2^32 into the valid index 0.
+pub fn table_operand(b: &mut FunctionBuilder, v: Value) -> Value {
+    if b.func.dfg.value_type(v) != types::I64 {
+        return v;
+    }
+    let big = b.ins().icmp_imm_u(ir::condcodes::IntCC::UnsignedGreaterThan, v, u32::MAX as i64);
+    let low = b.ins().ireduce(types::I32, v);
+    let max = b.ins().iconst(types::I32, u32::MAX as i64);
+    b.ins().select(big, max, low)
+}
+
 /// Alias regions (Cranelift's alias analysis treats accesses in different
 /// regions as disjoint, and a store with no region as a fence for all).
 /// Linear memory is [`HEAP_REGION`]; the `base` and `length` of

@@ -36,6 +36,12 @@ fn reftype_code(r: RefType) -> u32 {
     if r == RefType::EXTERNREF { 0x6f } else { 0x70 }
 }
 
+/// The `type` word of a table's import and export records: its element
+/// type, plus [`kiln_abi::TABLE_TYPE_64`] for a 64-bit table (memory64).
+fn table_type_word(t: &wasmparser::TableType) -> u32 {
+    reftype_code(t.element_type) | if t.table64 { kiln_abi::TABLE_TYPE_64 } else { 0 }
+}
+
 fn global_code(g: &GlobalType) -> u32 {
     valtype_code(g.content_type) | if g.mutable { 0x100 } else { 0 }
 }
@@ -236,7 +242,9 @@ pub fn define(
     let defined_tables = &env.tables[env.num_imported_tables as usize..];
     let mut tables = Blob::array(&TABLE, defined_tables.len());
     for (i, t) in defined_tables.iter().enumerate() {
-        tables.field_u32(&TABLE, i, "min", t.initial as u32);
+        // 64-bit tables may declare sizes past u32: saturated, they are
+        // still over the runtime's table limit, which refuses them.
+        tables.field_u32(&TABLE, i, "min", t.initial.min(u32::MAX as u64) as u32);
         tables.field_u32(&TABLE, i, "max", t.maximum.map(|m| m.min(u32::MAX as u64) as u32).unwrap_or(u32::MAX));
         tables.field_u64(&TABLE, i, "declared_max", t.maximum.unwrap_or(NO_MAX));
     }
@@ -378,7 +386,7 @@ pub fn define(
             }
             ImportKind::Table(t) => {
                 ti += 1;
-                (EXTERN_TABLE, reftype_code(t.element_type), ctx.offsets.table(ti - 1), 0, t.initial, t.maximum.unwrap_or(NO_MAX))
+                (EXTERN_TABLE, table_type_word(t), ctx.offsets.table(ti - 1), 0, t.initial, t.maximum.unwrap_or(NO_MAX))
             }
             ImportKind::Memory(m) => {
                 mi += 1;
@@ -433,7 +441,7 @@ pub fn define(
                     (Target::Data(ids.tables), (*idx - env.num_imported_tables) * TABLE.size())
                 };
                 exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
-                (EXTERN_TABLE, reftype_code(env.tables[*idx as usize].element_type), imported)
+                (EXTERN_TABLE, table_type_word(&env.tables[*idx as usize]), imported)
             }
             ExternalKind::Memory => {
                 let imported = *idx < env.num_imported_memories;

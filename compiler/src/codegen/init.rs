@@ -265,6 +265,7 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
         if let SegmentMode::Active { index, offset } = &e.kind {
             b.set_srcloc(ir::SourceLoc::new(e.offset as u32));
             let dst = const_expr(b, env, offset);
+            let dst = crate::func_env::table_operand(b, dst);
             let table = env.table_ptr(b, *index);
             let seg = env.elem_segment(b, i as u32);
             let zero = b.ins().iconst(types::I32, 0);

@@ -391,6 +391,12 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         self.reachable = false;
     }
 
+    /// A table index, size or count as the i32 the runtime and
+    /// `table_elem_addr` work with (see [`crate::func_env::table_operand`]).
+    fn table_operand(&mut self, v: Value) -> Value {
+        crate::func_env::table_operand(&mut self.b, v)
+    }
+
     /// The `kiln_funcref *` of table `table_index`'s element `index`,
     /// after `call_indirect`'s checks: in bounds, not null, of type `ty`.
     fn checked_table_funcref(&mut self, table_index: u32, index: Value, ty: u32) -> Value {
@@ -523,6 +529,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             },
             CallIndirect { type_index, table_index } => {
                 let index = self.pop1();
+                let index = self.table_operand(index);
                 let fr = self.checked_table_funcref(table_index, index, type_index);
                 self.call_funcref(fr, type_index);
             }
@@ -538,6 +545,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             },
             ReturnCallIndirect { type_index, table_index } => {
                 let index = self.pop1();
+                let index = self.table_operand(index);
                 let fr = self.checked_table_funcref(table_index, index, type_index);
                 self.return_call_funcref(fr, type_index);
             }
@@ -686,35 +694,50 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             // ---------------------------------------------------------------
             TableGet { table } => {
                 let index = self.pop1();
+                let index = self.table_operand(index);
                 let addr = self.env.table_elem_addr(&mut self.b, table, index);
                 let v = self.b.ins().load(types::I64, mutable(), addr, 0);
                 self.push(v);
             }
             TableSet { table } => {
                 let (index, val) = self.pop2();
+                let index = self.table_operand(index);
                 let addr = self.env.table_elem_addr(&mut self.b, table, index);
                 self.b.ins().store(mutable(), val, addr, 0);
             }
             TableSize { table } => {
                 let t = self.env.table_ptr(&mut self.b, table);
                 let v = self.env.table_size(&mut self.b, t);
+                let v = if self.env.m.env.tables[table as usize].table64 { self.b.ins().uextend(types::I64, v) } else { v };
                 self.push(v);
             }
             TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let delta = self.table_operand(delta);
                 let t = self.env.table_ptr(&mut self.b, table);
                 let id = self.env.m.runtime.table_grow;
                 let v = self.env.call_runtime(&mut self.b, id, &[t, init, delta]);
+                let v = if self.env.m.env.tables[table as usize].table64 {
+                    // The old size (< 2^32), or -1 as a 64-bit -1.
+                    let failed = self.b.ins().icmp_imm_s(IntCC::Equal, v, -1);
+                    let minus1 = self.b.ins().iconst(types::I64, -1);
+                    let old = self.b.ins().uextend(types::I64, v);
+                    self.b.ins().select(failed, minus1, old)
+                } else {
+                    v
+                };
                 self.push(v);
             }
             TableFill { table } => {
                 let (dst, val, len) = self.pop3();
+                let (dst, len) = (self.table_operand(dst), self.table_operand(len));
                 let t = self.env.table_ptr(&mut self.b, table);
                 let id = self.env.m.runtime.table_fill;
                 self.env.call_checked(&mut self.b, id, &[t, dst, val, len], TrapKind::TableOutOfBounds);
             }
             TableCopy { dst_table, src_table } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (self.table_operand(dst), self.table_operand(src), self.table_operand(len));
                 let dt = self.env.table_ptr(&mut self.b, dst_table);
                 let st = self.env.table_ptr(&mut self.b, src_table);
                 let id = self.env.m.runtime.table_copy;
@@ -722,6 +745,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             }
             TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.table_operand(dst);
                 let t = self.env.table_ptr(&mut self.b, table);
                 let seg = self.env.elem_segment(&mut self.b, elem_index);
                 let id = self.env.m.runtime.table_init;

@@ -180,6 +180,11 @@ pub const MEMORY_FLAG_64: u32 = 1;
 /// `length`; the runtime maps no guard region and may move the memory.
 pub const MEMORY_FLAG_EXPLICIT: u32 = 2;
 
+/// Added to a table's element type code in the `type` word of its
+/// [`IMPORT`] and [`EXPORT`] records when it is a 64-bit table (memory64):
+/// imports must match it exactly.
+pub const TABLE_TYPE_64: u32 = 0x1_0000;
+
 /// The `type` word of a memory's [`IMPORT`] and [`EXPORT`] records: what an
 /// import must match exactly besides limits (index type and page size).
 pub fn memory_type_word(is64: bool, page_size_log2: u32) -> u32 {
