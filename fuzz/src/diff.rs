@@ -31,6 +31,8 @@ pub struct Options {
     /// `--cpu` for the executables (a level or feature list), or none for
     /// the target's baseline.
     pub cpu: Option<String>,
+    /// `--bounds-checks` for the executables.
+    pub bounds_checks: kiln::BoundsChecks,
 }
 
 /// Counts for one target.
@@ -93,6 +95,7 @@ pub struct Finding {
     pub seed: u64,
     pub opt: kiln::OptLevel,
     pub cpu: Option<String>,
+    pub bounds_checks: kiln::BoundsChecks,
     pub detail: String,
     /// What a reduced module must still show to count as the same bug:
     /// the kind, and for a mismatch the request and both answers' kinds.
@@ -132,8 +135,10 @@ fn name_of(seed: u64) -> String {
 /// Saves a finding's module (binary and text) and description.
 pub fn save(f: &mut Finding, artifacts: &Path) {
     let _ = std::fs::create_dir_all(artifacts);
-    let cpu_part = f.cpu.as_ref().map(|c| format!("-{c}")).unwrap_or_default();
-    let cpu_arg = f.cpu.as_ref().map(|c| format!(" --cpu {c}")).unwrap_or_default();
+    let explicit = f.bounds_checks == kiln::BoundsChecks::Explicit;
+    let cpu_part = f.cpu.as_ref().map(|c| format!("-{c}")).unwrap_or_default() + if explicit { "-explicit" } else { "" };
+    let cpu_arg = f.cpu.as_ref().map(|c| format!(" --cpu {c}")).unwrap_or_default()
+        + if explicit { " --bounds-checks explicit" } else { "" };
     let stem = artifacts.join(format!("{}-{}-O{}{cpu_part}-{:016x}", f.kind, f.target, opt_name(f.opt), f.seed));
     let wasm = stem.with_extension("wasm");
     let _ = std::fs::write(&wasm, &f.module);
@@ -141,12 +146,13 @@ pub fn save(f: &mut Finding, artifacts: &Path) {
         let _ = std::fs::write(stem.with_extension("wat"), text);
     }
     let text = format!(
-        "kind: {}\ntarget: {}\nseed: {:#018x}\nopt: -O{}\ncpu: {}\n\n{}\n\nreproduce:\n  cargo run -p kiln-fuzz -- repro --seed {:#x} --targets {} --opt {}{cpu_arg}\n  cargo run -p kiln-fuzz -- repro --module {} --targets {} --opt {}{cpu_arg}\n",
+        "kind: {}\ntarget: {}\nseed: {:#018x}\nopt: -O{}\ncpu: {}\nbounds checks: {}\n\n{}\n\nreproduce:\n  cargo run -p kiln-fuzz -- repro --seed {:#x} --targets {} --opt {}{cpu_arg}\n  cargo run -p kiln-fuzz -- repro --module {} --targets {} --opt {}{cpu_arg}\n",
         f.kind,
         f.target,
         f.seed,
         opt_name(f.opt),
         f.cpu.as_deref().unwrap_or("baseline"),
+        if explicit { "explicit" } else { "guard" },
         f.detail,
         f.seed,
         f.target,
@@ -337,6 +343,7 @@ fn finding(kind: &'static str, target: &Target, case: &Case, opt: kiln::OptLevel
         seed: case.gen.seed,
         opt,
         cpu: None,
+        bounds_checks: kiln::BoundsChecks::Guard,
         detail,
         signature: kind.to_string(),
         module: case.gen.bytes.clone(),
@@ -360,6 +367,7 @@ fn run_cases(
     let mut kopts = kiln::Options::new(target);
     kopts.opt_level = opt;
     kopts.cpu = o.cpu.clone();
+    kopts.bounds_checks = o.bounds_checks;
     let first = findings.len();
 
     // Compile; a module Kiln fails on (error or panic) is a finding and
@@ -508,6 +516,7 @@ fn run_cases(
     }
     for f in &mut findings[first..] {
         f.cpu = o.cpu.clone();
+        f.bounds_checks = o.bounds_checks;
     }
     if !rest.is_empty() {
         run_cases(target, rest, opt, o, stats, findings);

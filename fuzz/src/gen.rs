@@ -20,6 +20,8 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::MEMORY64
+        | WasmFeatures::CUSTOM_PAGE_SIZES
 }
 
 /// Name under which [`rewrite`] exports the fuel global, so the runner can
@@ -116,6 +118,7 @@ pub fn config(profile: Profile) -> wasm_smith::Config {
     c.max_table_elements = 64;
     c.table_max_size_required = true;
     c.max_memory32_bytes = 4 * 65536;
+    c.max_memory64_bytes = 4 * 65536;
     c.memory_max_size_required = true;
     c.max_type_size = 400;
     match profile {

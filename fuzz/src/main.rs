@@ -34,6 +34,10 @@ struct Common {
     /// target's highest CPU level in turn by batch, where it runs here).
     #[arg(long)]
     cpu: Option<String>,
+    /// `--bounds-checks` for the executables: guard or explicit (default
+    /// for diff: both in turn by batch; for repro: guard).
+    #[arg(long, value_parser = ["guard", "explicit"])]
+    bounds_checks: Option<String>,
     /// Shrink attempts per finding (0: do not shrink).
     #[arg(long, default_value_t = 300)]
     shrink: u32,
@@ -129,6 +133,11 @@ fn options(c: &Common) -> diff::Options {
         artifacts,
         work,
         cpu: c.cpu.clone(),
+        bounds_checks: if c.bounds_checks.as_deref() == Some("explicit") {
+            kiln::BoundsChecks::Explicit
+        } else {
+            kiln::BoundsChecks::Guard
+        },
     }
 }
 
@@ -143,12 +152,13 @@ fn report_and_shrink(f: &diff::Finding, o: &diff::Options, attempts: u32) {
 
 fn report(f: &diff::Finding) {
     println!(
-        "FOUND {} on {} (seed {:#x}, -O{}, cpu {}): {}\n  saved: {}",
+        "FOUND {} on {} (seed {:#x}, -O{}, cpu {}, {} bounds checks): {}\n  saved: {}",
         f.kind,
         f.target,
         f.seed,
         diff::opt_name(f.opt),
         f.cpu.as_deref().unwrap_or("baseline"),
+        if f.bounds_checks == kiln::BoundsChecks::Explicit { "explicit" } else { "guard" },
         f.detail,
         f.saved.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
     );
@@ -200,6 +210,9 @@ fn main() -> ExitCode {
                     let level = fixed_opt.unwrap_or([kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize]);
                     let mut bo = o.clone();
                     bo.cpu = cpus[(b / 3) as usize % cpus.len()].clone();
+                    if common.bounds_checks.is_none() && b % 2 == 1 {
+                        bo.bounds_checks = kiln::BoundsChecks::Explicit;
+                    }
                     let (s, findings) = diff::run_batch(t, &seeds, level, &bo);
                     for f in &findings {
                         report_and_shrink(f, &bo, common.shrink);

@@ -20,6 +20,7 @@ fn options() -> diff::Options {
         artifacts: work.join("artifacts"),
         work,
         cpu: None,
+        bounds_checks: kiln::BoundsChecks::Guard,
     }
 }
 
@@ -37,6 +38,10 @@ fn smoke(target: &str) {
         let opt = [kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize];
         // The highest CPU level for the last batch, where it runs here.
         let mut o = o.clone();
+        // Explicit bounds checks for every other batch.
+        if b % 2 == 1 {
+            o.bounds_checks = kiln::BoundsChecks::Explicit;
+        }
         if b == BATCHES - 1 {
             o.cpu = t.cpu_levels.last().map(|l| l.0.to_string()).filter(|l| diff::cpu_runs(t, l, &o));
         }
