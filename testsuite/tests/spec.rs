@@ -16,9 +16,10 @@
 //! now passes, so the lists can only shrink. The run ends with the line
 //! `N passed, N failed` over every command of every file and target.
 //!
-//! Beyond wasm-v2, the runner takes the proposals Kiln implements from the
-//! same crate (`exceptions/`, `tail-call/`) and the legacy exception tests
-//! of the spec repository (`testsuite/spec/legacy-exceptions/`).
+//! Beyond wasm-v2, the runner takes the Wasm 3.0 suite (`wasm-v3/`), the
+//! proposals Kiln implements from the same crate (`exceptions/`,
+//! `tail-call/`, `function-references/`, ...) and the legacy exception
+//! tests of the spec repository (`testsuite/spec/legacy-exceptions/`).
 //! The SIMD files (the pinned crate keeps Wasm 2.0's in the `simd`
 //! proposal's folder) and the `relaxed-simd` files run too, in more
 //! configurations than the rest: see [`configs`]. v128 values travel as
@@ -96,6 +97,8 @@ fn trap_matches(kind: u32, expected: &str) -> bool {
         10 => &["null exception reference"],
         11 => &["unaligned atomic"],
         12 => &["expected shared memory"],
+        13 => &["null function reference"],
+        14 => &["null reference"],
         _ => &[],
     };
     accepted.iter().any(|a| expected.starts_with(a))
@@ -245,6 +248,11 @@ struct Script<'a> {
     names: HashMap<String, usize>,
     current: Option<usize>,
     requests: Vec<Request<'a>>,
+    /// Modules declared with `module definition`, by name, and the most
+    /// recent one; each `module instance` adds a copy to the executable
+    /// (an instance is a module of the executable).
+    definitions: HashMap<String, Vec<u8>>,
+    last_definition: Option<Vec<u8>>,
     /// Commands decided without running anything.
     static_outcomes: Vec<Outcome>,
 }
@@ -317,6 +325,25 @@ fn build_script<'a>(file: &str, text: &'a str, wast: Wast<'a>) -> Script<'a> {
                     let id = module_id(&m);
                     let bytes = m.encode().map_err(|e| format!("cannot encode module: {e}"))?;
                     let k = s.add_module(file, line, bytes, id);
+                    s.current = Some(k);
+                    s.requests.push(Request { line, text: format!("instantiate {k:x}"), expect: Expect::Ok });
+                }
+                WastDirective::ModuleDefinition(mut m) => {
+                    let id = module_id(&m);
+                    let bytes = m.encode().map_err(|e| format!("cannot encode module: {e}"))?;
+                    kiln::environ::ModuleEnv::parse("module", &bytes).map_err(|e| format!("module definition rejected: {e}"))?;
+                    if let Some(id) = id {
+                        s.definitions.insert(id.to_string(), bytes.clone());
+                    }
+                    s.last_definition = Some(bytes);
+                    s.pass_static(line);
+                }
+                WastDirective::ModuleInstance { instance, module, .. } => {
+                    let bytes = match module {
+                        Some(m) => s.definitions.get(m.name()).cloned().ok_or_else(|| format!("unknown module definition ${}", m.name()))?,
+                        None => s.last_definition.clone().ok_or("no module definition yet")?,
+                    };
+                    let k = s.add_module(file, line, bytes, instance.map(|i| i.name()));
                     s.current = Some(k);
                     s.requests.push(Request { line, text: format!("instantiate {k:x}"), expect: Expect::Ok });
                 }
@@ -664,11 +691,23 @@ fn main() {
         .collect();
     files.extend(kiln_files());
     // Proposals Kiln implements beyond Wasm 2.0, named `PROPOSAL/FILE`.
-    for p in [Proposal::ExceptionHandling, Proposal::TailCall, Proposal::ExtendedConst, Proposal::WideArithmetic, Proposal::MultiMemory] {
+    for p in [
+        Proposal::ExceptionHandling,
+        Proposal::TailCall,
+        Proposal::ExtendedConst,
+        Proposal::WideArithmetic,
+        Proposal::MultiMemory,
+        Proposal::FunctionReferences,
+    ] {
         files.extend(
             proposal(p).filter(|f| f.name().ends_with(".wast")).map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), false)),
         );
     }
+    // Wasm 3.0, named `wasm-v3/FILE` (many of its files share a name with
+    // Wasm 2.0's, which run as well).
+    files.extend(
+        spec(SpecVersion::V3).filter(|f| f.name().ends_with(".wast")).map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), false)),
+    );
     // The legacy exception encoding's tests, from the spec repository
     // (the crate does not carry them; see testsuite/spec/legacy-exceptions).
     let legacy = root().join("testsuite/spec/legacy-exceptions");
