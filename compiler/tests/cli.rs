@@ -168,6 +168,41 @@ u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_pre
     assert!(!d.path().join("u").exists(), "no output after a failed compile");
 }
 
+/// Of GC, Kiln compiles only the type system typed function references
+/// need (`rec` groups, `sub` without a supertype); anything more is named
+/// as GC, at its first use, and the module is called valid.
+#[test]
+fn gc_beyond_typed_function_references_is_not_buildable() {
+    let d = tmp();
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("struct", b"(module (type $s (struct (field i32))) (func (export \"_start\")))", "0xb"),
+        ("supertype", b"(module (type $a (sub (func))) (type $b (sub $a (func))) (func (export \"_start\")))", "0x10"),
+        ("i31", b"(module (func (export \"_start\") (drop (ref.i31 (i32.const 1)))))", "0x25"),
+    ];
+    for (name, text, offset) in cases {
+        write(d.path(), &format!("{name}.wat"), text);
+        let o = kiln(&["compile", &format!("{name}.wat"), "-o", name], d.path());
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "kiln: error: {name}.wat: uses 1 WebAssembly proposal that Kiln does not support yet (the module is valid):\n  \
+                 garbage collection (gc), first at wasm offset {offset}\n"
+            )
+        );
+    }
+    // Recursive types and a non-final type alone compile.
+    write(
+        d.path(),
+        "rec.wat",
+        br#"(module (rec (type $s (func (param (ref null $t)))) (type $t (func (param (ref null $s)))))
+              (type $open (sub (func))) (func $f (type $open)) (elem declare func $f)
+              (func (export "_start") (call_ref $open (ref.func $f))))"#,
+    );
+    let o = kiln(&["compile", "rec.wat", "-o", "rec"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 #[test]
 fn reactors_are_refused_as_executables() {
     let d = tmp();

@@ -541,3 +541,46 @@ pub fn executable_object(isa: &OwnedTargetIsa, module_count: u32, config: &[u8])
     data::executable_tables(&mut module, module_count, config).map_err(|e| CompileError::Target(e.to_string()))?;
     module.finish().emit().map_err(|e| CompileError::Target(format!("cannot write object: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TypeInterner;
+    use crate::environ::ModuleEnv;
+
+    fn ids(interner: &mut TypeInterner, wat: &str) -> Vec<u64> {
+        let bytes = wat::parse_str(wat).expect("test module parses");
+        let env = ModuleEnv::parse("test", &bytes).unwrap_or_else(|e| panic!("{e}"));
+        interner.intern_module(&env)
+    }
+
+    /// Type equivalence across modules, as type-equivalence.wast and
+    /// type-rec.wast state it.
+    #[test]
+    fn types_are_equal_by_rec_group_structure() {
+        let mut i = TypeInterner::default();
+        let a = ids(
+            &mut i,
+            "(module (type $f (func (param i32))) (type $r (func (param (ref $f))))
+               (rec (type $s (func (param (ref $t)))) (type $t (func (result (ref null $s))))))",
+        );
+        // The same types, declared in another order and another module.
+        let b = ids(
+            &mut i,
+            "(module (type $g (func (param i32))) (rec (type $s (func (param (ref $t)))) (type $t (func (result (ref null $s)))))
+               (type $r (func (param (ref $g)))))",
+        );
+        assert_eq!(a[0], b[0]);
+        assert_eq!(a[1], b[3], "references to earlier types compare by id");
+        assert_eq!(a[2..4], b[1..3], "equal rec groups give equal ids");
+        // A group of one is not equal to the same type inside a larger group,
+        // and position in the group matters.
+        let c = ids(&mut i, "(module (rec (type (func)) (type (func (param i32)))) (type (func)) (rec (type (func (param i32))) (type (func))))");
+        assert_ne!(c[0], c[2]);
+        assert_ne!(c[0], c[4]);
+        assert_ne!(c[1], c[3]);
+        // Finality is part of a type.
+        let d = ids(&mut i, "(module (type (func)) (type (sub (func))))");
+        assert_eq!(d[0], c[2]);
+        assert_ne!(d[0], d[1]);
+    }
+}
