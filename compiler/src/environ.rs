@@ -11,16 +11,20 @@
 use crate::error::CompileError;
 use std::collections::HashMap;
 use wasmparser::{
-    CompositeInnerType, ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind, FunctionBody,
-    GlobalType, MemoryType, Name, Parser, Payload, RefType, TableType, TypeRef, ValType, Validator,
-    WasmFeatures,
+    AbstractHeapType, BlockType, CompositeInnerType, ConstExpr, DataKind, ElementItems, ElementKind, ExternalKind,
+    FunctionBody, GlobalType, HeapType, MemoryType, Name, Operator, Parser, Payload, RefType, TableType, TypeRef,
+    ValType, Validator, WasmFeatures,
 };
 
-/// A function signature in wasm terms.
+/// A function signature in wasm terms. Concrete reference types in it
+/// (`(ref $t)`) hold module type indices.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FuncType {
     pub params: Vec<ValType>,
     pub results: Vec<ValType>,
+    /// Whether the type was declared final (every type not written
+    /// `(sub ...)` is). Part of a type's identity.
+    pub is_final: bool,
 }
 
 /// What an import brings in.
@@ -84,11 +88,18 @@ pub struct DataSegment<'a> {
 pub struct ModuleEnv<'a> {
     pub bytes: &'a [u8],
     pub types: Vec<FuncType>,
+    /// The recursion groups of the type section, as ranges of type
+    /// indices, in order (a type outside an explicit `rec` is a group of
+    /// one). Type identity is decided per group: see `TypeInterner`.
+    pub rec_groups: Vec<std::ops::Range<u32>>,
     pub imports: Vec<Import<'a>>,
     /// Type index of every function, imported ones first.
     pub functions: Vec<u32>,
     pub num_imported_funcs: u32,
     pub tables: Vec<TableType>,
+    /// The initialiser expression of each table that has one (defined
+    /// tables only; `(table 10 (ref $t) (ref.func $f))`), by table index.
+    pub table_inits: Vec<Option<ConstExpr<'a>>>,
     pub num_imported_tables: u32,
     pub memories: Vec<MemoryType>,
     pub num_imported_memories: u32,
@@ -120,7 +131,9 @@ pub struct ModuleEnv<'a> {
 /// `partly_supported`); extended constant expressions; wide arithmetic;
 /// multiple memories (each with its own reservation and VMContext slot);
 /// 64-bit memories (explicitly bounds-checked: `translate/heap.rs`) and
-/// tables (`func_env::table_operand`); custom page sizes (1-byte pages).
+/// tables (`func_env::table_operand`); custom page sizes (1-byte pages);
+/// typed function references (`call_ref`, `(ref $t)`, non-nullable
+/// locals, table initialisers).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::SIMD
@@ -134,48 +147,205 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
         | WasmFeatures::CUSTOM_PAGE_SIZES
+        | WasmFeatures::FUNCTION_REFERENCES
 }
 
-/// The proposals Kiln compiles only in part. The threads proposal's atomic
+/// What the validator runs with: [`features`] plus GC. Wasm 3.0's
+/// recursive type groups (`rec`) and `sub` declarations belong to the GC
+/// proposal in wasmparser, but Kiln needs them for typed function
+/// references (their type equivalence is what `TypeInterner` computes), so
+/// the validator admits GC and `gc_use` then refuses, as not buildable,
+/// every part of GC that Kiln does not compile (see `partly_supported`).
+pub fn validation_features() -> WasmFeatures {
+    features() | WasmFeatures::GC
+}
+
+/// The proposals Kiln compiles only in part, each with the offset of its
+/// first use that Kiln cannot compile. The threads proposal's atomic
 /// operators work on memories that are not shared (single-threaded code
 /// built with atomics emits them); a shared memory means real threads,
-/// which Kiln does not run yet, so a module with one is refused here with
-/// the offset of its first shared memory.
+/// which Kiln does not run yet. Of GC, Kiln compiles only what typed
+/// function references need (see `gc_use`).
 fn partly_supported(bytes: &[u8]) -> Vec<(&'static str, usize)> {
     let mut found = Vec::new();
-    let push = |found: &mut Vec<(&'static str, usize)>, name: &'static str, offset: usize| {
-        if !found.iter().any(|(n, _)| *n == name) {
-            found.push((name, offset));
-        }
-    };
-    for payload in Parser::new(0).parse_all(bytes) {
+    'scan: for payload in Parser::new(0).parse_all(bytes) {
         let Ok(payload) = payload else { break };
         match payload {
             Payload::ImportSection(r) => {
                 for (offset, imp) in r.into_imports_with_offsets().flatten() {
                     if matches!(imp.ty, TypeRef::Memory(m) if m.shared) {
-                        push(&mut found, "shared memories (threads)", offset as usize);
+                        found.push(("shared memories (threads)", offset as usize));
+                        break 'scan;
                     }
                 }
             }
             Payload::MemorySection(r) => {
                 for (offset, m) in r.into_iter_with_offsets().flatten() {
                     if m.shared {
-                        push(&mut found, "shared memories (threads)", offset as usize);
+                        found.push(("shared memories (threads)", offset as usize));
+                        break 'scan;
                     }
                 }
             }
             _ => {}
         }
     }
+    if let Some(offset) = gc_use(bytes) {
+        found.push(("garbage collection (gc)", offset));
+    }
+    found.sort_by_key(|(_, offset)| *offset);
     found
+}
+
+/// Whether a heap type belongs to GC rather than to typed function
+/// references: everything but the function, extern and exception
+/// hierarchies and concrete (function) types.
+fn gc_heap_type(h: HeapType) -> bool {
+    use AbstractHeapType::*;
+    match h {
+        HeapType::Concrete(_) => false,
+        HeapType::Abstract { shared, ty } => shared || !matches!(ty, Func | NoFunc | Extern | NoExtern | Exn | NoExn),
+        HeapType::Exact(_) => true,
+    }
+}
+
+fn gc_val_type(t: ValType) -> bool {
+    matches!(t, ValType::Ref(r) if gc_heap_type(r.heap_type()))
+}
+
+fn gc_block_type(t: BlockType) -> bool {
+    matches!(t, BlockType::Type(v) if gc_val_type(v))
+}
+
+/// Whether an operator belongs to GC (the 0xFB prefix: structs, arrays,
+/// i31, casts, `ref.eq`) or names a GC heap type.
+fn gc_operator(op: &Operator) -> bool {
+    use Operator::*;
+    match op {
+        RefEq | StructNew { .. } | StructNewDefault { .. } | StructGet { .. } | StructGetS { .. } | StructGetU { .. }
+        | StructSet { .. } | ArrayNew { .. } | ArrayNewDefault { .. } | ArrayNewFixed { .. } | ArrayNewData { .. }
+        | ArrayNewElem { .. } | ArrayGet { .. } | ArrayGetS { .. } | ArrayGetU { .. } | ArraySet { .. } | ArrayLen
+        | ArrayFill { .. } | ArrayCopy { .. } | ArrayInitData { .. } | ArrayInitElem { .. } | RefTestNonNull { .. }
+        | RefTestNullable { .. } | RefCastNonNull { .. } | RefCastNullable { .. } | BrOnCast { .. }
+        | BrOnCastFail { .. } | AnyConvertExtern | ExternConvertAny | RefI31 | I31GetS | I31GetU => true,
+        RefNull { hty } => gc_heap_type(*hty),
+        TypedSelect { ty } => gc_val_type(*ty),
+        TypedSelectMulti { tys } => tys.iter().any(|t| gc_val_type(*t)),
+        Block { blockty } | Loop { blockty } | If { blockty } | Try { blockty } => gc_block_type(*blockty),
+        TryTable { try_table } => gc_block_type(try_table.ty),
+        _ => false,
+    }
+}
+
+/// The offset of the first operator of `expr` that belongs to GC.
+fn gc_in_expr(mut ops: wasmparser::OperatorsReader) -> Option<u64> {
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().ok()?;
+        if gc_operator(&op) {
+            return Some(offset as u64);
+        }
+    }
+    None
+}
+
+/// For a module that validates with [`validation_features`]: the offset of
+/// its first use of GC beyond what typed function references need, if
+/// any. Admitted from GC: recursive type groups, and `sub` declarations
+/// without a supertype (a non-final type is a distinct type, nothing
+/// more). Refused: struct and array types, declared supertypes (function
+/// subtyping would make `call_indirect` a subtype test, not a compare of
+/// interned ids), the heap types `any`, `eq`, `i31`, `struct`, `array`,
+/// `none` wherever a value type can stand, and GC operators.
+fn gc_use(bytes: &[u8]) -> Option<usize> {
+    let mut first: Option<usize> = None;
+    let mut note = |offset: u64| {
+        let offset = offset as usize;
+        first = Some(first.map_or(offset, |f| f.min(offset)));
+    };
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::TypeSection(r) => {
+                for (offset, rec) in r.into_iter_with_offsets().flatten() {
+                    for sub in rec.into_types() {
+                        let refused = match &sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => {
+                                f.params().iter().chain(f.results()).any(|t| gc_val_type(*t))
+                            }
+                            _ => true,
+                        };
+                        if refused || !sub.supertype_idxs.is_empty() || sub.composite_type.shared {
+                            note(offset as u64);
+                        }
+                    }
+                }
+            }
+            Payload::ImportSection(r) => {
+                for (offset, imp) in r.into_imports_with_offsets().flatten() {
+                    match imp.ty {
+                        TypeRef::Table(t) if gc_heap_type(t.element_type.heap_type()) => note(offset as u64),
+                        TypeRef::Global(g) if gc_val_type(g.content_type) => note(offset as u64),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::TableSection(r) => {
+                for (offset, t) in r.into_iter_with_offsets().flatten() {
+                    if gc_heap_type(t.ty.element_type.heap_type()) {
+                        note(offset as u64);
+                    }
+                    if let wasmparser::TableInit::Expr(e) = t.init {
+                        gc_in_expr(e.get_operators_reader()).map(&mut note);
+                    }
+                }
+            }
+            Payload::GlobalSection(r) => {
+                for (offset, g) in r.into_iter_with_offsets().flatten() {
+                    if gc_val_type(g.ty.content_type) {
+                        note(offset as u64);
+                    }
+                    gc_in_expr(g.init_expr.get_operators_reader()).map(&mut note);
+                }
+            }
+            Payload::ElementSection(r) => {
+                for (offset, e) in r.into_iter_with_offsets().flatten() {
+                    if let ElementItems::Expressions(ty, exprs) = e.items {
+                        if gc_heap_type(ty.heap_type()) {
+                            note(offset as u64);
+                        }
+                        for x in exprs.into_iter().flatten() {
+                            gc_in_expr(x.get_operators_reader()).map(&mut note);
+                        }
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                if let Ok(mut locals) = body.get_locals_reader() {
+                    for _ in 0..locals.get_count() {
+                        let offset = locals.original_position();
+                        let Ok((_, t)) = locals.read() else { break };
+                        if gc_val_type(t) {
+                            note(offset as u64);
+                        }
+                    }
+                }
+                if let Ok(ops) = body.get_operators_reader() {
+                    gc_in_expr(ops).map(&mut note);
+                }
+            }
+            _ => {}
+        }
+    }
+    first
 }
 
 /// Core-wasm proposals that wasmparser validates, with the names users know
 /// them by, and the proposals that build on each (switched off with it when
 /// looking for its first use: GC subsumes typed function references, so a
 /// module's `call_ref` would otherwise still validate). Those that
-/// [`features`] does not contain are the ones Kiln does not compile yet.
+/// [`validation_features`] does not contain are the ones Kiln does not
+/// compile yet; GC, which it contains for its type system, is reported by
+/// `partly_supported`.
 const PROPOSALS: &[(WasmFeatures, &str, WasmFeatures)] = &[
     (WasmFeatures::SIMD, "fixed-width SIMD (simd)", WasmFeatures::RELAXED_SIMD),
     (WasmFeatures::RELAXED_SIMD, "relaxed SIMD (relaxed-simd)", WasmFeatures::empty()),
@@ -207,7 +377,7 @@ const PROPOSALS: &[(WasmFeatures, &str, WasmFeatures)] = &[
 /// fails, which wasmparser finds in one pass per proposal: this runs only
 /// on that error path.
 pub fn unsupported_proposals(bytes: &[u8]) -> Option<Vec<(&'static str, usize)>> {
-    let ours = features();
+    let ours = validation_features();
     let everything = PROPOSALS.iter().fold(ours, |f, (p, _, _)| f | *p);
     Validator::new_with_features(everything).validate_all(bytes).ok()?;
     let mut used: Vec<(&'static str, usize)> = PROPOSALS
@@ -248,7 +418,7 @@ impl<'a> ModuleEnv<'a> {
                     .into(),
             });
         }
-        let mut validator = Validator::new_with_features(features());
+        let mut validator = Validator::new_with_features(validation_features());
         let validated = validator.validate_all(bytes);
         if validated.is_ok() {
             let partly = partly_supported(bytes);
@@ -288,10 +458,12 @@ impl<'a> ModuleEnv<'a> {
         let mut env = ModuleEnv {
             bytes,
             types: vec![],
+            rec_groups: vec![],
             imports: vec![],
             functions: vec![],
             num_imported_funcs: 0,
             tables: vec![],
+            table_inits: vec![],
             num_imported_tables: 0,
             memories: vec![],
             num_imported_memories: 0,
@@ -312,16 +484,19 @@ impl<'a> ModuleEnv<'a> {
             match payload? {
                 Payload::TypeSection(r) => {
                     for rec in r {
+                        let start = env.types.len() as u32;
                         for sub in rec?.into_types() {
                             match &sub.composite_type.inner {
                                 CompositeInnerType::Func(f) => env.types.push(FuncType {
                                     params: f.params().to_vec(),
                                     results: f.results().to_vec(),
+                                    is_final: sub.is_final,
                                 }),
-                                // Validation without the GC feature admits only function types.
+                                // `gc_use` refused every other kind of type before this runs.
                                 _ => unreachable!("non-function type admitted by validation"),
                             }
                         }
+                        env.rec_groups.push(start..env.types.len() as u32);
                     }
                 }
                 Payload::ImportSection(r) => {
@@ -335,6 +510,7 @@ impl<'a> ModuleEnv<'a> {
                             }
                             TypeRef::Table(t) => {
                                 env.tables.push(t);
+                                env.table_inits.push(None);
                                 env.num_imported_tables += 1;
                                 ImportKind::Table(t)
                             }
@@ -366,7 +542,12 @@ impl<'a> ModuleEnv<'a> {
                 }
                 Payload::TableSection(r) => {
                     for t in r {
-                        env.tables.push(t?.ty);
+                        let t = t?;
+                        env.tables.push(t.ty);
+                        env.table_inits.push(match t.init {
+                            wasmparser::TableInit::RefNull => None,
+                            wasmparser::TableInit::Expr(e) => Some(e),
+                        });
                     }
                 }
                 Payload::MemorySection(r) => {

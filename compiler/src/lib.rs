@@ -224,7 +224,7 @@ pub fn compile_file(input: &Path, output: &Path, opts: &Options) -> Result<(), C
 /// validate without the SIMD features (a `v128` type anywhere, or a SIMD
 /// operator).
 fn uses_simd(bytes: &[u8]) -> bool {
-    let without = environ::features() & !(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
+    let without = environ::validation_features() & !(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
     wasmparser::Validator::new_with_features(without).validate_all(bytes).is_err()
 }
 

@@ -141,11 +141,11 @@ fn missing_input_and_bad_linker_are_clear() {
 const UNSUPPORTED: &str = r#"(module
   (import "env" "host_log" (func $log (param i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (type $point (struct (field i32)))
   (memory 1 1 shared)
-  (memory $big i64 1)
   (func $f (param i32) (result i32)
-    (drop (i32.atomic.load (local.get 0)))
-    (i32.load $big (i64.extend_i32_u (local.get 0))))
+    (drop (struct.new $point (local.get 0)))
+    (i32.atomic.load (local.get 0)))
   (func (export "_start") (call $log (i32.const 1))))"#;
 
 #[test]
@@ -154,18 +154,53 @@ fn unsupported_proposals_and_imports_are_named_at_once() {
     write(d.path(), "u.wat", UNSUPPORTED.as_bytes());
     let o = kiln(&["compile", "u.wat", "-o", "u"], d.path());
     assert_eq!(o.status.code(), Some(1));
-    // 0x54: the shared memory's entry; 0x57: the 64-bit memory's entry;
-    // 0x1a: the import's entry (wasm-objdump -h shows the sections).
+    // 0xb: the struct type's entry; 0x58: the shared memory's entry;
+    // 0x1e: the import's entry (wasm-objdump -h shows the sections).
     assert_eq!(
         stderr(&o),
         "kiln: error: u.wat: uses 2 WebAssembly proposals that Kiln does not support yet (the module is valid):
-  shared memories (threads), first at wasm offset 0x54
-  64-bit memories (memory64), first at wasm offset 0x57
+  garbage collection (gc), first at wasm offset 0xb
+  shared memories (threads), first at wasm offset 0x58
 u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):
-  env::host_log (at wasm offset 0x1a): function from unknown module `env`
+  env::host_log (at wasm offset 0x1e): function from unknown module `env`
 "
     );
     assert!(!d.path().join("u").exists(), "no output after a failed compile");
+}
+
+/// Of GC, Kiln compiles only the type system typed function references
+/// need (`rec` groups, `sub` without a supertype); anything more is named
+/// as GC, at its first use, and the module is called valid.
+#[test]
+fn gc_beyond_typed_function_references_is_not_buildable() {
+    let d = tmp();
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("struct", b"(module (type $s (struct (field i32))) (func (export \"_start\")))", "0xb"),
+        ("supertype", b"(module (type $a (sub (func))) (type $b (sub $a (func))) (func (export \"_start\")))", "0x10"),
+        ("i31", b"(module (func (export \"_start\") (drop (ref.i31 (i32.const 1)))))", "0x25"),
+    ];
+    for (name, text, offset) in cases {
+        write(d.path(), &format!("{name}.wat"), text);
+        let o = kiln(&["compile", &format!("{name}.wat"), "-o", name], d.path());
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "kiln: error: {name}.wat: uses 1 WebAssembly proposal that Kiln does not support yet (the module is valid):\n  \
+                 garbage collection (gc), first at wasm offset {offset}\n"
+            )
+        );
+    }
+    // Recursive types and a non-final type alone compile.
+    write(
+        d.path(),
+        "rec.wat",
+        br#"(module (rec (type $s (func (param (ref null $t)))) (type $t (func (param (ref null $s)))))
+              (type $open (sub (func))) (func $f (type $open)) (elem declare func $f)
+              (func (export "_start") (call_ref $open (ref.func $f))))"#,
+    );
+    let o = kiln(&["compile", "rec.wat", "-o", "rec"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]

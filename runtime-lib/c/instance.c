@@ -51,6 +51,34 @@ static int limits_match(uint64_t cur, uint64_t declared_max, uint64_t min, uint6
     return declared_max != KILN_NO_MAX && declared_max <= max;
 }
 
+/* Import matching of reference types, coded as kiln_abi::HEAP_CONCRETE
+ * describes. Kiln compiles no declared supertypes, so a concrete function
+ * type's only supertypes are itself and `func`, its only proper subtype
+ * `nofunc`; equal canonical ids are equal types. */
+static int is_reftype(uint32_t code) {
+    uint32_t h = code & 0xff;
+    return !(h == 0x7f || h == 0x7e || h == 0x7d || h == 0x7c || h == 0x7b);
+}
+
+/* The top of a heap type's hierarchy: func, extern or exn. */
+static uint32_t heap_top(uint32_t h) {
+    if (h == 0x73 || h == KILN_HEAP_CONCRETE) return 0x70;
+    if (h == 0x72) return 0x6f;
+    if (h == 0x74) return 0x69;
+    return h;
+}
+
+/* Whether reference type (a, a_id) is a subtype of (b, b_id). */
+static int ref_subtype(uint32_t a, uint64_t a_id, uint32_t b, uint64_t b_id) {
+    /* (ref null ht) is never a subtype of a non-nullable type. */
+    if ((b & KILN_REF_NON_NULL) && !(a & KILN_REF_NON_NULL)) return 0;
+    uint32_t ha = a & 0xff, hb = b & 0xff;
+    if (ha == hb) return ha != KILN_HEAP_CONCRETE || a_id == b_id;
+    if (heap_top(ha) != heap_top(hb)) return 0;
+    /* b is the top of the hierarchy, or a its bottom. */
+    return hb == heap_top(hb) || ha == 0x73 || ha == 0x72 || ha == 0x74;
+}
+
 const char *kiln_link(const struct kiln_module *m) {
     for (uint32_t i = 0; i < m->n_imports; i++) {
         const struct kiln_import *imp = &m->imports[i];
@@ -70,7 +98,13 @@ const char *kiln_link(const struct kiln_module *m) {
             if (((const struct kiln_funcref *)entity)->type_id != imp->type_id) return "incompatible import type";
             break;
         case KILN_EXTERN_GLOBAL:
-            if (e->type != imp->type) return "incompatible import type";
+            /* A mutable global's type must be equal, an immutable one's a
+             * subtype (only reference types have proper subtypes). */
+            if (imp->type & 0x100 || !is_reftype(imp->type)) {
+                if (e->type != imp->type || e->type_id != imp->type_id) return "incompatible import type";
+            } else if ((e->type & 0x100) || !ref_subtype(e->type, e->type_id, imp->type, imp->type_id)) {
+                return "incompatible import type";
+            }
             break;
         case KILN_EXTERN_TAG:
             /* The slot receives the exporter's kiln_tag itself: tags are
@@ -87,7 +121,9 @@ const char *kiln_link(const struct kiln_module *m) {
         }
         case KILN_EXTERN_TABLE: {
             const struct kiln_table *t = entity;
-            if (e->type != imp->type || !limits_match(t->size, t->declared_max, imp->min, imp->max))
+            /* Table element types must be equal. */
+            if (e->type != imp->type || e->type_id != imp->type_id ||
+                !limits_match(t->size, t->declared_max, imp->min, imp->max))
                 return "incompatible import type";
             break;
         }

@@ -16,9 +16,10 @@
 //! now passes, so the lists can only shrink. The run ends with the line
 //! `N passed, N failed` over every command of every file and target.
 //!
-//! Beyond wasm-v2, the runner takes the proposals Kiln implements from the
-//! same crate (`exceptions/`, `tail-call/`) and the legacy exception tests
-//! of the spec repository (`testsuite/spec/legacy-exceptions/`).
+//! Beyond wasm-v2, the runner takes the Wasm 3.0 suite (`wasm-v3/`), the
+//! proposals Kiln implements from the same crate (`exceptions/`,
+//! `tail-call/`, `function-references/`, ...) and the legacy exception
+//! tests of the spec repository (`testsuite/spec/legacy-exceptions/`).
 //! The SIMD files (the pinned crate keeps Wasm 2.0's in the `simd`
 //! proposal's folder) and the `relaxed-simd` files run too, in more
 //! configurations than the rest: see [`configs`]. v128 values travel as
@@ -96,6 +97,8 @@ fn trap_matches(kind: u32, expected: &str) -> bool {
         10 => &["null exception reference"],
         11 => &["unaligned atomic"],
         12 => &["expected shared memory"],
+        13 => &["null function reference"],
+        14 => &["null reference"],
         _ => &[],
     };
     accepted.iter().any(|a| expected.starts_with(a))
@@ -247,11 +250,12 @@ struct Script<'a> {
     requests: Vec<Request<'a>>,
     /// Commands decided without running anything.
     static_outcomes: Vec<Outcome>,
-    /// `(module definition $d ...)`: the binary of each named definition,
-    /// instantiated by `(module instance $i $d)` as a fresh copy (a driver
-    /// module is one instance), and the lines of all definitions, which
-    /// pass when they compile.
+    /// `(module definition $d ...)`: the binary of each named definition
+    /// and of the most recent one; `(module instance $i $d)` adds a fresh
+    /// copy to the executable (a driver module is one instance). Every
+    /// definition is compiled too, and its line passes when it compiles.
     definitions: HashMap<String, Vec<u8>>,
+    last_definition: Option<Vec<u8>>,
     definition_lines: Vec<usize>,
 }
 
@@ -332,13 +336,15 @@ fn build_script<'a>(file: &str, text: &'a str, wast: Wast<'a>) -> Script<'a> {
                     if let Some(id) = id {
                         s.definitions.insert(id.to_string(), bytes.clone());
                     }
+                    s.last_definition = Some(bytes.clone());
                     s.add_module(file, line, bytes, None);
                     s.definition_lines.push(line);
                 }
                 WastDirective::ModuleInstance { instance, module, .. } => {
-                    let def = module.ok_or("module instance without a definition name")?;
-                    let bytes =
-                        s.definitions.get(def.name()).cloned().ok_or_else(|| format!("unknown definition ${}", def.name()))?;
+                    let bytes = match module {
+                        Some(m) => s.definitions.get(m.name()).cloned().ok_or_else(|| format!("unknown module definition ${}", m.name()))?,
+                        None => s.last_definition.clone().ok_or("no module definition yet")?,
+                    };
                     let k = s.add_module(file, line, bytes, instance.map(|i| i.name()));
                     s.current = Some(k);
                     s.requests.push(Request { line, text: format!("instantiate {k:x}"), expect: Expect::Ok });
@@ -727,6 +733,7 @@ fn main() {
         Proposal::MultiMemory,
         Proposal::Memory64,
         Proposal::CustomPageSizes,
+        Proposal::FunctionReferences,
     ] {
         files.extend(
             proposal(p)
@@ -734,6 +741,11 @@ fn main() {
                 .map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), f.name().starts_with("simd"))),
         );
     }
+    // Wasm 3.0, named `wasm-v3/FILE` (many of its files share a name with
+    // Wasm 2.0's, which run as well).
+    files.extend(
+        spec(SpecVersion::V3).filter(|f| f.name().ends_with(".wast")).map(|f| (format!("{}/{}", f.parent(), f.name()), f.raw(), false)),
+    );
     // The legacy exception encoding's tests, from the spec repository
     // (the crate does not carry them; see testsuite/spec/legacy-exceptions).
     let legacy = root().join("testsuite/spec/legacy-exceptions");

@@ -15,10 +15,11 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleR
 use cranelift_object::ObjectModule;
 use kiln_abi::{
     Struct, CALL_SITE, CATCH_ALL, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG, FUNCREF,
-    FUNC_INFO, HANDLER, IMPORT, MEMORY, MODULE, NO_MAX, SEGMENT, TABLE, TAG, TRAP_ENTRY, VMCTX_HEADER,
+    FUNC_INFO, HANDLER, HEAP_CONCRETE, IMPORT, MEMORY, MODULE, NO_MAX, REF_NON_NULL, SEGMENT, TABLE, TAG, TRAP_ENTRY,
+    VMCTX_HEADER,
 };
 use std::collections::HashMap;
-use wasmparser::{ExternalKind, GlobalType, Operator, RefType, ValType};
+use wasmparser::{ExternalKind, GlobalType, HeapType, Operator, RefType, ValType};
 
 /// Binary-format code of a value type.
 fn valtype_code(t: ValType) -> u32 {
@@ -32,8 +33,30 @@ fn valtype_code(t: ValType) -> u32 {
     }
 }
 
+/// Code of a reference type in import and export records (see
+/// `kiln_abi::HEAP_CONCRETE`); the runtime matches imports with it.
 fn reftype_code(r: RefType) -> u32 {
-    if r == RefType::EXTERNREF { 0x6f } else { 0x70 }
+    use wasmparser::AbstractHeapType::*;
+    let heap = match r.heap_type() {
+        HeapType::Concrete(_) => HEAP_CONCRETE,
+        HeapType::Abstract { ty: Func, .. } => 0x70,
+        HeapType::Abstract { ty: Extern, .. } => 0x6f,
+        HeapType::Abstract { ty: Exn, .. } => 0x69,
+        HeapType::Abstract { ty: NoFunc, .. } => 0x73,
+        HeapType::Abstract { ty: NoExtern, .. } => 0x72,
+        HeapType::Abstract { ty: NoExn, .. } => 0x74,
+        // `environ::gc_use` refuses every other heap type.
+        _ => unreachable!("GC heap type admitted"),
+    };
+    heap | if r.is_nullable() { 0 } else { REF_NON_NULL }
+}
+
+/// The canonical id of a value type's concrete heap type, else 0.
+fn type_id_of(ctx: &ModuleCtx, t: ValType) -> u64 {
+    match t {
+        ValType::Ref(r) => r.type_index().and_then(|i| i.as_module_index()).map_or(0, |i| ctx.type_ids[i as usize]),
+        _ => 0,
+    }
 }
 
 /// The `type` word of a table's import and export records: its element
@@ -386,7 +409,8 @@ pub fn define(
             }
             ImportKind::Table(t) => {
                 ti += 1;
-                (EXTERN_TABLE, table_type_word(t), ctx.offsets.table(ti - 1), 0, t.initial, t.maximum.unwrap_or(NO_MAX))
+                let id = type_id_of(ctx, ValType::Ref(t.element_type));
+                (EXTERN_TABLE, table_type_word(t), ctx.offsets.table(ti - 1), id, t.initial, t.maximum.unwrap_or(NO_MAX))
             }
             ImportKind::Memory(m) => {
                 mi += 1;
@@ -396,7 +420,7 @@ pub fn define(
             }
             ImportKind::Global(g) => {
                 gi += 1;
-                (EXTERN_GLOBAL, global_code(g), ctx.offsets.imported_global(gi - 1), 0, 0, NO_MAX)
+                (EXTERN_GLOBAL, global_code(g), ctx.offsets.imported_global(gi - 1), type_id_of(ctx, g.content_type), 0, NO_MAX)
             }
             ImportKind::Tag(t) => {
                 xi += 1;
@@ -441,7 +465,9 @@ pub fn define(
                     (Target::Data(ids.tables), (*idx - env.num_imported_tables) * TABLE.size())
                 };
                 exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
-                (EXTERN_TABLE, table_type_word(&env.tables[*idx as usize]), imported)
+                let table = &env.tables[*idx as usize];
+                exps.field_u64(&EXPORT, i, "type_id", type_id_of(ctx, ValType::Ref(table.element_type)));
+                (EXTERN_TABLE, table_type_word(table), imported)
             }
             ExternalKind::Memory => {
                 let imported = *idx < env.num_imported_memories;
@@ -462,7 +488,9 @@ pub fn define(
                     ctx.offsets.defined_global(*idx - env.num_imported_globals)
                 };
                 exps.field_ptr(&EXPORT, i, "ptr", vm, off as i64);
-                (EXTERN_GLOBAL, global_code(&env.globals[*idx as usize].ty), imported)
+                let ty = env.globals[*idx as usize].ty;
+                exps.field_u64(&EXPORT, i, "type_id", type_id_of(ctx, ty.content_type));
+                (EXTERN_GLOBAL, global_code(&ty), imported)
             }
             ExternalKind::Tag => {
                 let imported = *idx < env.num_imported_tags;

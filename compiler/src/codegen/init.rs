@@ -2,8 +2,9 @@
 //! `(callee_vmctx, caller_vmctx, uint64_t *values)`, the only way the C
 //! runtime calls into generated code:
 //!
-//! - `init` finishes instantiation in the order wasm 2.0 prescribes:
-//!   defined globals, then active element segments (table.init + elem.drop),
+//! - `init` finishes instantiation in the order wasm prescribes: defined
+//!   globals, table initialisers (table.fill), then active element
+//!   segments (table.init + elem.drop),
 //!   then active data segments (memory.init + data.drop). An out-of-bounds
 //!   segment traps there, leaving the effects of earlier segments in place.
 //! - `start` and `entry` trampolines read arguments from `values` (16-byte
@@ -236,6 +237,19 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
         let v = const_expr(b, env, init);
         let addr = env.global_addr(b, i as u32);
         b.ins().store(mutable(), v, addr, 0);
+    }
+    // Table initialisers (`(table N (ref $t) EXPR)`): the value of EXPR
+    // fills every element, after the globals it may read and before the
+    // element segments that overwrite some elements.
+    for (i, init) in wenv.table_inits.iter().enumerate() {
+        if let Some(init) = init {
+            let v = const_expr(b, env, init);
+            let table = env.table_ptr(b, i as u32);
+            let size = env.table_size(b, table);
+            let zero = b.ins().iconst(types::I32, 0);
+            let id = m.runtime.table_fill;
+            env.call_checked(b, id, &[table, zero, v, size], TrapKind::TableOutOfBounds);
+        }
     }
     // Element items that depend on the instance, then active segments.
     let mut at = 0i64;

@@ -16,7 +16,7 @@
 mod data;
 mod init;
 
-use crate::environ::{FuncType, ImportKind, ModuleEnv};
+use crate::environ::{ImportKind, ModuleEnv};
 use crate::error::{CompileError, FuncRef as FuncName};
 use crate::func_env::{trap_kind, FuncEnv, ModuleCtx, RuntimeFuncs};
 use crate::translate::translate_function;
@@ -29,18 +29,81 @@ use cranelift_object::{ObjectBuilder, ObjectModule};
 use kiln_abi::{symbols, TrapKind, VmOffsets};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
+use wasmparser::ValType;
 
 /// Interns function types across every module linked into one executable,
-/// so equal signatures get equal ids and `call_indirect` can compare ids.
+/// so that two types get equal ids exactly when Wasm 3.0's type
+/// equivalence says they are equal, and `call_indirect`, `call_ref`'s
+/// validation-given types and function imports can compare ids.
+///
+/// Equivalence is iso-recursive: types are compared as members of their
+/// recursion group. Two groups are equal when they have the same number of
+/// types and, pairwise, the same finality and the same parameters and
+/// results, where a reference to a type of the same group counts as its
+/// position in the group and a reference to an earlier type counts as that
+/// type's id (interned already: a type can only name types before its
+/// group or inside it). A type's id is its group's id plus its position.
+/// Kiln refuses declared supertypes (`environ::gc_use`), so no concrete
+/// function type has a proper subtype and equal ids are exactly the
+/// subtyping `call_indirect` must check.
 #[derive(Default)]
 pub struct TypeInterner {
-    ids: HashMap<FuncType, u64>,
+    groups: HashMap<Vec<CanonicalFuncType>, u64>,
+    next: u64,
+}
+
+/// A function type of a recursion group in module-independent form.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CanonicalFuncType {
+    is_final: bool,
+    params: Vec<CanonicalValType>,
+    results: Vec<CanonicalValType>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum CanonicalValType {
+    /// A number, vector or abstract reference type: the same in every module.
+    Plain(ValType),
+    /// `(ref null? $t)` with `$t` in the same recursion group, by position.
+    InGroup { nullable: bool, position: u32 },
+    /// `(ref null? $t)` with `$t` an earlier type, by interned id.
+    Earlier { nullable: bool, id: u64 },
 }
 
 impl TypeInterner {
-    pub fn intern(&mut self, ty: &FuncType) -> u64 {
-        let next = kiln_abi::FIRST_TYPE_ID + self.ids.len() as u64;
-        *self.ids.entry(ty.clone()).or_insert(next)
+    /// The interned id of every type of `env`, by type index.
+    pub fn intern_module(&mut self, env: &ModuleEnv) -> Vec<u64> {
+        let mut ids: Vec<u64> = Vec::with_capacity(env.types.len());
+        for group in &env.rec_groups {
+            let canonical = |t: &ValType| -> CanonicalValType {
+                let ValType::Ref(r) = t else { return CanonicalValType::Plain(*t) };
+                match r.type_index().and_then(|i| i.as_module_index()) {
+                    Some(i) if group.contains(&i) => {
+                        CanonicalValType::InGroup { nullable: r.is_nullable(), position: i - group.start }
+                    }
+                    // Validation: a type names only types of its own group or before it.
+                    Some(i) => CanonicalValType::Earlier { nullable: r.is_nullable(), id: ids[i as usize] },
+                    None => CanonicalValType::Plain(*t),
+                }
+            };
+            let key: Vec<CanonicalFuncType> = env.types[group.start as usize..group.end as usize]
+                .iter()
+                .map(|f| CanonicalFuncType {
+                    is_final: f.is_final,
+                    params: f.params.iter().map(canonical).collect(),
+                    results: f.results.iter().map(canonical).collect(),
+                })
+                .collect();
+            let len = key.len() as u64;
+            let next = &mut self.next;
+            let base = *self.groups.entry(key).or_insert_with(|| {
+                let base = kiln_abi::FIRST_TYPE_ID + *next;
+                *next += len;
+                base
+            });
+            ids.extend((0..len).map(|k| base + k));
+        }
+        ids
     }
 }
 
@@ -165,7 +228,7 @@ pub fn compile_module(
     let call_conv = isa.default_call_conv();
     let decl_err = |e: cranelift_module::ModuleError| CompileError::Target(format!("{path}: {e}"));
 
-    let type_ids: Vec<u64> = env.types.iter().map(|t| interner.intern(t)).collect();
+    let type_ids = interner.intern_module(env);
     let offsets = VmOffsets {
         num_memories: env.memories.len() as u32,
         num_tables: env.tables.len() as u32,
@@ -480,4 +543,47 @@ pub fn executable_object(isa: &OwnedTargetIsa, module_count: u32, config: &[u8])
     let mut module = ObjectModule::new(builder);
     data::executable_tables(&mut module, module_count, config).map_err(|e| CompileError::Target(e.to_string()))?;
     module.finish().emit().map_err(|e| CompileError::Target(format!("cannot write object: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TypeInterner;
+    use crate::environ::ModuleEnv;
+
+    fn ids(interner: &mut TypeInterner, wat: &str) -> Vec<u64> {
+        let bytes = wat::parse_str(wat).expect("test module parses");
+        let env = ModuleEnv::parse("test", &bytes).unwrap_or_else(|e| panic!("{e}"));
+        interner.intern_module(&env)
+    }
+
+    /// Type equivalence across modules, as type-equivalence.wast and
+    /// type-rec.wast state it.
+    #[test]
+    fn types_are_equal_by_rec_group_structure() {
+        let mut i = TypeInterner::default();
+        let a = ids(
+            &mut i,
+            "(module (type $f (func (param i32))) (type $r (func (param (ref $f))))
+               (rec (type $s (func (param (ref $t)))) (type $t (func (result (ref null $s))))))",
+        );
+        // The same types, declared in another order and another module.
+        let b = ids(
+            &mut i,
+            "(module (type $g (func (param i32))) (rec (type $s (func (param (ref $t)))) (type $t (func (result (ref null $s)))))
+               (type $r (func (param (ref $g)))))",
+        );
+        assert_eq!(a[0], b[0]);
+        assert_eq!(a[1], b[3], "references to earlier types compare by id");
+        assert_eq!(a[2..4], b[1..3], "equal rec groups give equal ids");
+        // A group of one is not equal to the same type inside a larger group,
+        // and position in the group matters.
+        let c = ids(&mut i, "(module (rec (type (func)) (type (func (param i32)))) (type (func)) (rec (type (func (param i32))) (type (func))))");
+        assert_ne!(c[0], c[2]);
+        assert_ne!(c[0], c[4]);
+        assert_ne!(c[1], c[3]);
+        // Finality is part of a type.
+        let d = ids(&mut i, "(module (type (func)) (type (sub (func))))");
+        assert_eq!(d[0], c[2]);
+        assert_ne!(d[0], d[1]);
+    }
 }

@@ -410,6 +410,20 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
         fr
     }
 
+    /// `call_ref`'s check: a null reference traps with "null function
+    /// reference". Nothing else is checked at run time, and nothing else
+    /// needs to be: validation gave the operand the type `(ref null $t)`
+    /// of the instruction's immediate, every non-null value of that type
+    /// is a `kiln_funcref` of exactly type `$t` (Kiln admits no declared
+    /// subtypes, see `TypeInterner`), and a `kiln_funcref` is immutable
+    /// static data, so its `code` and `vmctx` loads after the check cannot
+    /// fault. Those loads are `readonly_checked`: never hoisted above the
+    /// trap.
+    fn non_null_funcref(&mut self, fr: Value) -> Value {
+        self.b.ins().trapz(fr, trap(TrapKind::NullFunctionReference));
+        fr
+    }
+
     fn global_type(&self, index: u32) -> Type {
         clif_type(self.env.m.env.globals[index as usize].ty.content_type)
     }
@@ -548,6 +562,49 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 let index = self.table_operand(index);
                 let fr = self.checked_table_funcref(table_index, index, type_index);
                 self.return_call_funcref(fr, type_index);
+            }
+
+            // ---------------------------------------------------------------
+            // Typed function references
+            // ---------------------------------------------------------------
+            CallRef { type_index } => {
+                let fr = self.pop1();
+                let fr = self.non_null_funcref(fr);
+                self.call_funcref(fr, type_index);
+            }
+            ReturnCallRef { type_index } => {
+                let fr = self.pop1();
+                let fr = self.non_null_funcref(fr);
+                self.return_call_funcref(fr, type_index);
+            }
+            RefAsNonNull => {
+                let r = self.pop1();
+                self.b.ins().trapz(r, trap(TrapKind::NullReference));
+                self.push(r);
+            }
+            BrOnNull { relative_depth } => {
+                // Null: branch with the operands below the reference (the
+                // reference is dropped). Non-null: fall through with it.
+                let r = self.pop1();
+                let (target, n) = self.branch_target(relative_depth);
+                let vals = self.peekn(n).to_vec();
+                let next = self.b.create_block();
+                self.b.ins().brif(r, next, &[], target, &args(&vals));
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+                self.push(r);
+            }
+            BrOnNonNull { relative_depth } => {
+                // Non-null: branch with the operands and the reference, the
+                // label's last value. Null: fall through without it.
+                let r = self.pop1();
+                let (target, n) = self.branch_target(relative_depth);
+                let mut vals = self.peekn(n - 1).to_vec();
+                vals.push(r);
+                let next = self.b.create_block();
+                self.b.ins().brif(r, target, &args(&vals), next, &[]);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
             }
 
             // ---------------------------------------------------------------

@@ -69,6 +69,8 @@ trap_kinds! {
     NullExceptionReference = 10, "null exception reference";
     UnalignedAtomic = 11, "unaligned atomic";
     ExpectedSharedMemory = 12, "expected shared memory";
+    NullFunctionReference = 13, "null function reference";
+    NullReference = 14, "null reference";
 }
 
 /// What the runtime reports, where a trap kind would go, for an exception
@@ -326,6 +328,17 @@ pub const EXTERN_TAG: u32 = 4;
 /// No declared maximum (memories, tables) in import and export records.
 pub const NO_MAX: u64 = u64::MAX;
 
+/// Reference types in the `type` of import and export records (globals,
+/// tables): the low byte is the heap type's binary code (`0x70` func,
+/// `0x6f` extern, `0x69` exn, `0x73` nofunc, `0x72` noextern, `0x74`
+/// noexn), or [`HEAP_CONCRETE`] for a concrete function type, whose
+/// canonical id is then the record's `type_id`; [`REF_NON_NULL`] is set
+/// for a non-nullable reference. `funcref` and `externref` keep their
+/// Wasm 2.0 codes.
+pub const HEAP_CONCRETE: u32 = 0x60;
+/// See [`HEAP_CONCRETE`].
+pub const REF_NON_NULL: u32 = 0x200;
+
 /// One import the runtime resolves by name at instantiation (executables
 /// linked from several modules). `type` is the value type code of a global
 /// (binary-format byte, | 0x100 when mutable) or the element type code of a
@@ -342,7 +355,7 @@ pub const IMPORT: Struct = Struct {
         ("kind", CType::U32, "KILN_EXTERN_*."),
         ("type", CType::U32, "Global value type (| 0x100 if mutable), table element type, or memory type word."),
         ("slot", CType::U32, "Byte offset in the VMContext of the pointer to fill in."),
-        ("type_id", CType::U64, "Canonical signature id (functions and tags)."),
+        ("type_id", CType::U64, "Canonical type id: functions and tags; globals and tables of a concrete reference type."),
         ("min", CType::U64, "Minimum size (memories: pages, tables: elements)."),
         ("max", CType::U64, "Maximum size, or KILN_NO_MAX."),
     ],
@@ -364,6 +377,7 @@ pub const EXPORT: Struct = Struct {
         ("type", CType::U32, "Global value type (| 0x100 if mutable), table element type, or memory type word."),
         ("indirect", CType::U32, "Whether ptr is a slot to read."),
         ("name_len", CType::U32, "Length of name in bytes (names may contain NUL)."),
+        ("type_id", CType::U64, "Canonical type id of a global's or table's concrete reference type, else 0."),
     ],
 };
 
@@ -688,6 +702,7 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_EXTERN_FUNC {EXTERN_FUNC}u\n#define KILN_EXTERN_TABLE {EXTERN_TABLE}u").unwrap();
     writeln!(h, "#define KILN_EXTERN_MEMORY {EXTERN_MEMORY}u\n#define KILN_EXTERN_GLOBAL {EXTERN_GLOBAL}u").unwrap();
     writeln!(h, "#define KILN_EXTERN_TAG {EXTERN_TAG}u").unwrap();
+    writeln!(h, "#define KILN_HEAP_CONCRETE {HEAP_CONCRETE:#x}u\n#define KILN_REF_NON_NULL {REF_NON_NULL:#x}u").unwrap();
     writeln!(h, "#define KILN_NO_MAX UINT64_MAX\n").unwrap();
     h.push_str("/* Trap kinds: the byte in each trap-table entry. */\nenum kiln_trap_kind {\n    KILN_TRAP_NONE = 0,\n");
     for t in TrapKind::ALL {
