@@ -189,10 +189,23 @@ fn float_same(a: u64, b: u64, bits: u32) -> bool {
     }
 }
 
-fn value_same(ty: Ty, a: u64, b: u64) -> bool {
+/// Whether two results of type `ty` agree. A v128 compares bit for bit,
+/// all 16 bytes: its lanes' interpretation is unknown here (a lane that
+/// looks like a NaN may be an integer that must match exactly), so no
+/// lane-wise NaN normalisation could be sound. Bit equality is also what
+/// the spec requires of generated modules: every SIMD operation whose NaN
+/// results the spec leaves open is followed by a canonicalisation in the
+/// module itself (wasm-smith's `canonicalize_nans` for f32x4/f64x2
+/// arithmetic, rounding, sqrt, min and max; `gen::rewrite` for
+/// `f32x4.demote_f64x2_zero` and `f64x2.promote_low_f32x4`), and every
+/// other operation that can yield a NaN (moves, loads, lane accesses,
+/// bitwise operations, `abs`/`neg`, `pmin`/`pmax`) is specified bit for
+/// bit. Relaxed SIMD, whose results are a set per operation, is not
+/// generated (`gen::features`).
+fn value_same(ty: Ty, a: u128, b: u128) -> bool {
     match ty {
-        Ty::F32 => float_same(a & 0xffff_ffff, b & 0xffff_ffff, 32),
-        Ty::F64 => float_same(a, b, 64),
+        Ty::F32 => float_same((a as u64) & 0xffff_ffff, (b as u64) & 0xffff_ffff, 32),
+        Ty::F64 => float_same(a as u64, b as u64, 64),
         _ => a == b,
     }
 }
@@ -227,13 +240,24 @@ fn compare(req: &Req, kiln: &Answer, oracle: &Answer) -> Verdict {
     }
 }
 
-/// Runs `exe` for `target` with `input` on stdin; returns stdout, how it
-/// ended (`None` for a normal exit 0), and whether it timed out.
-fn run_driver(target: &Target, exe: &Path, input: &Path, timeout: Duration) -> Result<(String, Option<String>, bool), String> {
+/// Runs `exe` for `target`, built for `--cpu cpu`, with `input` on stdin;
+/// returns stdout, how it ended (`None` for a normal exit 0), and whether
+/// it timed out. Under qemu the CPU model is the one with every feature of
+/// `cpu` (`kiln_testsuite::qemu_cpu`: riscv64's default model has no V).
+fn run_driver(
+    target: &Target,
+    cpu: Option<&str>,
+    exe: &Path,
+    input: &Path,
+    timeout: Duration,
+) -> Result<(String, Option<String>, bool), String> {
     let prefix = kiln_testsuite::runner(target).ok_or_else(|| format!("cannot run {} executables here", target.name))?;
     let mut cmd = match prefix.split_first() {
         Some((q, rest)) => {
             let mut c = kiln_testsuite::tool(q);
+            if let Some(model) = kiln_testsuite::qemu_cpu(target, cpu, None)? {
+                c.args(["-cpu", &model]);
+            }
             c.args(rest).arg(exe);
             c
         }
@@ -284,12 +308,19 @@ fn run_driver(target: &Target, exe: &Path, input: &Path, timeout: Duration) -> R
     Ok((out, end, timed_out))
 }
 
-/// Builds the cases for `seeds` (modules the generator fails on, or whose
-/// exports the runner cannot read, are skipped and counted: not Kiln bugs).
-fn cases(seeds: &[u64], limits: Limits, stats: &mut Stats) -> Vec<Case> {
+/// Whether Kiln compiles SIMD for `target` at CPU level `cpu` (not for
+/// riscv64 without V, where it refuses such a module as not buildable).
+pub fn simd_compiles(target: &Target, cpu: Option<&str>) -> bool {
+    target.cpu_features(cpu).is_ok_and(|f| target.simd_support(&f).is_ok())
+}
+
+/// Builds the cases for `seeds`, with SIMD if `simd` (modules the
+/// generator fails on, or whose exports the runner cannot read, are
+/// skipped and counted: not Kiln bugs).
+fn cases(seeds: &[u64], simd: bool, limits: Limits, stats: &mut Stats) -> Vec<Case> {
     let mut out = Vec::new();
     for &seed in seeds {
-        match gen::generate(seed).and_then(|g| case_of(g, limits)) {
+        match gen::generate(seed, simd).and_then(|g| case_of(g, limits)) {
             Ok(c) => out.push(c),
             Err(e) => {
                 eprintln!("kiln-fuzz: seed {seed:#x} skipped: {e}");
@@ -307,10 +338,11 @@ fn case_of(gen: Generated, limits: Limits) -> Result<Case, String> {
 }
 
 /// Runs the modules of `seeds` on `target`; returns counts and findings
-/// (already saved).
+/// (already saved). The modules use SIMD where the batch's CPU level lets
+/// Kiln compile it ([`simd_compiles`]).
 pub fn run_batch(target: &'static Target, seeds: &[u64], opt: kiln::OptLevel, o: &Options) -> (Stats, Vec<Finding>) {
     let mut stats = Stats::default();
-    let cases = cases(seeds, o.limits, &mut stats);
+    let cases = cases(seeds, simd_compiles(target, o.cpu.as_deref()), o.limits, &mut stats);
     let mut findings = Vec::new();
     run_cases(target, cases, opt, o, &mut stats, &mut findings);
     for f in &mut findings {
@@ -361,6 +393,18 @@ fn run_cases(
 ) {
     if cases.is_empty() {
         return;
+    }
+    // A module with v128 (one given to `repro --module`) for a CPU level
+    // without SIMD: Kiln rightly refuses it as not buildable, which is no
+    // Kiln bug; it is skipped.
+    if !simd_compiles(target, o.cpu.as_deref()) {
+        let scalar = gen::features_for(false);
+        let before = cases.len();
+        cases.retain(|c| wasmparser::Validator::new_with_features(scalar).validate_all(&c.gen.bytes).is_ok());
+        stats.skipped += (before - cases.len()) as u64;
+        if cases.is_empty() {
+            return;
+        }
     }
     let _ = std::fs::create_dir_all(&o.work);
     let exe = o.work.join(format!("driver-{}-{:016x}", target.name, cases[0].gen.seed));
@@ -432,7 +476,7 @@ fn run_cases(
         let script = exe.with_extension("probe");
         let answers = std::fs::write(&script, &probe)
             .map_err(|e| e.to_string())
-            .and_then(|_| run_driver(target, &exe, &script, o.timeout))
+            .and_then(|_| run_driver(target, o.cpu.as_deref(), &exe, &script, o.timeout))
             .map(|(out, _, _)| out)
             .unwrap_or_default();
         let _ = std::fs::remove_file(&script);
@@ -440,7 +484,7 @@ fn run_cases(
         for ((k, r), line) in owner.iter().zip(answers.lines()) {
             if let (Req::Addr(n), Answer::Ok(v)) = (r, Answer::parse(line)) {
                 if let Some(p) = v.first() {
-                    addrs[*k].insert(n.clone(), *p);
+                    addrs[*k].insert(n.clone(), *p as u64);
                 }
             }
         }
@@ -464,7 +508,7 @@ fn run_cases(
         eprintln!("kiln-fuzz: cannot write {}: {e}", script.display());
         return;
     }
-    let (out, end, timed_out) = match run_driver(target, &exe, &script, o.timeout) {
+    let (out, end, timed_out) = match run_driver(target, o.cpu.as_deref(), &exe, &script, o.timeout) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kiln-fuzz: {e}");
@@ -524,8 +568,8 @@ fn run_cases(
 }
 
 /// Whether executables built with `--cpu level` start on this machine
-/// (natively, or under the target's qemu with its default CPU model): the
-/// runtime refuses to start where a feature is missing.
+/// (natively, or under the target's qemu with the CPU model for that
+/// level): the runtime refuses to start where a feature is missing.
 pub fn cpu_runs(target: &'static Target, level: &str, o: &Options) -> bool {
     let _ = std::fs::create_dir_all(&o.work);
     let exe = o.work.join(format!("cpu-probe-{}-{level}", target.name));
@@ -536,7 +580,7 @@ pub fn cpu_runs(target: &'static Target, level: &str, o: &Options) -> bool {
     }
     let input = exe.with_extension("in");
     let ok = std::fs::write(&input, "").is_ok()
-        && matches!(run_driver(target, &exe, &input, o.timeout), Ok((_, None, false)));
+        && matches!(run_driver(target, Some(level), &exe, &input, o.timeout), Ok((_, None, false)));
     let _ = std::fs::remove_file(&exe);
     let _ = std::fs::remove_file(&input);
     ok
@@ -615,7 +659,7 @@ fn check_case(
     for (r, a) in c.reqs.iter().zip(kiln) {
         if let (Req::Addr(n), Answer::Ok(v)) = (r, a) {
             if let Some(p) = v.first() {
-                addrs.insert(n.clone(), *p);
+                addrs.insert(n.clone(), *p as u64);
             }
         }
     }

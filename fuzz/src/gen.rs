@@ -8,20 +8,43 @@ use wasm_encoder::reencode::{Error as ReError, Reencode};
 use wasmparser::WasmFeatures;
 
 /// The WebAssembly features generated modules may use: the ONE place to
-/// widen fuzzing when Kiln learns a proposal. SIMD, exceptions and atomics
-/// (which Kiln compiles) are not here yet: v128 arguments and results need
-/// their place in `plan` and `oracle` (wasmi runs SIMD), and wasmi 1.1
-/// runs neither exceptions nor atomics, so those need another oracle. Everything else in
-/// fuzz/ (wasm-smith switches, wasmi's configuration) is derived from it,
-/// and a unit test checks that Kiln compiles every feature listed here.
+/// widen fuzzing when Kiln learns a proposal. Everything else in fuzz/
+/// (wasm-smith switches, wasmi's configuration) is derived from it, and a
+/// unit test checks that Kiln compiles every feature listed here.
+///
+/// Left out, although Kiln compiles them:
+/// - relaxed SIMD: each of its operations may give any of a set of results
+///   (e.g. `f32x4.relaxed_madd` fused or not, `i32x4.relaxed_trunc_f32x4_s`
+///   of a NaN or out-of-range lane, `i8x16.relaxed_swizzle` of an index
+///   over 15, `relaxed_laneselect` per bit or per lane), and the choice
+///   differs between targets and CPU levels and from wasmi's. Normalising
+///   it would mean rewriting every such operation's inputs into the range
+///   where all choices agree, which would leave nothing relaxed to test.
+///   Kiln's own `testsuite/spec/kiln/relaxed_simd_deterministic.wast`
+///   covers it instead, with expected results per target;
+/// - exceptions and atomics: wasmi 1.1 runs neither, so they need another
+///   oracle.
+///
+/// SIMD is in, but a batch whose CPU level cannot compile it (riscv64
+/// without V) gets its modules generated without it ([`generate`]'s
+/// `simd`).
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+    WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::WIDE_ARITHMETIC
         | WasmFeatures::MEMORY64
         | WasmFeatures::CUSTOM_PAGE_SIZES
+}
+
+/// [`features`] without SIMD if `simd` is false.
+pub fn features_for(simd: bool) -> WasmFeatures {
+    if simd {
+        features()
+    } else {
+        features().difference(WasmFeatures::SIMD)
+    }
 }
 
 /// Name under which [`rewrite`] exports the fuel global, so the runner can
@@ -69,10 +92,10 @@ impl Profile {
 }
 
 /// wasm-smith's configuration for one profile (set field by field, each
-/// next to why).
+/// next to why), with SIMD if `simd` (see [`features_for`]).
 #[allow(clippy::field_reassign_with_default)]
-pub fn config(profile: Profile) -> wasm_smith::Config {
-    let f = features();
+pub fn config(profile: Profile, simd: bool) -> wasm_smith::Config {
+    let f = features_for(simd);
     let mut c = wasm_smith::Config::default();
     // Proposals, from `features()` only.
     c.simd_enabled = f.contains(WasmFeatures::SIMD);
@@ -101,8 +124,10 @@ pub fn config(profile: Profile) -> wasm_smith::Config {
     c.export_everything = true;
     // Float results that the spec lets vary (NaN payloads of arithmetic)
     // are made canonical by the module itself, so that memories, globals
-    // and reinterpreted bits can be compared exactly; `rewrite` does the
-    // same for promote/demote, which wasm-smith leaves alone.
+    // and reinterpreted bits can be compared exactly. wasm-smith does this
+    // for scalar and f32x4/f64x2 arithmetic, rounding, sqrt, min and max;
+    // `rewrite` does the same for the scalar and vector promote/demote,
+    // which wasm-smith leaves alone.
     c.canonicalize_nans = true;
 
     // Bounded sizes, so that a batch compiles quickly, a memory is cheap to
@@ -128,6 +153,8 @@ pub fn config(profile: Profile) -> wasm_smith::Config {
             use wasm_smith::InstructionKind as K;
             c.allowed_instructions = wasm_smith::InstructionKinds::new(&[
                 K::NumericInt,
+                // Integer SIMD, v128 loads, stores and lane accesses.
+                K::VectorInt,
                 K::Memory,
                 K::Table,
                 K::Reference,
@@ -144,7 +171,7 @@ pub fn config(profile: Profile) -> wasm_smith::Config {
         Profile::Float => {
             use wasm_smith::InstructionKind as K;
             c.allowed_instructions =
-                wasm_smith::InstructionKinds::new(&[K::Numeric, K::Variable, K::Parametric, K::Control, K::Memory]);
+                wasm_smith::InstructionKinds::new(&[K::Numeric, K::Vector, K::Variable, K::Parametric, K::Control, K::Memory]);
             c.max_instructions = 200;
             c.disallow_traps = true;
         }
@@ -160,20 +187,23 @@ pub struct Generated {
     pub bytes: Vec<u8>,
 }
 
-/// The module of `seed`: always the same bytes for the same seed (and the
-/// same wasm-smith version, pinned in the workspace).
-pub fn generate(seed: u64) -> Result<Generated, String> {
+/// The module of `seed`: always the same bytes for the same seed and
+/// `simd` (and the same wasm-smith version, pinned in the workspace).
+/// Without `simd` the module has no v128 anywhere, for a CPU level that
+/// cannot compile SIMD; the runner decides by the batch's target and CPU
+/// (`diff::simd_compiles`), so a seed and `--cpu` name one module.
+pub fn generate(seed: u64, simd: bool) -> Result<Generated, String> {
     let profile = Profile::of_seed(seed);
     let mut rng = Rng::new(seed);
     match profile {
-        Profile::Edges => return Ok(Generated { seed, profile, bytes: crate::handmade::edge_module(&mut rng)? }),
+        Profile::Edges => return Ok(Generated { seed, profile, bytes: crate::handmade::edge_module(&mut rng, simd)? }),
         Profile::Extremes => return Ok(Generated { seed, profile, bytes: crate::handmade::extreme_module(&mut rng)? }),
         _ => {}
     }
     let mut data = vec![0u8; 16 * 1024];
     rng.fill(&mut data);
     let mut u = arbitrary::Unstructured::new(&data);
-    let mut m = wasm_smith::Module::new(config(profile), &mut u).map_err(|e| format!("wasm-smith: {e}"))?;
+    let mut m = wasm_smith::Module::new(config(profile, simd), &mut u).map_err(|e| format!("wasm-smith: {e}"))?;
     let fuel = m.ensure_termination(FUEL).map_err(|e| format!("ensure_termination: {e}"))?;
     let bytes = rewrite(&m.to_bytes(), fuel)?;
     Ok(Generated { seed, profile, bytes })
@@ -184,17 +214,18 @@ pub fn generate(seed: u64) -> Result<Generated, String> {
 /// - export `i` is renamed `e<i>-<name>`: wasm-smith makes names of any
 ///   characters, which this keeps, but also the empty name, which the
 ///   driver's `invoke` line cannot carry;
-/// - every `f32.demote_f64` and `f64.promote_f32` becomes a call to a
-///   helper that does the conversion and then replaces any NaN with the
-///   positive canonical NaN. The spec lets these conversions return any
-///   NaN for a NaN input: riscv64 returns the canonical NaN, x86-64 and
-///   aarch64 keep the payload (and sign). wasm-smith's `canonicalize_nans`
-///   covers arithmetic but not these two, so this rewrite normalises
-///   exactly them, and nothing else.
+/// - every `f32.demote_f64`, `f64.promote_f32`, `f32x4.demote_f64x2_zero`
+///   and `f64x2.promote_low_f32x4` becomes a call to a helper that does
+///   the conversion and then replaces any NaN (lane) with the positive
+///   canonical NaN. The spec lets these conversions return any NaN for a
+///   NaN input: riscv64 returns the canonical NaN, x86-64 and aarch64 keep
+///   the payload (and sign). wasm-smith's `canonicalize_nans` covers
+///   arithmetic, scalar and vector, but not these four, so this rewrite
+///   normalises exactly them, and nothing else.
 pub fn rewrite(bytes: &[u8], fuel: u32) -> Result<Vec<u8>, String> {
     let mut types = 0u32;
     let mut funcs = 0u32;
-    let mut converts = false;
+    let mut used = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|e| e.to_string())? {
             wasmparser::Payload::TypeSection(r) => types = r.count(),
@@ -203,53 +234,111 @@ pub fn rewrite(bytes: &[u8], fuel: u32) -> Result<Vec<u8>, String> {
                 let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
                 while !ops.eof() {
                     let op = ops.read().map_err(|e| e.to_string())?;
-                    if matches!(op, wasmparser::Operator::F32DemoteF64 | wasmparser::Operator::F64PromoteF32) {
-                        converts = true;
+                    if let Some(c) = Convert::of(&op) {
+                        if !used.contains(&c) {
+                            used.push(c);
+                        }
                     }
                 }
             }
             _ => {}
         }
     }
-    let mut r = Rewriter { fuel, exported: false, helpers: converts.then_some((types, funcs)), exports: 0 };
+    // Scalar helpers only when a scalar conversion occurs, vector ones only
+    // when a vector one does: a module without SIMD must stay without v128.
+    let scalar = used.iter().any(|c| !c.vector());
+    let vector = used.iter().any(|c| c.vector());
+    let helpers: Vec<Convert> = Convert::ALL.into_iter().filter(|c| if c.vector() { vector } else { scalar }).collect();
+    let mut r = Rewriter { fuel, exported: false, helpers, first_type: types, first_func: funcs, exports: 0 };
     let mut module = wasm_encoder::Module::new();
     r.parse_core_module(&mut module, wasmparser::Parser::new(0), bytes).map_err(|e| format!("rewrite: {e:?}"))?;
     Ok(module.finish())
 }
 
-struct Rewriter {
-    fuel: u32,
-    exported: bool,
-    /// (first new type index, first new function index) when helpers are added.
-    helpers: Option<(u32, u32)>,
-    /// Exports renamed so far.
-    exports: u32,
+/// A conversion whose NaN results the spec leaves open and wasm-smith
+/// does not canonicalise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Convert {
+    Demote,
+    Promote,
+    DemoteX4,
+    PromoteX2,
 }
 
-impl Rewriter {
+impl Convert {
+    const ALL: [Convert; 4] = [Convert::Demote, Convert::Promote, Convert::DemoteX4, Convert::PromoteX2];
+
+    fn of(op: &wasmparser::Operator) -> Option<Convert> {
+        use wasmparser::Operator as O;
+        match op {
+            O::F32DemoteF64 => Some(Convert::Demote),
+            O::F64PromoteF32 => Some(Convert::Promote),
+            O::F32x4DemoteF64x2Zero => Some(Convert::DemoteX4),
+            O::F64x2PromoteLowF32x4 => Some(Convert::PromoteX2),
+            _ => None,
+        }
+    }
+
+    fn vector(self) -> bool {
+        matches!(self, Convert::DemoteX4 | Convert::PromoteX2)
+    }
+
+    /// (parameter, result) types of the helper.
+    fn signature(self) -> (wasm_encoder::ValType, wasm_encoder::ValType) {
+        use wasm_encoder::ValType as V;
+        match self {
+            Convert::Demote => (V::F64, V::F32),
+            Convert::Promote => (V::F32, V::F64),
+            Convert::DemoteX4 | Convert::PromoteX2 => (V::V128, V::V128),
+        }
+    }
+
     /// Body of the helper: convert parameter 0, keep it in local 1, and
-    /// answer the canonical NaN if it is a NaN.
-    fn helper(demote: bool) -> wasm_encoder::Function {
-        use wasm_encoder::{Instruction as I, ValType};
-        let (res, ne, nan): (ValType, I, I) = if demote {
-            (ValType::F32, I::F32Ne, I::F32Const(f32::from_bits(0x7fc0_0000).into()))
-        } else {
-            (ValType::F64, I::F64Ne, I::F64Const(f64::from_bits(0x7ff8_0000_0000_0000).into()))
+    /// answer the canonical NaN where it is a NaN (in each lane, for a
+    /// vector: the zero lanes of `demote_f64x2_zero` stay zero).
+    fn helper(self) -> wasm_encoder::Function {
+        use wasm_encoder::Instruction as I;
+        const NAN32: u32 = 0x7fc0_0000;
+        const NAN64: u64 = 0x7ff8_0000_0000_0000;
+        let (op, nan, ne, select) = match self {
+            Convert::Demote => (I::F32DemoteF64, I::F32Const(f32::from_bits(NAN32).into()), I::F32Ne, I::Select),
+            Convert::Promote => (I::F64PromoteF32, I::F64Const(f64::from_bits(NAN64).into()), I::F64Ne, I::Select),
+            Convert::DemoteX4 => {
+                let n = NAN32 as i128;
+                (I::F32x4DemoteF64x2Zero, I::V128Const(n | n << 32 | n << 64 | n << 96), I::F32x4Ne, I::V128Bitselect)
+            }
+            Convert::PromoteX2 => {
+                let n = NAN64 as i128;
+                (I::F64x2PromoteLowF32x4, I::V128Const(n | n << 64), I::F64x2Ne, I::V128Bitselect)
+            }
         };
-        let mut f = wasm_encoder::Function::new([(1, res)]);
+        let mut f = wasm_encoder::Function::new([(1, self.signature().1)]);
         f.instruction(&I::LocalGet(0));
-        f.instruction(if demote { &I::F32DemoteF64 } else { &I::F64PromoteF32 });
+        f.instruction(&op);
         f.instruction(&I::LocalSet(1));
-        // select(nan, value, value != value): nan when the value is a NaN.
+        // select(nan, value, value != value), or bitselect with the same
+        // operands per lane: nan where the value is a NaN.
         f.instruction(&nan);
         f.instruction(&I::LocalGet(1));
         f.instruction(&I::LocalGet(1));
         f.instruction(&I::LocalGet(1));
         f.instruction(&ne);
-        f.instruction(&I::Select);
+        f.instruction(&select);
         f.instruction(&I::End);
         f
     }
+}
+
+struct Rewriter {
+    fuel: u32,
+    exported: bool,
+    /// The helpers added, in order: helper `i` has type `first_type + i`
+    /// and function index `first_func + i`.
+    helpers: Vec<Convert>,
+    first_type: u32,
+    first_func: u32,
+    /// Exports renamed so far.
+    exports: u32,
 }
 
 impl Reencode for Rewriter {
@@ -259,10 +348,9 @@ impl Reencode for Rewriter {
         &mut self,
         arg: wasmparser::Operator<'a>,
     ) -> Result<wasm_encoder::Instruction<'a>, ReError<Self::Error>> {
-        match (&arg, self.helpers) {
-            (wasmparser::Operator::F32DemoteF64, Some((_, f))) => Ok(wasm_encoder::Instruction::Call(f)),
-            (wasmparser::Operator::F64PromoteF32, Some((_, f))) => Ok(wasm_encoder::Instruction::Call(f + 1)),
-            _ => wasm_encoder::reencode::utils::instruction(self, arg),
+        match Convert::of(&arg).and_then(|c| self.helpers.iter().position(|h| *h == c)) {
+            Some(i) => Ok(wasm_encoder::Instruction::Call(self.first_func + i as u32)),
+            None => wasm_encoder::reencode::utils::instruction(self, arg),
         }
     }
 
@@ -272,10 +360,9 @@ impl Reencode for Rewriter {
         section: wasmparser::TypeSectionReader<'_>,
     ) -> Result<(), ReError<Self::Error>> {
         wasm_encoder::reencode::utils::parse_type_section(self, types, section)?;
-        if self.helpers.is_some() {
-            use wasm_encoder::ValType;
-            types.ty().function([ValType::F64], [ValType::F32]);
-            types.ty().function([ValType::F32], [ValType::F64]);
+        for h in &self.helpers {
+            let (param, result) = h.signature();
+            types.ty().function([param], [result]);
         }
         Ok(())
     }
@@ -286,9 +373,8 @@ impl Reencode for Rewriter {
         section: wasmparser::FunctionSectionReader<'_>,
     ) -> Result<(), ReError<Self::Error>> {
         wasm_encoder::reencode::utils::parse_function_section(self, functions, section)?;
-        if let Some((t, _)) = self.helpers {
-            functions.function(t);
-            functions.function(t + 1);
+        for i in 0..self.helpers.len() as u32 {
+            functions.function(self.first_type + i);
         }
         Ok(())
     }
@@ -299,9 +385,8 @@ impl Reencode for Rewriter {
         section: wasmparser::CodeSectionReader<'_>,
     ) -> Result<(), ReError<Self::Error>> {
         wasm_encoder::reencode::utils::parse_code_section(self, code, section)?;
-        if self.helpers.is_some() {
-            code.function(&Self::helper(true));
-            code.function(&Self::helper(false));
+        for h in &self.helpers {
+            code.function(&h.helper());
         }
         Ok(())
     }
@@ -358,8 +443,10 @@ mod tests {
         let kiln = kiln::environ::features();
         assert!(kiln.contains(features()), "fuzz features {:?} exceed Kiln's {:?}", features(), kiln);
         for p in [Profile::Mixed, Profile::NoTraps, Profile::Memory, Profile::Float] {
-            let smith = config(p).features();
-            assert!(features().contains(smith.difference(WasmFeatures::MUTABLE_GLOBAL | WasmFeatures::WASM1)));
+            for simd in [true, false] {
+                let smith = config(p, simd).features();
+                assert!(features_for(simd).contains(smith.difference(WasmFeatures::MUTABLE_GLOBAL | WasmFeatures::WASM1)));
+            }
         }
     }
 
@@ -375,7 +462,7 @@ mod tests {
         let bytes = rewrite(&wat::parse_str(text).unwrap(), 0).unwrap();
         let call = |name: &str, ty: Ty, bits: u64, res: Ty| Req::Invoke {
             name: name.into(),
-            args: vec![(ty, bits)],
+            args: vec![(ty, bits.into())],
             results: vec![res],
         };
         let reqs = vec![
@@ -392,12 +479,45 @@ mod tests {
         assert_eq!(a[4], Answer::Ok(vec![0x7fc0_0000]));
     }
 
+    /// The vector helpers convert, and make only NaN lanes canonical.
+    #[test]
+    fn vector_promote_and_demote_canonicalise_only_nan_lanes() {
+        use crate::oracle::{answer, Answer};
+        use crate::plan::{Req, Ty};
+        let text = r#"(module
+            (global (mut i32) (i32.const 9))
+            (func (export "p") (param v128) (result v128) local.get 0 f64x2.promote_low_f32x4)
+            (func (export "d") (param v128) (result v128) local.get 0 f32x4.demote_f64x2_zero))"#;
+        let bytes = rewrite(&wat::parse_str(text).unwrap(), 0).unwrap();
+        let call = |name: &str, bits: u128| Req::Invoke { name: name.into(), args: vec![(Ty::V128, bits)], results: vec![Ty::V128] };
+        let reqs = vec![
+            Req::Instantiate,
+            // f32 lanes 1.0 and a negative signalling NaN (lanes 2, 3 ignored).
+            call("e0-p", 0xdead_beef_dead_beef_ffa0_0001_3f80_0000),
+            // f64 lanes -1.5 and a signalling NaN with a payload.
+            call("e1-d", 0xfff4_0000_0000_0001_bff8_0000_0000_0000),
+        ];
+        let a = answer(&bytes, &reqs, &Default::default()).unwrap();
+        assert_eq!(a[1], Answer::Ok(vec![0x7ff8_0000_0000_0000_3ff0_0000_0000_0000]));
+        assert_eq!(a[2], Answer::Ok(vec![0x7fc0_0000_bfc0_0000]));
+        wasmparser::Validator::new_with_features(features()).validate_all(&bytes).unwrap();
+        // A module without SIMD gets no vector helper (no v128 at all).
+        let scalar = rewrite(
+            &wat::parse_str("(module (global (mut i32) (i32.const 9)) (func (param f64) (result f32) local.get 0 f32.demote_f64))")
+                .unwrap(),
+            0,
+        );
+        wasmparser::Validator::new_with_features(features_for(false)).validate_all(&scalar.unwrap()).unwrap();
+    }
+
     #[test]
     fn generated_modules_are_valid_and_deterministic() {
         for seed in 0..60 {
-            let a = generate(seed).unwrap();
-            assert_eq!(a.bytes, generate(seed).unwrap().bytes);
-            wasmparser::Validator::new_with_features(features()).validate_all(&a.bytes).unwrap();
+            for simd in [true, false] {
+                let a = generate(seed, simd).unwrap();
+                assert_eq!(a.bytes, generate(seed, simd).unwrap().bytes);
+                wasmparser::Validator::new_with_features(features_for(simd)).validate_all(&a.bytes).unwrap();
+            }
         }
     }
 }

@@ -10,9 +10,12 @@ use crate::rng::Rng;
 /// so the small and special arguments the runner passes land on the last
 /// bytes, straddle the end, or pass it; loaded values go through a little
 /// arithmetic, stored ones come from a parameter. Plus `memory.grow`,
-/// `memory.fill` and `memory.copy` with distances from the end too. No
-/// loops, so no fuel is needed.
-pub fn edge_module(rng: &mut Rng) -> Result<Vec<u8>, String> {
+/// `memory.fill` and `memory.copy` with distances from the end too. With
+/// `simd`, also v128 loads and stores of every width: whole vectors,
+/// extending, splatting and zero-filling loads (`v128.load32_zero`), and
+/// lane loads and stores, with the vector stored or loaded into a
+/// parameter. No loops, so no fuel is needed.
+pub fn edge_module(rng: &mut Rng, simd: bool) -> Result<Vec<u8>, String> {
     let min = rng.below(3);
     let max = min + rng.below(3);
     let mut w = format!("(module\n  (memory (export \"mem\") {min} {max})\n");
@@ -60,9 +63,62 @@ pub fn edge_module(rng: &mut Rng) -> Result<Vec<u8>, String> {
     ];
     let end = "memory.size i32.const 16 i32.shl local.get 0 i32.sub";
     let offset = |rng: &mut Rng| [0u64, 0, 1, 3, 4, 7, 8, 15, 0xffff, 0x10000][rng.below(10) as usize];
+    // (op, natural size, lanes: 0 for an op without a lane index)
+    const VLOADS: &[(&str, u32, u64)] = &[
+        ("v128.load", 16, 0),
+        ("v128.load8x8_s", 8, 0),
+        ("v128.load8x8_u", 8, 0),
+        ("v128.load16x4_s", 8, 0),
+        ("v128.load32x2_u", 8, 0),
+        ("v128.load8_splat", 1, 0),
+        ("v128.load16_splat", 2, 0),
+        ("v128.load32_splat", 4, 0),
+        ("v128.load64_splat", 8, 0),
+        ("v128.load32_zero", 4, 0),
+        ("v128.load64_zero", 8, 0),
+        ("v128.load8_lane", 1, 16),
+        ("v128.load16_lane", 2, 8),
+        ("v128.load32_lane", 4, 4),
+        ("v128.load64_lane", 8, 2),
+    ];
+    const VSTORES: &[(&str, u32, u64)] = &[
+        ("v128.store", 16, 0),
+        ("v128.store8_lane", 1, 16),
+        ("v128.store16_lane", 2, 8),
+        ("v128.store32_lane", 4, 4),
+        ("v128.store64_lane", 8, 2),
+    ];
+    const VARITH: &[&str] = &[
+        "v128.not",
+        "i8x16.popcnt",
+        "v128.const i32x4 0x9e3779b9 5 -1 0x80000000 i32x4.mul",
+        "i16x8.neg",
+        "i16x8.extadd_pairwise_i8x16_u",
+    ];
     let n = 4 + rng.below(10);
     for i in 0..n {
-        if rng.below(2) == 0 {
+        if simd && rng.below(3) == 0 {
+            if rng.below(2) == 0 {
+                let (op, size, lanes) = VLOADS[rng.below(VLOADS.len() as u64) as usize];
+                let align = 1u32 << rng.below(size.trailing_zeros() as u64 + 1);
+                // A lane load replaces one lane of the parameter.
+                let (operand, lane) = if lanes > 0 { (" local.get 1", format!(" {}", rng.below(lanes))) } else { ("", String::new()) };
+                let mut body = format!("{end}{operand} {op} offset={} align={align}{lane}", offset(rng));
+                for _ in 0..rng.below(3) {
+                    body.push(' ');
+                    body.push_str(VARITH[rng.below(VARITH.len() as u64) as usize]);
+                }
+                w.push_str(&format!("  (func (export \"vload{i}\") (param i32 v128) (result v128) {body})\n"));
+            } else {
+                let (op, size, lanes) = VSTORES[rng.below(VSTORES.len() as u64) as usize];
+                let align = 1u32 << rng.below(size.trailing_zeros() as u64 + 1);
+                let lane = if lanes > 0 { format!(" {}", rng.below(lanes)) } else { String::new() };
+                w.push_str(&format!(
+                    "  (func (export \"vstore{i}\") (param i32 v128) {end} local.get 1 {op} offset={} align={align}{lane} global.get 0 local.get 1 i64x2.extract_lane 1 i64.add global.set 0)\n",
+                    offset(rng)
+                ));
+            }
+        } else if rng.below(2) == 0 {
             let (ty, op, size) = LOADS[rng.below(LOADS.len() as u64) as usize];
             let align = 1u32 << rng.below(size.trailing_zeros() as u64 + 1);
             let mut body = format!("{end} {op} offset={} align={align}", offset(rng));

@@ -86,6 +86,10 @@ enum Cmd {
         module: Option<PathBuf>,
         #[arg(long, default_value_t = 8)]
         arg_sets: usize,
+        /// The seed's module as a batch gets it for a CPU level without
+        /// SIMD (riscv64 without V): no v128.
+        #[arg(long)]
+        no_simd: bool,
     },
     /// Broken inputs for `kiln compile` and the library entry points.
     Malformed {
@@ -286,12 +290,12 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Cmd::Show { seed, module, arg_sets } => {
+        Cmd::Show { seed, module, arg_sets, no_simd } => {
             let g = match module {
                 Some(p) => kiln::read_module(&p)
                     .map(|bytes| kiln_fuzz::gen::Generated { seed, profile: kiln_fuzz::gen::Profile::of_seed(seed), bytes })
                     .map_err(|e| e.to_string()),
-                None => kiln_fuzz::gen::generate(seed),
+                None => kiln_fuzz::gen::generate(seed, !no_simd),
             };
             let g = match g {
                 Ok(g) => g,

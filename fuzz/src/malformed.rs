@@ -43,7 +43,7 @@ pub struct Finding {
 /// The mutant of input number `seed`, and how it was made.
 pub fn mutant(seed: u64) -> (Vec<u8>, String) {
     let mut rng = Rng::new(seed);
-    let base = |rng: &mut Rng| gen::generate(rng.next_u64()).map(|g| g.bytes).unwrap_or_else(|_| b"\0asm\x01\0\0\0".to_vec());
+    let base = |rng: &mut Rng| gen::generate(rng.next_u64(), true).map(|g| g.bytes).unwrap_or_else(|_| b"\0asm\x01\0\0\0".to_vec());
     let a = base(&mut rng);
     match rng.below(6) {
         0 => {

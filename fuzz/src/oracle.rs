@@ -6,10 +6,11 @@ use crate::plan::{Req, Ty};
 use std::collections::HashMap;
 use wasmi::{Config, Engine, ExternRef, Func, Linker, Module, Ref as Nullable, Store, Val};
 
-/// One answer line of the driver protocol, parsed.
+/// One answer line of the driver protocol, parsed. Values are bit
+/// patterns (a v128 `LO:HI` as one 128-bit number, lane 0 in the low bits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
-    Ok(Vec<u64>),
+    Ok(Vec<u128>),
     Trap(u32),
     Unlinkable(String),
     Error(String),
@@ -20,10 +21,16 @@ impl Answer {
         let mut words = line.split_whitespace();
         match words.next() {
             Some("ok") => {
-                let vals: Result<Vec<u64>, _> = words.map(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16)).collect();
+                let hex = |w: &str| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok();
+                let vals: Option<Vec<u128>> = words
+                    .map(|w| match w.split_once(':') {
+                        Some((lo, hi)) => Some(hex(lo)? as u128 | (hex(hi)? as u128) << 64),
+                        None => hex(w).map(u128::from),
+                    })
+                    .collect();
                 match vals {
-                    Ok(v) => Answer::Ok(v),
-                    Err(_) => Answer::Error(format!("unparsable answer `{line}`")),
+                    Some(v) => Answer::Ok(v),
+                    None => Answer::Error(format!("unparsable answer `{line}`")),
                 }
             }
             Some("trap") => match words.next().and_then(|w| w.parse().ok()) {
@@ -42,8 +49,13 @@ impl std::fmt::Display for Answer {
         match self {
             Answer::Ok(v) => {
                 write!(f, "ok")?;
+                // A value wider than 64 bits can only be a v128: `LO:HI`
+                // as the driver writes it (a v128 with HI zero shows as LO).
                 for x in v {
-                    write!(f, " {x:x}")?;
+                    match u64::try_from(*x) {
+                        Ok(x) => write!(f, " {x:x}")?,
+                        Err(_) => write!(f, " {:x}:{:x}", *x as u64, (*x >> 64) as u64)?,
+                    }
                 }
                 Ok(())
             }
@@ -176,7 +188,7 @@ pub fn answer(bytes: &[u8], reqs: &[Req], kiln_addrs: &HashMap<String, u64>) -> 
                 Err(e) => trap_answer(&e),
             },
             Req::Addr(name) => match kiln_addrs.get(name) {
-                Some(p) => Answer::Ok(vec![*p]),
+                Some(p) => Answer::Ok(vec![*p as u128]),
                 None => Answer::Error("no such export".into()),
             },
             Req::SetFuel => {
@@ -191,7 +203,7 @@ pub fn answer(bytes: &[u8], reqs: &[Req], kiln_addrs: &HashMap<String, u64>) -> 
                     .map(|(ty, v)| match ty {
                         // Kiln's pointer for a function export: that export.
                         Ty::FuncRef if *v != 0 => {
-                            let name = kiln_addrs.iter().find(|(_, p)| **p == *v).map(|(n, _)| n.as_str());
+                            let name = kiln_addrs.iter().find(|(_, p)| **p as u128 == *v).map(|(n, _)| n.as_str());
                             Val::FuncRef(match name.and_then(|n| instance.unwrap().get_func(&store, n)) {
                                 Some(f) => Nullable::Val(f),
                                 None => Nullable::Null,
@@ -219,15 +231,16 @@ pub fn answer(bytes: &[u8], reqs: &[Req], kiln_addrs: &HashMap<String, u64>) -> 
                 let h = 0xcbf29ce484222325u64;
                 if let Some(m) = i.get_memory(&store, name) {
                     let data = m.data(&store);
-                    Answer::Ok(vec![data.len() as u64, fnv1a(h, data)])
+                    Answer::Ok(vec![data.len() as u128, fnv1a(h, data) as u128])
                 } else if let Some(t) = i.get_table(&store, name) {
                     let size = t.size(&store);
                     let mut h = h;
                     for k in 0..size {
                         let v = t.get(&store, k).expect("in bounds");
-                        h = fnv1a(h, &from_val(&store, &v, &funcs, kiln_addrs).to_le_bytes());
+                        // Elements are references: 8 bytes each.
+                        h = fnv1a(h, &(from_val(&store, &v, &funcs, kiln_addrs) as u64).to_le_bytes());
                     }
-                    Answer::Ok(vec![size, h])
+                    Answer::Ok(vec![size as u128, h as u128])
                 } else {
                     Answer::Error("not a memory or table export".into())
                 }
@@ -244,7 +257,9 @@ fn func_key(f: &Func) -> String {
     format!("{f:?}")
 }
 
-fn to_val(store: &mut Store<()>, ty: Ty, v: u64) -> Val {
+fn to_val(store: &mut Store<()>, ty: Ty, v: u128) -> Val {
+    let v128 = v;
+    let v = v as u64;
     match ty {
         Ty::I32 => Val::I32(v as u32 as i32),
         Ty::I64 => Val::I64(v as i64),
@@ -253,6 +268,7 @@ fn to_val(store: &mut Store<()>, ty: Ty, v: u64) -> Val {
         Ty::FuncRef => Val::FuncRef(Nullable::Null),
         Ty::ExternRef if v == 0 => Val::ExternRef(Nullable::Null),
         Ty::ExternRef => Val::ExternRef(Nullable::Val(ExternRef::new(store, (v - 1) as u32))),
+        Ty::V128 => Val::V128(wasmi::V128::from(v128)),
         Ty::Other => panic!("the fuzzer generates no {ty:?} arguments"),
     }
 }
@@ -260,8 +276,8 @@ fn to_val(store: &mut Store<()>, ty: Ty, v: u64) -> Val {
 /// A value in the driver's terms; a funcref not among the exports (cannot
 /// happen with `export_everything`) becomes `u64::MAX`, which no Kiln
 /// pointer equals.
-fn from_val(store: &Store<()>, v: &Val, funcs: &HashMap<String, String>, kiln_addrs: &HashMap<String, u64>) -> u64 {
-    match v {
+fn from_val(store: &Store<()>, v: &Val, funcs: &HashMap<String, String>, kiln_addrs: &HashMap<String, u64>) -> u128 {
+    let bits: u64 = match v {
         Val::I32(x) => *x as u32 as u64,
         Val::I64(x) => *x as u64,
         Val::F32(x) => x.to_bits() as u64,
@@ -271,8 +287,9 @@ fn from_val(store: &Store<()>, v: &Val, funcs: &HashMap<String, String>, kiln_ad
             funcs.get(&func_key(f)).and_then(|n| kiln_addrs.get(n)).copied().unwrap_or(u64::MAX)
         }
         Val::ExternRef(Nullable::Val(x)) => x.data(store).downcast_ref::<u32>().map(|n| *n as u64 + 1).unwrap_or(u64::MAX),
-        Val::V128(_) => u64::MAX,
-    }
+        Val::V128(x) => return x.as_u128(),
+    };
+    bits as u128
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ pub enum Ty {
     F64,
     FuncRef,
     ExternRef,
-    /// Anything Kiln's feature set does not generate yet (e.g. v128).
+    /// A 128-bit vector: its 16 bytes as a little-endian number (lane 0 in
+    /// the low bits), `LO:HI` in the driver's text.
+    V128,
+    /// Anything the generated feature set does not contain.
     Other,
 }
 
@@ -29,6 +32,7 @@ impl Ty {
             V::F64 => Ty::F64,
             V::Ref(r) if r.is_func_ref() => Ty::FuncRef,
             V::Ref(r) if r.is_extern_ref() => Ty::ExternRef,
+            V::V128 => Ty::V128,
             _ => Ty::Other,
         }
     }
@@ -43,7 +47,8 @@ pub enum Export {
     Table { name: String },
 }
 
-/// One request, in the order the driver answers them.
+/// One request, in the order the driver answers them. Values are bit
+/// patterns: i32 and f32 in the low 32 bits, a v128 in all 128.
 #[derive(Clone, Debug)]
 pub enum Req {
     Instantiate,
@@ -51,7 +56,7 @@ pub enum Req {
     Addr(String),
     /// Refill the fuel global before a call.
     SetFuel,
-    Invoke { name: String, args: Vec<(Ty, u64)>, results: Vec<Ty> },
+    Invoke { name: String, args: Vec<(Ty, u128)>, results: Vec<Ty> },
     Get { name: String, ty: Ty },
     Dump { name: String },
 }
@@ -65,14 +70,24 @@ impl Req {
             Req::SetFuel => format!("set {k:x} {} {:x}", hex(FUEL_EXPORT), crate::gen::FUEL),
             Req::Invoke { name, args, .. } => {
                 let mut s = format!("invoke {k:x} {}", hex(name));
-                for (_, v) in args {
-                    s.push_str(&format!(" {v:x}"));
+                for (ty, v) in args {
+                    s.push(' ');
+                    s.push_str(&value_text(*ty, *v));
                 }
                 s
             }
             Req::Get { name, .. } => format!("get {k:x} {}", hex(name)),
             Req::Dump { name } => format!("dump {k:x} {}", hex(name)),
         }
+    }
+}
+
+/// A value as the driver reads it: hex bits, or `LO:HI` for a v128 (its
+/// bytes 0-7 and 8-15 as two little-endian 64-bit numbers).
+pub fn value_text(ty: Ty, v: u128) -> String {
+    match ty {
+        Ty::V128 => format!("{:x}:{:x}", v as u64, (v >> 64) as u64),
+        _ => format!("{:x}", v as u64),
     }
 }
 
@@ -132,9 +147,10 @@ pub fn exports(bytes: &[u8]) -> Result<Vec<Export>, String> {
 
 /// Special values of each type: the first six are the argument sets every
 /// function is called with first (zero, one, minus one, then INT_MIN,
-/// INT_MAX and 2, or NaN, +inf and -inf), the rest are drawn at random.
-fn specials(ty: Ty) -> &'static [u64] {
-    match ty {
+/// INT_MAX and 2, or NaN, +inf and -inf; for v128 see [`V128_SPECIALS`]),
+/// the rest are drawn at random.
+fn specials(ty: Ty) -> Vec<u128> {
+    let scalars: &[u64] = match ty {
         Ty::I32 => &[
             0, 1, 0xffff_ffff, 0x8000_0000, 0x7fff_ffff, 2, 0x80, 0xffff, 0x1_0000, 0xfffc, 0x1_fffc, 0x3_fffd,
             0x4_0000, 0xffff_fff0,
@@ -189,20 +205,91 @@ fn specials(ty: Ty) -> &'static [u64] {
         // Null, or the Nth function export: symbolic until
         // `resolve_funcrefs` replaces N with Kiln's pointer for it.
         Ty::FuncRef => &[0, 1, 2, 3],
+        Ty::V128 => return V128_SPECIALS.to_vec(),
         Ty::Other => &[0],
-    }
+    };
+    scalars.iter().map(|&v| v as u128).collect()
 }
 
-fn random_value(ty: Ty, rng: &mut Rng) -> u64 {
+/// A v128 of four 32-bit lanes, lane 0 first.
+const fn x4(l: [u32; 4]) -> u128 {
+    l[0] as u128 | (l[1] as u128) << 32 | (l[2] as u128) << 64 | (l[3] as u128) << 96
+}
+
+/// A v128 of two 64-bit lanes, lane 0 first.
+const fn x2(l: [u64; 2]) -> u128 {
+    l[0] as u128 | (l[1] as u128) << 64
+}
+
+/// A v128 of eight 16-bit lanes, lane 0 first.
+const fn x8(l: [u16; 8]) -> u128 {
+    let mut v = 0u128;
+    let mut i = 0;
+    while i < 8 {
+        v |= (l[i] as u128) << (16 * i);
+        i += 1;
+    }
+    v
+}
+
+/// Special v128 values. The six every function gets first: zero, four
+/// f32 lanes (1.0, -0.0, canonical NaN, +inf), all ones (minus one in
+/// every integer lane, a negative NaN in every float lane), i64 lanes
+/// INT_MIN and INT_MAX, i32 lanes INT_MIN, INT_MAX, 1 and -1, and f64
+/// lanes (signalling NaN with a payload, -inf). Then: f32 lanes of
+/// signalling and negative NaNs, -inf, the smallest subnormal, 2^31 and
+/// just below -2^31 (the edges of truncation); f64 -0.0, 2^63, the largest
+/// finite; i16 and i8 INT_MIN/INT_MAX lanes (saturation, narrowing); lane
+/// indices and shift counts.
+pub const V128_SPECIALS: &[u128] = &[
+    0,
+    x4([0x3f80_0000, 0x8000_0000, 0x7fc0_0000, 0x7f80_0000]),
+    u128::MAX,
+    x2([1 << 63, (1 << 63) - 1]),
+    x4([0x8000_0000, 0x7fff_ffff, 1, 0xffff_ffff]),
+    x2([0x7ff4_0000_0000_0001, 0xfff0_0000_0000_0000]),
+    x4([0x7fa0_0001, 0xffc0_0000, 0xff80_0000, 0x0000_0001]),
+    x4([0x4f00_0000, 0xcf00_0001, 0xbf00_0000, 0x3f00_0000]),
+    x2([0x8000_0000_0000_0000, 0x43e0_0000_0000_0000]),
+    x2([0x7fef_ffff_ffff_ffff, 0x7ff8_0000_0000_0000]),
+    x8([0x8000, 0x7fff, 0xffff, 0, 1, 0x7f, 0xff80, 0x80]),
+    0x7f80_807f_ff00_0180_8000_7fff_0102_0380,
+    x4([0, 1, 2, 3]),
+    x4([31, 32, 63, 64]),
+];
+
+fn random_value(ty: Ty, rng: &mut Rng) -> u128 {
     let pool = specials(ty);
     if rng.below(2) == 0 {
         return pool[rng.below(pool.len() as u64) as usize];
     }
     match ty {
         // Small values often land inside memories and tables.
-        Ty::I32 | Ty::I64 if rng.below(2) == 0 => rng.below(0x4_0010),
-        Ty::I32 | Ty::F32 => rng.next_u64() & 0xffff_ffff,
-        Ty::I64 | Ty::F64 => rng.next_u64(),
+        Ty::I32 | Ty::I64 if rng.below(2) == 0 => rng.below(0x4_0010) as u128,
+        Ty::I32 | Ty::F32 => (rng.next_u64() & 0xffff_ffff) as u128,
+        Ty::I64 | Ty::F64 => rng.next_u64() as u128,
+        // Random bits, or lanes of the scalar specials (so that float
+        // lanes hold NaNs, infinities, -0.0 and subnormals together).
+        Ty::V128 => match rng.below(4) {
+            0 | 1 => rng.next_u64() as u128 | (rng.next_u64() as u128) << 64,
+            2 => {
+                let f = specials(Ty::F32);
+                let mut l = [0u32; 4];
+                for x in &mut l {
+                    *x = f[rng.below(f.len() as u64) as usize] as u32;
+                }
+                x4(l)
+            }
+            _ => {
+                let (f, i) = (specials(Ty::F64), specials(Ty::I64));
+                let mut l = [0u64; 2];
+                for x in &mut l {
+                    let pool = if rng.below(2) == 0 { &f } else { &i };
+                    *x = pool[rng.below(pool.len() as u64) as usize] as u64;
+                }
+                x2(l)
+            }
+        },
         _ => pool[rng.below(pool.len() as u64) as usize],
     }
 }
@@ -230,7 +317,11 @@ pub fn resolve_funcrefs(reqs: &mut [Req], addrs: &std::collections::HashMap<Stri
         if let Req::Invoke { args, .. } = r {
             for (t, v) in args.iter_mut() {
                 if *t == Ty::FuncRef && *v != 0 {
-                    *v = if funcs.is_empty() { 0 } else { addrs.get(&funcs[(*v as usize - 1) % funcs.len()]).copied().unwrap_or(0) };
+                    *v = if funcs.is_empty() {
+                        0
+                    } else {
+                        addrs.get(&funcs[(*v as usize - 1) % funcs.len()]).copied().unwrap_or(0) as u128
+                    };
                 }
             }
         }
@@ -298,7 +389,12 @@ pub fn plan(exports: &[Export], seed: u64, limits: Limits) -> Vec<Req> {
             let args = params
                 .iter()
                 .map(|&ty| {
-                    let v = if set < 6 { specials(ty)[set.min(specials(ty).len() - 1)] } else { random_value(ty, &mut rng) };
+                    let v = if set < 6 {
+                        let pool = specials(ty);
+                        pool[set.min(pool.len() - 1)]
+                    } else {
+                        random_value(ty, &mut rng)
+                    };
                     (ty, v)
                 })
                 .collect();
