@@ -724,4 +724,17 @@ mod tests {
         assert!(float_same(0x7ff8_0000_0000_0000, 0xfff8_0000_0000_0000, 64));
         assert!(!float_same(0x7ff8_0000_0000_0000, 0x7ff0_0000_0000_0001, 64));
     }
+
+    /// A v128 travels as `LO:HI` and compares bit for bit, NaN-looking
+    /// lanes included.
+    #[test]
+    fn v128_values() {
+        assert_eq!(Answer::parse("ok 1:ffffffffffffffff"), Answer::Ok(vec![1 | (u64::MAX as u128) << 64]));
+        assert_eq!(Answer::parse("ok 7fc00000:0").to_string(), "ok 7fc00000");
+        assert_eq!(Answer::parse("ok 0:1").to_string(), "ok 0:1");
+        assert_eq!(plan::value_text(Ty::V128, 2 << 64 | 3), "3:2");
+        assert!(value_same(Ty::V128, 0x7fc0_0000 << 32, 0x7fc0_0000 << 32));
+        assert!(!value_same(Ty::V128, 0x7fc0_0000 << 32, 0xffc0_0000 << 32));
+        assert!(!value_same(Ty::V128, 1 << 100, 0));
+    }
 }
