@@ -36,24 +36,78 @@ struct k_stack {
 
 static const int trap_signals[] = {K_SIGSEGV, K_SIGBUS, K_SIGILL, K_SIGFPE, K_SIGTRAP};
 
-/* Binary search of one module's trap table (sorted by pc, as emitted). */
-static const struct kiln_trap_entry *lookup_in(const struct kiln_module *m, uintptr_t pc) {
-    uint32_t lo = 0, hi = m->n_traps;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        uintptr_t p = (uintptr_t)m->traps[mid].pc;
-        if (p == pc) return &m->traps[mid];
-        if (p < pc) lo = mid + 1; else hi = mid;
+/* A decoded trap-table entry. */
+struct trap_site {
+    const struct kiln_module *module;
+    uint32_t func_index, wasm_offset, kind;
+    const char *file;
+    uint32_t line;
+};
+
+static uint64_t uleb(const uint8_t **p) {
+    uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        uint8_t b = *(*p)++;
+        if (shift < 64) v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return v;
     }
-    return 0;
 }
 
-static const struct kiln_trap_entry *trap_lookup(uintptr_t pc) {
-    for (uint32_t i = 0; i < kiln_module_count; i++) {
-        const struct kiln_trap_entry *e = lookup_in(kiln_modules[i], pc);
-        if (e) return e;
+static int64_t sleb(const uint8_t **p) {
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b;
+    do {
+        b = *(*p)++;
+        if (shift < 64) v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+    } while (b & 0x80);
+    if (shift < 64 && (b & 0x40)) v |= ~0ull << shift;
+    return (int64_t)v;
+}
+
+/* Looks pc up in module m's trap table (format: kiln_abi's
+ * encode_trap_group). SANDBOX-CRITICAL: a fault is a wasm trap only if its
+ * pc is exactly a recorded trapping instruction. The group searched is the
+ * last one starting at or below pc (groups are sorted by start, one per
+ * function); its entries are decoded in code order until one is at pc or
+ * past it. The table is the compiler's static data, so its encoding is
+ * trusted, and decoding reads nothing else: safe in the signal handler. */
+static bool lookup_in(const struct kiln_module *m, uintptr_t pc, struct trap_site *out) {
+    uint32_t lo = 0, hi = m->n_trap_groups;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)m->trap_groups[mid].start <= pc) lo = mid + 1; else hi = mid;
     }
-    return 0;
+    if (lo == 0) return false;
+    const struct kiln_trap_group *g = &m->trap_groups[lo - 1];
+    const uint8_t *p = m->trap_data + g->data;
+    uint64_t n = uleb(&p);
+    uintptr_t at = (uintptr_t)g->start;
+    uint32_t wasm = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        at += uleb(&p);
+        wasm += (uint32_t)sleb(&p);
+        uint32_t kind = *p++;
+        uint64_t source = uleb(&p);
+        if (at > pc) return false;
+        if (at == pc) {
+            out->module = m;
+            out->func_index = g->func_index;
+            out->wasm_offset = wasm;
+            out->kind = kind;
+            out->file = source ? m->source_lines[source - 1].file : 0;
+            out->line = source ? m->source_lines[source - 1].line : 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool trap_lookup(uintptr_t pc, struct trap_site *out) {
+    for (uint32_t i = 0; i < kiln_module_count; i++)
+        if (lookup_in(kiln_modules[i], pc, out)) return true;
+    return false;
 }
 
 /* The call site whose return address is pc, in any module. */
@@ -163,14 +217,14 @@ static void location(struct kiln_buf *b, const struct kiln_module *m, uint32_t f
     }
 }
 
-static KILN_NORETURN void report(uint32_t kind, const struct kiln_trap_entry *e, uintptr_t fp) {
+static KILN_NORETURN void report(uint32_t kind, const struct trap_site *e, uintptr_t fp) {
     struct kiln_buf b = {.len = 0};
     buf_str(&b, "kiln: wasm trap: ");
     buf_str(&b, kind < KILN_TRAP_KIND_COUNT ? kiln_trap_messages[kind] : "unknown trap");
-    if (e) location(&b, kiln_modules[e->module], e->func_index, e->wasm_offset);
+    if (e) location(&b, e->module, e->func_index, e->wasm_offset);
     buf_str(&b, "\n");
     buf_flush(&b, 2);
-    if (e && fp) backtrace(kiln_modules[e->module], e->func_index, e->wasm_offset, e->file, e->line, fp);
+    if (e && fp) backtrace(e->module, e->func_index, e->wasm_offset, e->file, e->line, fp);
     os_exit(KILN_TRAP_EXIT_STATUS);
 }
 
@@ -209,7 +263,8 @@ void kiln_wasm_call_error(const char *msg, uint64_t value, uintptr_t ret, uintpt
 }
 
 void kiln_trap_report(uint32_t kind, uintptr_t pc) {
-    report(kind, trap_lookup(pc), 0);
+    struct trap_site site;
+    report(kind, trap_lookup(pc, &site) ? &site : 0, 0);
 }
 
 void kiln_fatal(const char *msg, const char *detail) {
@@ -264,7 +319,8 @@ static bool in_memory_reservation(uintptr_t addr) {
 static void handler(int sig, void *info, void *uc) {
     if (sig == K_SIGILL && probe_catcher) kiln_arch_longjmp(probe_catcher, 1);
     uintptr_t pc = *kiln_uc_pc(uc);
-    const struct kiln_trap_entry *e = trap_lookup(pc);
+    struct trap_site site;
+    const struct trap_site *e = trap_lookup(pc, &site) ? &site : 0;
     /* A memory fault is a wasm trap only if it hit a linear memory's guard
      * region: a load or store of generated code that faults anywhere else
      * means Kiln's code generation is wrong, and must crash, not trap. */

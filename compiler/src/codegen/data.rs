@@ -15,7 +15,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleR
 use cranelift_object::ObjectModule;
 use kiln_abi::{
     Struct, CALL_SITE, CATCH_ALL, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG, FUNCREF,
-    FUNC_INFO, HANDLER, HEAP_CONCRETE, IMPORT, MEMORY, MODULE, NO_MAX, REF_NON_NULL, SEGMENT, TABLE, TAG, TRAP_ENTRY,
+    FUNC_INFO, HANDLER, HEAP_CONCRETE, IMPORT, MEMORY, MODULE, NO_MAX, REF_NON_NULL, SEGMENT, SOURCE_LINE, TABLE, TAG, TRAP_GROUP, TrapSite,
     VMCTX_HEADER,
 };
 use std::collections::HashMap;
@@ -95,7 +95,9 @@ pub struct DataIds {
     pub elem_items: DataId,
     pub funcs: DataId,
     pub names: DataId,
-    pub traps: DataId,
+    pub trap_groups: DataId,
+    pub trap_data: DataId,
+    pub source_lines: DataId,
     pub calls: DataId,
     pub handlers: DataId,
     pub tags: DataId,
@@ -118,7 +120,9 @@ pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
         elem_items: d("elem_items", true)?,
         funcs: d("funcs", false)?,
         names: d("names", false)?,
-        traps: d("traps", false)?,
+        trap_groups: d("trap_groups", false)?,
+        trap_data: d("trap_data", false)?,
+        source_lines: d("source_lines", false)?,
         calls: d("calls", false)?,
         handlers: d("handlers", false)?,
         tags: d("tags", false)?,
@@ -524,34 +528,48 @@ pub fn define(
         Some((at, *line))
     };
 
-    // Trap table. Functions are laid out in definition order (wasm index
-    // order, then helpers) in one .text section, and each function's traps
-    // are in code order, so the table is sorted by address as emitted.
+    // Trap table: one group per function, in address order (functions are
+    // laid out in definition order, wasm index order then helpers, in one
+    // .text section), each group's entries compactly encoded in
+    // `trap_data` (kiln_abi::encode_trap_group), their source positions
+    // shared in `source_lines`.
     let all: Vec<(FuncId, &CompiledFunc)> = compiled
         .iter()
         .map(|f| (ctx.func_ids[f.index as usize].expect("defined"), f))
         .chain(helpers.compiled.iter().map(|(id, f)| (*id, f)))
         .collect();
-    let n_traps: usize = all.iter().map(|(_, f)| f.traps.len()).sum();
-    let mut traps = Blob::array(&TRAP_ENTRY, n_traps);
-    let mut k = 0;
-    for (id, f) in &all {
-        let mut sorted = f.traps.clone();
-        sorted.sort_by_key(|t| t.0);
-        for (off, kind, wasm) in sorted {
-            traps.field_ptr(&TRAP_ENTRY, k, "pc", Target::Func(*id), off as i64);
-            traps.field_u32(&TRAP_ENTRY, k, "wasm_offset", wasm);
-            traps.field_u32(&TRAP_ENTRY, k, "func_index", f.index);
-            traps.field_u32(&TRAP_ENTRY, k, "kind", kind as u32);
-            traps.field_u32(&TRAP_ENTRY, k, "module", index);
-            if let Some((file, line)) = source_of(&mut names, wasm) {
-                traps.field_ptr(&TRAP_ENTRY, k, "file", Target::Data(ids.names), file);
-                traps.field_u32(&TRAP_ENTRY, k, "line", line);
+    let mut groups = Blob::array(&TRAP_GROUP, all.len());
+    let mut trap_data = Vec::new();
+    let mut source_index: HashMap<(i64, u32), u32> = HashMap::new();
+    for (g, (id, f)) in all.iter().enumerate() {
+        let mut sites: Vec<TrapSite> = f
+            .traps
+            .iter()
+            .map(|&(code_offset, kind, wasm_offset)| TrapSite { code_offset, kind, wasm_offset, source: None })
+            .collect();
+        sites.sort_by_key(|t| t.code_offset);
+        for site in &mut sites {
+            if let Some(pos) = source_of(&mut names, site.wasm_offset) {
+                let n = source_index.len() as u32;
+                site.source = Some(*source_index.entry(pos).or_insert(n));
             }
-            k += 1;
         }
+        groups.field_ptr(&TRAP_GROUP, g, "start", Target::Func(*id), 0);
+        groups.field_u32(&TRAP_GROUP, g, "data", trap_data.len() as u32);
+        groups.field_u32(&TRAP_GROUP, g, "func_index", f.index);
+        kiln_abi::encode_trap_group(&sites, &mut trap_data);
     }
-    traps.define(module, ids.traps)?;
+    groups.define(module, ids.trap_groups)?;
+    let mut data_blob = Blob::new(trap_data.len());
+    data_blob.bytes[..trap_data.len()].copy_from_slice(&trap_data);
+    data_blob.align = 1;
+    data_blob.define(module, ids.trap_data)?;
+    let mut sources = Blob::array(&SOURCE_LINE, source_index.len());
+    for (&(file, line), &i) in &source_index {
+        sources.field_ptr(&SOURCE_LINE, i as usize, "file", Target::Data(ids.names), file);
+        sources.field_u32(&SOURCE_LINE, i as usize, "line", line);
+    }
+    sources.define(module, ids.source_lines)?;
 
     // Call sites of wasm functions, in the same address order. Helpers have
     // none, so a backtrace ends at the trampoline that entered wasm.
@@ -610,7 +628,9 @@ pub fn define(
     m.ptr(MODULE.offset("memories"), Target::Data(ids.memories), 0);
     m.ptr(MODULE.offset("tables"), Target::Data(ids.tables), 0);
     m.ptr(MODULE.offset("funcs"), Target::Data(ids.funcs), 0);
-    m.ptr(MODULE.offset("traps"), Target::Data(ids.traps), 0);
+    m.ptr(MODULE.offset("trap_groups"), Target::Data(ids.trap_groups), 0);
+    m.ptr(MODULE.offset("trap_data"), Target::Data(ids.trap_data), 0);
+    m.ptr(MODULE.offset("source_lines"), Target::Data(ids.source_lines), 0);
     m.ptr(MODULE.offset("imports"), Target::Data(ids.imports), 0);
     m.ptr(MODULE.offset("calls"), Target::Data(ids.calls), 0);
     m.u32(MODULE.offset("n_calls"), n_calls as u32);
@@ -621,7 +641,7 @@ pub fn define(
     m.u32(MODULE.offset("n_memories"), env.memories.len() as u32 - env.num_imported_memories);
     m.u32(MODULE.offset("n_tables"), env.tables.len() as u32 - env.num_imported_tables);
     m.u32(MODULE.offset("n_funcs"), compiled.len() as u32);
-    m.u32(MODULE.offset("n_traps"), n_traps as u32);
+    m.u32(MODULE.offset("n_trap_groups"), all.len() as u32);
     m.define(module, ids.module)?;
     Ok(())
 }

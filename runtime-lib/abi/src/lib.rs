@@ -22,7 +22,7 @@ pub const POINTER_SIZE: u32 = 8;
 
 /// Version stamp written into every module descriptor; the runtime refuses a
 /// descriptor from a different ABI version.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Exit status of a process that stopped on a trap (the same as wasmtime's).
 pub const TRAP_EXIT_STATUS: i32 = 134;
@@ -232,22 +232,139 @@ pub const SEGMENT: Struct = Struct {
     ],
 };
 
-/// One entry of the trap table, sorted by `pc`. The runtime binary-searches
-/// it with the faulting PC: only faults found here are wasm traps.
-pub const TRAP_ENTRY: Struct = Struct {
-    c_name: "kiln_trap_entry",
-    doc: "Maps a trapping instruction to its kind and wasm location.",
+/// The trap table of one compiled function (a wasm function or a
+/// generated helper): the functions' groups are sorted by `start`, and each
+/// group's entries, in code order, are encoded in the module's `trap_data`
+/// bytes at offset `data`, as [`encode_trap_group`] writes them. The table
+/// is read only when something faults, so it is compact rather than fast:
+/// a few bytes per trapping instruction, and one relocation per function.
+pub const TRAP_GROUP: Struct = Struct {
+    c_name: "kiln_trap_group",
+    doc: "Where one function's trap entries are, in the module's trap_data.",
     fields: &[
-        ("pc", CType::Ptr("const void"), "Address of the trapping instruction."),
-        ("wasm_offset", CType::U32, "Byte offset in the module of the wasm instruction."),
-        ("func_index", CType::U32, "Wasm function index."),
-        ("kind", CType::U32, "A kiln_trap_kind."),
-        ("module", CType::U32, "Index of the module in the executable."),
-        ("file", CType::Ptr("const char"), "Source file of the instruction (from the module's DWARF), or NULL."),
-        ("line", CType::U32, "Source line, when file is set."),
+        ("start", CType::Ptr("const void"), "First instruction of the function."),
+        ("data", CType::U32, "Byte offset of the group's entries in trap_data."),
+        ("func_index", CType::U32, "Wasm function index, or UINT32_MAX for generated instantiation code."),
+    ],
+};
+
+/// A source position (from the module's DWARF) named by trap entries.
+pub const SOURCE_LINE: Struct = Struct {
+    c_name: "kiln_source_line",
+    doc: "A source file and line, shared by every trap entry on that line.",
+    fields: &[
+        ("file", CType::Ptr("const char"), "Source file name, NUL-terminated."),
+        ("line", CType::U32, "Line number."),
         ("pad", CType::U32, "Unused."),
     ],
 };
+
+/// One trapping instruction, as the compiler records it and the runtime
+/// decodes it: byte offset of the instruction from its function's start,
+/// the trap kind, the wasm offset of the instruction, and the index of its
+/// [`SOURCE_LINE`] if it has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrapSite {
+    pub code_offset: u32,
+    pub kind: TrapKind,
+    pub wasm_offset: u32,
+    pub source: Option<u32>,
+}
+
+/// Appends one function's trap entries (sorted by `code_offset`) to `out`:
+///
+/// ```text
+/// group := count:uleb128 entry{count}
+/// entry := pc_delta:uleb128 wasm_delta:sleb128 kind:u8 source:uleb128
+/// ```
+///
+/// `pc_delta` is the code offset minus the previous entry's (the first
+/// entry's minus 0), `wasm_delta` likewise for wasm offsets, `source` is 0
+/// for none or 1 + the [`SOURCE_LINE`] index. `runtime-lib/c/trap.c`
+/// (`trap_decode`) is the reader; [`decode_trap_group`] mirrors it for tests.
+pub fn encode_trap_group(sites: &[TrapSite], out: &mut Vec<u8>) {
+    fn uleb(out: &mut Vec<u8>, mut v: u64) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    fn sleb(out: &mut Vec<u8>, mut v: i64) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if (v == 0 && b & 0x40 == 0) || (v == -1 && b & 0x40 != 0) {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    uleb(out, sites.len() as u64);
+    let (mut pc, mut wasm) = (0u32, 0u32);
+    for s in sites {
+        debug_assert!(s.code_offset >= pc, "trap sites are sorted by code offset");
+        uleb(out, (s.code_offset - pc) as u64);
+        sleb(out, s.wasm_offset as i64 - wasm as i64);
+        out.push(s.kind as u8);
+        uleb(out, s.source.map_or(0, |i| i as u64 + 1));
+        pc = s.code_offset;
+        wasm = s.wasm_offset;
+    }
+}
+
+/// Reads back one group written by [`encode_trap_group`] (as the runtime
+/// does); `None` if the bytes are not such a group.
+pub fn decode_trap_group(bytes: &[u8]) -> Option<Vec<TrapSite>> {
+    struct Reader<'b>(&'b [u8], usize);
+    impl Reader<'_> {
+        fn byte(&mut self) -> Option<u8> {
+            let b = *self.0.get(self.1)?;
+            self.1 += 1;
+            Some(b)
+        }
+        fn leb(&mut self, signed: bool) -> Option<i64> {
+            let (mut v, mut shift) = (0i64, 0u32);
+            loop {
+                let b = self.byte()?;
+                v |= ((b & 0x7f) as i64) << shift;
+                shift += 7;
+                if b & 0x80 == 0 {
+                    if signed && shift < 64 && b & 0x40 != 0 {
+                        v |= -1i64 << shift;
+                    }
+                    return Some(v);
+                }
+                if shift >= 64 {
+                    return None;
+                }
+            }
+        }
+    }
+    let mut r = Reader(bytes, 0);
+    let n = r.leb(false)?;
+    let (mut pc, mut wasm) = (0i64, 0i64);
+    let mut sites = Vec::new();
+    for _ in 0..n {
+        pc += r.leb(false)?;
+        wasm += r.leb(true)?;
+        let kind = TrapKind::from_u8(r.byte()?)?;
+        let source = r.leb(false)?;
+        sites.push(TrapSite {
+            code_offset: pc as u32,
+            kind,
+            wasm_offset: wasm as u32,
+            source: (source > 0).then(|| source as u32 - 1),
+        });
+    }
+    Some(sites)
+}
+
 
 /// One call site: the return address of a call in generated code, sorted
 /// by address, so a trap can print a wasm backtrace with offsets, and the
@@ -408,7 +525,9 @@ pub const MODULE: Struct = Struct {
         ("memories", CType::Ptr("struct kiln_memory"), "Defined memories (static storage)."),
         ("tables", CType::Ptr("struct kiln_table"), "Defined tables (static storage)."),
         ("funcs", CType::Ptr("const struct kiln_func_info"), "Defined functions, in index order."),
-        ("traps", CType::Ptr("const struct kiln_trap_entry"), "Trap table, sorted by pc."),
+        ("trap_groups", CType::Ptr("const struct kiln_trap_group"), "Trap table: one group per function, sorted by start."),
+        ("trap_data", CType::Ptr("const uint8_t"), "The groups' entries (see kiln_abi::encode_trap_group)."),
+        ("source_lines", CType::Ptr("const struct kiln_source_line"), "Source positions the trap entries name."),
         ("calls", CType::Ptr("const struct kiln_call_site"), "Call sites, sorted by return address."),
         ("imports", CType::Ptr("const struct kiln_import"), "Imports resolved at instantiation (empty when bound at compile time)."),
         ("exports", CType::Ptr("const struct kiln_export"), "Exports."),
@@ -417,7 +536,7 @@ pub const MODULE: Struct = Struct {
         ("n_memories", CType::U32, "Number of defined memories."),
         ("n_tables", CType::U32, "Number of defined tables."),
         ("n_funcs", CType::U32, "Number of defined functions."),
-        ("n_traps", CType::U32, "Number of trap-table entries."),
+        ("n_trap_groups", CType::U32, "Number of trap groups."),
         ("n_calls", CType::U32, "Number of call sites."),
         ("tags_offset", CType::U32, "Byte offset in the VMContext of the tag pointer array."),
     ],
@@ -430,7 +549,8 @@ pub const STRUCTS: &[&Struct] = &[
     &TABLE,
     &FUNCREF,
     &SEGMENT,
-    &TRAP_ENTRY,
+    &TRAP_GROUP,
+    &SOURCE_LINE,
     &HANDLER,
     &CALL_SITE,
     &TAG,
@@ -774,7 +894,7 @@ mod tests {
     fn layouts_are_natural() {
         assert_eq!(FUNCREF.size(), 24);
         assert_eq!(TABLE.offset("size"), 8);
-        assert_eq!(TRAP_ENTRY.size(), 40);
+        assert_eq!(TRAP_GROUP.size(), 16);
         assert_eq!(MEMORY.offset("length"), 8);
     }
 
@@ -808,5 +928,22 @@ mod tests {
             assert_eq!(TrapKind::from_u8(*t as u8), Some(*t));
         }
         assert_eq!(TrapKind::from_u8(0), None);
+    }
+
+    #[test]
+    fn trap_groups_round_trip() {
+        let sites = [
+            TrapSite { code_offset: 0, kind: TrapKind::Unreachable, wasm_offset: 0x40_0000, source: None },
+            TrapSite { code_offset: 3, kind: TrapKind::MemoryOutOfBounds, wasm_offset: 0x3f_fff0, source: Some(0) },
+            TrapSite { code_offset: 300, kind: TrapKind::IntegerDivideByZero, wasm_offset: 0x40_0100, source: Some(200) },
+        ];
+        let mut out = vec![];
+        encode_trap_group(&sites, &mut out);
+        encode_trap_group(&[], &mut out);
+        // count 1 + first entry 7 (1 + 4-byte sleb + 1 + 1) + 4 + 7
+        // (2-byte deltas and source), then the empty group's count.
+        assert_eq!(out.len(), 20);
+        assert_eq!(decode_trap_group(&out).unwrap(), sites);
+        assert_eq!(decode_trap_group(&out[19..]).unwrap(), vec![]);
     }
 }
