@@ -110,22 +110,43 @@ static bool trap_lookup(uintptr_t pc, struct trap_site *out) {
     return false;
 }
 
-/* The call site whose return address is pc, in any module. */
-const struct kiln_call_site *kiln_call_lookup(uintptr_t pc, const struct kiln_module **in) {
+/* The call site whose return address is pc, in any module: the function
+ * containing pc (funcs are sorted by start, as laid out), then the call in
+ * that function's run of call sites (sorted by offset). A return address
+ * may equal the function's end (a call that never returns, as the last
+ * instruction), so the end is included. */
+bool kiln_call_lookup(uintptr_t pc, struct kiln_call_info *out) {
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         const struct kiln_module *m = kiln_modules[i];
-        uint32_t lo = 0, hi = m->n_calls;
+        uint32_t lo = 0, hi = m->n_funcs;
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
-            uintptr_t p = (uintptr_t)m->calls[mid].pc;
-            if (p == pc) {
-                *in = m;
-                return &m->calls[mid];
+            if ((uintptr_t)m->funcs[mid].start <= pc) lo = mid + 1; else hi = mid;
+        }
+        if (lo == 0) continue;
+        const struct kiln_func_info *f = &m->funcs[lo - 1];
+        if (pc - (uintptr_t)f->start > f->size) continue;
+        uint32_t off = (uint32_t)(pc - (uintptr_t)f->start);
+        const struct kiln_call_site *calls = m->calls + f->calls;
+        uint32_t a = 0, b = f->n_calls;
+        while (a < b) {
+            uint32_t mid = a + (b - a) / 2;
+            if (calls[mid].pc_offset == off) {
+                const struct kiln_call_site *c = &calls[mid];
+                out->module = m;
+                out->func_index = f->index;
+                out->wasm_offset = c->wasm_offset;
+                out->file = c->source ? m->source_lines[c->source - 1].file : 0;
+                out->line = c->source ? m->source_lines[c->source - 1].line : 0;
+                out->frame_offset = c->frame_offset;
+                out->handlers = m->handlers + c->handlers;
+                out->n_handlers = c->n_handlers;
+                return true;
             }
-            if (p < pc) lo = mid + 1; else hi = mid;
+            if (calls[mid].pc_offset < off) a = mid + 1; else b = mid;
         }
     }
-    return 0;
+    return false;
 }
 
 static const char *func_name(const struct kiln_module *m, uint32_t index) {
@@ -178,8 +199,8 @@ static void backtrace(const struct kiln_module *m, uint32_t func, uint32_t offse
     unsigned n = 1;
     while (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0) {
         uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
-        const struct kiln_call_site *c = kiln_call_lookup(ret, &m);
-        if (!c) break;
+        struct kiln_call_info c;
+        if (!kiln_call_lookup(ret, &c)) break;
         if (n == MAX_FRAMES) {
             /* Deep recursion (stack exhaustion): the count depends on frame
              * sizes, which differ between targets, so it is not printed. */
@@ -187,7 +208,7 @@ static void backtrace(const struct kiln_module *m, uint32_t func, uint32_t offse
             buf_flush(&b, 2);
             break;
         }
-        frame_line(&b, n++, m, c->func_index, c->wasm_offset, c->file, c->line);
+        frame_line(&b, n++, c.module, c.func_index, c.wasm_offset, c.file, c.line);
         if (next <= fp) break; /* frames grow towards higher addresses */
         fp = next;
     }
@@ -229,12 +250,12 @@ static KILN_NORETURN void report(uint32_t kind, const struct trap_site *e, uintp
 }
 
 void kiln_wasm_caller(uintptr_t *ret, uintptr_t *fp) {
-    const struct kiln_module *m;
+    struct kiln_call_info c;
     /* A WASI function is entered through its host adapter, a generated
      * frame (with a frame pointer, like every Cranelift frame) that makes
      * no recorded call: one step up reaches the wasm caller. The frame
      * pointer is followed only inside the wasm stack. */
-    for (int i = 0; i < 2 && !kiln_call_lookup(*ret, &m); i++) {
+    for (int i = 0; i < 2 && !kiln_call_lookup(*ret, &c); i++) {
         uintptr_t f = *fp;
         if (!(f >= kiln_proc.stack_lo && f + 16 <= kiln_proc.stack_hi && (f & 7) == 0)) return;
         *ret = ((uintptr_t *)f)[1];
@@ -244,12 +265,12 @@ void kiln_wasm_caller(uintptr_t *ret, uintptr_t *fp) {
 
 void kiln_report_at_call(struct kiln_buf *b, uintptr_t ret, uintptr_t fp, int status) {
     kiln_wasm_caller(&ret, &fp);
-    const struct kiln_module *m = 0;
-    const struct kiln_call_site *c = kiln_call_lookup(ret, &m);
-    if (c) location(b, m, c->func_index, c->wasm_offset);
+    struct kiln_call_info c;
+    bool found = kiln_call_lookup(ret, &c);
+    if (found) location(b, c.module, c.func_index, c.wasm_offset);
     buf_str(b, "\n");
     buf_flush(b, 2);
-    if (c) backtrace(m, c->func_index, c->wasm_offset, c->file, c->line, fp);
+    if (found) backtrace(c.module, c.func_index, c.wasm_offset, c.file, c.line, fp);
     os_exit(status);
 }
 

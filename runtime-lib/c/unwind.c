@@ -104,13 +104,12 @@ static KILN_NORETURN void uncaught(struct kiln_exn *exn, uintptr_t ret, uintptr_
 static KILN_NORETURN void unwind(struct kiln_exn *exn, uintptr_t pc, uintptr_t fp) {
     uintptr_t throw_pc = pc, throw_fp = fp;
     for (;;) {
-        const struct kiln_module *m = 0;
-        const struct kiln_call_site *c = kiln_call_lookup(pc, &m);
-        if (!c) break; /* the runtime frame that entered wasm */
-        for (uint32_t i = 0; i < c->n_handlers; i++) {
-            const struct kiln_handler *h = &c->handlers[i];
-            if (h->tag == KILN_CATCH_ALL || handler_tag(m, h) == exn->tag)
-                kiln_arch_resume((uintptr_t)h->pc, fp - c->frame_offset, fp, (uintptr_t)exn);
+        struct kiln_call_info c;
+        if (!kiln_call_lookup(pc, &c)) break; /* the runtime frame that entered wasm */
+        for (uint32_t i = 0; i < c.n_handlers; i++) {
+            const struct kiln_handler *h = &c.handlers[i];
+            if (h->tag == KILN_CATCH_ALL || handler_tag(c.module, h) == exn->tag)
+                kiln_arch_resume((uintptr_t)h->pc, fp - c.frame_offset, fp, (uintptr_t)exn);
         }
         if (!(fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0)) break;
         uintptr_t next = ((uintptr_t *)fp)[0];

@@ -371,7 +371,6 @@ pub fn define(
         names.extend(shown.bytes().filter(|b| *b != 0));
         names.push(0);
     }
-    funcs.define(module, ids.funcs)?;
 
     // Defined tags: their identity is their address.
     let defined_tags = env.num_imported_tags..env.tags.len() as u32;
@@ -564,12 +563,7 @@ pub fn define(
     data_blob.bytes[..trap_data.len()].copy_from_slice(&trap_data);
     data_blob.align = 1;
     data_blob.define(module, ids.trap_data)?;
-    let mut sources = Blob::array(&SOURCE_LINE, source_index.len());
-    for (&(file, line), &i) in &source_index {
-        sources.field_ptr(&SOURCE_LINE, i as usize, "file", Target::Data(ids.names), file);
-        sources.field_u32(&SOURCE_LINE, i as usize, "line", line);
-    }
-    sources.define(module, ids.source_lines)?;
+
 
     // Call sites of wasm functions, in the same address order. Helpers have
     // none, so a backtrace ends at the trampoline that entered wasm.
@@ -579,18 +573,21 @@ pub fn define(
     let n_handlers: usize = wasm_funcs.iter().flat_map(|(_, f)| &f.call_sites).map(|c| c.handlers.len()).sum();
     let mut handlers = Blob::array(&HANDLER, n_handlers);
     let (mut k, mut h) = (0, 0);
-    for (id, f) in wasm_funcs {
+    // Each function's call sites are a run named by its `funcs` entry,
+    // their pcs offsets from the function's start.
+    for (i, (id, f)) in wasm_funcs.iter().enumerate() {
+        funcs.field_u32(&FUNC_INFO, i, "calls", k as u32);
+        funcs.field_u32(&FUNC_INFO, i, "n_calls", f.call_sites.len() as u32);
         for c in &f.call_sites {
-            calls.field_ptr(&CALL_SITE, k, "pc", Target::Func(*id), c.ret as i64);
+            calls.field_u32(&CALL_SITE, k, "pc_offset", c.ret);
             calls.field_u32(&CALL_SITE, k, "wasm_offset", c.wasm_offset);
-            calls.field_u32(&CALL_SITE, k, "func_index", f.index);
-            if let Some((file, line)) = source_of(&mut names, c.wasm_offset) {
-                calls.field_ptr(&CALL_SITE, k, "file", Target::Data(ids.names), file);
-                calls.field_u32(&CALL_SITE, k, "line", line);
+            if let Some(pos) = source_of(&mut names, c.wasm_offset) {
+                let n = source_index.len() as u32;
+                calls.field_u32(&CALL_SITE, k, "source", 1 + *source_index.entry(pos).or_insert(n));
             }
             if !c.handlers.is_empty() {
                 calls.field_u32(&CALL_SITE, k, "frame_offset", c.frame_offset);
-                calls.field_ptr(&CALL_SITE, k, "handlers", Target::Data(ids.handlers), (h * HANDLER.size() as usize) as i64);
+                calls.field_u32(&CALL_SITE, k, "handlers", h as u32);
                 calls.field_u32(&CALL_SITE, k, "n_handlers", c.handlers.len() as u32);
                 for (tag, at) in &c.handlers {
                     handlers.field_ptr(&HANDLER, h, "pc", Target::Func(*id), *at as i64);
@@ -602,7 +599,14 @@ pub fn define(
         }
     }
     calls.define(module, ids.calls)?;
+    funcs.define(module, ids.funcs)?;
     handlers.define(module, ids.handlers)?;
+    let mut sources = Blob::array(&SOURCE_LINE, source_index.len());
+    for (&(file, line), &i) in &source_index {
+        sources.field_ptr(&SOURCE_LINE, i as usize, "file", Target::Data(ids.names), file);
+        sources.field_u32(&SOURCE_LINE, i as usize, "line", line);
+    }
+    sources.define(module, ids.source_lines)?;
 
     let module_name_at = names.len();
     names.extend(path.bytes().filter(|b| *b != 0));
@@ -633,6 +637,7 @@ pub fn define(
     m.ptr(MODULE.offset("source_lines"), Target::Data(ids.source_lines), 0);
     m.ptr(MODULE.offset("imports"), Target::Data(ids.imports), 0);
     m.ptr(MODULE.offset("calls"), Target::Data(ids.calls), 0);
+    m.ptr(MODULE.offset("handlers"), Target::Data(ids.handlers), 0);
     m.u32(MODULE.offset("n_calls"), n_calls as u32);
     m.u32(MODULE.offset("tags_offset"), ctx.offsets.tags());
     m.ptr(MODULE.offset("exports"), Target::Data(ids.exports), 0);

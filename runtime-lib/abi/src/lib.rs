@@ -369,20 +369,20 @@ pub fn decode_trap_group(bytes: &[u8]) -> Option<Vec<TrapSite>> {
 /// One call site: the return address of a call in generated code, sorted
 /// by address, so a trap can print a wasm backtrace with offsets, and the
 /// exception unwinder can find the handlers of a call inside `try_table`
-/// (or a legacy `try`).
+/// (or a legacy `try`). Each function's call sites are a run of the
+/// module's array, named by its [`FUNC_INFO`]; a lookup is a binary search
+/// of the functions, then of the run. Entries hold offsets and indices,
+/// not pointers: 24 bytes and no relocation per call.
 pub const CALL_SITE: Struct = Struct {
     c_name: "kiln_call_site",
     doc: "Maps a return address to the wasm call instruction and its exception handlers.",
     fields: &[
-        ("pc", CType::Ptr("const void"), "Return address of the call."),
+        ("pc_offset", CType::U32, "Return address of the call minus its function's start."),
         ("wasm_offset", CType::U32, "Byte offset in the module of the wasm call."),
-        ("func_index", CType::U32, "Wasm function containing the call."),
-        ("file", CType::Ptr("const char"), "Source file of the call (from the module's DWARF), or NULL."),
-        ("line", CType::U32, "Source line, when file is set."),
+        ("source", CType::U32, "0, or 1 + the index in source_lines of the call's source position."),
         ("frame_offset", CType::U32, "FP minus SP at the call: a handler runs with SP = FP - frame_offset."),
-        ("handlers", CType::Ptr("const struct kiln_handler"), "This call's handlers, innermost first, or NULL."),
+        ("handlers", CType::U32, "Index in the module's handlers of this call's first handler (innermost first)."),
         ("n_handlers", CType::U32, "Number of handlers."),
-        ("pad", CType::U32, "Unused."),
     ],
 };
 
@@ -507,6 +507,8 @@ pub const FUNC_INFO: Struct = Struct {
         ("name", CType::Ptr("const char"), "NUL-terminated display name."),
         ("size", CType::U32, "Length of the native code in bytes."),
         ("index", CType::U32, "Wasm function index."),
+        ("calls", CType::U32, "Index in the module's call sites of the function's first one."),
+        ("n_calls", CType::U32, "Number of call sites in the function."),
     ],
 };
 
@@ -529,6 +531,7 @@ pub const MODULE: Struct = Struct {
         ("trap_data", CType::Ptr("const uint8_t"), "The groups' entries (see kiln_abi::encode_trap_group)."),
         ("source_lines", CType::Ptr("const struct kiln_source_line"), "Source positions the trap entries name."),
         ("calls", CType::Ptr("const struct kiln_call_site"), "Call sites, sorted by return address."),
+        ("handlers", CType::Ptr("const struct kiln_handler"), "Exception handlers of the call sites."),
         ("imports", CType::Ptr("const struct kiln_import"), "Imports resolved at instantiation (empty when bound at compile time)."),
         ("exports", CType::Ptr("const struct kiln_export"), "Exports."),
         ("n_imports", CType::U32, "Number of entries in imports."),

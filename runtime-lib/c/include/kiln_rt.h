@@ -158,9 +158,19 @@ KILN_NORETURN void kiln_arch_longjmp(kiln_jmpbuf *buf, int value);
  * is `fp`, with the stack pointer `sp` and the exception `exn` in the
  * first exception-payload register (see unwind.c). */
 KILN_NORETURN void kiln_arch_resume(uintptr_t pc, uintptr_t sp, uintptr_t fp, uintptr_t exn);
-/* The call site whose return address is pc, in any module (and that
- * module), or NULL: the frames of generated code that made calls. */
-const struct kiln_call_site *kiln_call_lookup(uintptr_t pc, const struct kiln_module **in);
+/* A call site of generated code, decoded (see kiln_call_lookup). */
+struct kiln_call_info {
+    const struct kiln_module *module;
+    uint32_t func_index, wasm_offset;
+    const char *file; /* source position, or NULL */
+    uint32_t line;
+    uint32_t frame_offset;
+    const struct kiln_handler *handlers; /* innermost first */
+    uint32_t n_handlers;
+};
+/* Whether pc is the return address of a call site in any module (the
+ * frames of generated code that made calls), and that call site. */
+bool kiln_call_lookup(uintptr_t pc, struct kiln_call_info *out);
 /* Moves (*ret, *fp), the return address and frame pointer seen by a
  * runtime function that generated code called, up to the wasm frame that
  * made the call, stepping over a host adapter if one is in between. */
