@@ -55,6 +55,9 @@ pub struct ModuleCtx<'a> {
     pub call_conv: CallConv,
     /// Whether i32 arguments and results are sign-extended (riscv64).
     pub extend_i32: bool,
+    /// Whether guarded stores wider than a byte probe their last byte
+    /// before storing (targets whose faulting stores may write partly).
+    pub probe_stores: bool,
     /// Whether to record where wasm locals live (value labels), for DWARF.
     pub debug: bool,
     /// How each memory (imported and defined) is addressed.

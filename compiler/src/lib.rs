@@ -281,6 +281,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     let mopts = codegen::ModuleOptions {
         isa: &isa,
         extend_i32: opts.target.extend_i32_args,
+        probe_stores: opts.target.partial_store_faults,
         keep_clif: opts.emit == Emit::Clif,
         is_command: true,
         link: codegen::LinkMode::Wasi,
@@ -316,6 +317,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
     let mopts = codegen::ModuleOptions {
         isa: &isa,
         extend_i32: opts.target.extend_i32_args,
+        probe_stores: opts.target.partial_store_faults,
         keep_clif: false,
         is_command: false,
         link: codegen::LinkMode::Dynamic,

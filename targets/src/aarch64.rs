@@ -12,6 +12,7 @@ pub const TARGET: Target = Target {
     cpu_levels: &[("armv8.1-a", &["lse"])],
     simd_features: &[],
     extend_i32_args: false,
+    partial_store_faults: true,
     dwarf_fp_register: 29,
     page_size: 4096,
     qemu: "qemu-aarch64",

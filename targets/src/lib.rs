@@ -40,6 +40,14 @@ pub struct Target {
     /// sign-extended to 64 bits in registers (riscv64 does; C code compiled
     /// for it relies on that).
     pub extend_i32_args: bool,
+    /// Whether a store that faults partway (it straddles the end of
+    /// accessible memory) may already have written its first bytes. The
+    /// Arm and RISC-V architectures allow that for misaligned stores that
+    /// cross into an unmapped page (and qemu does it); x86-64 checks the
+    /// whole access first. Wasm requires an out-of-bounds store to write
+    /// nothing, so on such targets the compiler probes the last byte of a
+    /// guarded store before making it (`translate/heap.rs`).
+    pub partial_store_faults: bool,
     /// DWARF register number of the frame pointer (rbp, x29, s0).
     pub dwarf_fp_register: u16,
     /// The page size the runtime assumes for guard pages.

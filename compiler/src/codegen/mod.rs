@@ -142,6 +142,9 @@ pub struct CallSite {
 pub struct ModuleOptions<'o> {
     pub isa: &'o OwnedTargetIsa,
     pub extend_i32: bool,
+    /// Whether guarded stores probe their last byte first (the target's
+    /// `partial_store_faults`; see `translate/heap.rs`).
+    pub probe_stores: bool,
     /// Whether to keep the CLIF text of each function.
     pub keep_clif: bool,
     /// Whether the executable runs this module as its command (`_start`).
@@ -246,6 +249,7 @@ pub fn compile_module(
         type_ids,
         call_conv,
         extend_i32: opts.extend_i32,
+        probe_stores: opts.probe_stores,
         debug: opts.debug,
         memories: env.memories.iter().map(|m| crate::translate::heap::MemoryPlan::new(m, opts.bounds_checks)).collect(),
         func_ids: vec![],

@@ -71,8 +71,17 @@
 //! is the wasm program's own behaviour, as in the spec, not side channels.)
 //!
 //! An access that straddles `length` (starts in bounds, ends past it)
-//! traps as a whole: explicitly checked accesses test the last byte, and a
-//! guarded access faults on x86-64 before writing anything.
+//! traps as a whole, writing nothing, as wasm requires: explicitly checked
+//! accesses test the last byte first. A guarded store faults on x86-64
+//! before writing anything, but Arm and RISC-V allow a misaligned store
+//! that faults on its second page to have written its first bytes (qemu
+//! does, and the fuzzer caught it). On those targets
+//! (`Target::partial_store_faults`) a guarded store wider than one byte
+//! first *probes* its last byte with a one-byte load through the same
+//! trapping flags ([`FuncTranslator::store_addr`]): if any byte is out of
+//! bounds the last one is, the probe faults in the guard region, and the
+//! trap is raised before the store runs. The probe is never removed:
+//! Cranelift keeps loads that may trap.
 
 use super::FuncTranslator;
 use crate::func_env::{in_heap, trap};
@@ -184,6 +193,27 @@ impl FuncTranslator<'_, '_, '_> {
         let length = self.env.memory_length(&mut self.b, memory);
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
         self.b.ins().trapnz(out, oob);
+    }
+
+    /// `heap_addr` for a store of `size` bytes: on targets whose faulting
+    /// stores may write partly, a guarded store wider than a byte first
+    /// loads its last byte (see the module comment), so an out-of-bounds
+    /// store traps before writing anything.
+    pub(super) fn store_addr(&mut self, memarg: &MemArg, index: Value, size: u32) -> (Value, i32) {
+        let (addr, off) = self.heap_addr(memarg, index, size);
+        let explicit = self.env.m.memories[memory_of(memarg) as usize].explicit;
+        if self.env.m.probe_stores && !explicit && size > 1 {
+            let flags = self.heap_flags();
+            let last = off as i64 + size as i64 - 1;
+            match i32::try_from(last) {
+                Ok(imm) => self.b.ins().uload8(types::I32, flags, addr, imm),
+                Err(_) => {
+                    let a = self.b.ins().iadd_imm_s(addr, last);
+                    self.b.ins().uload8(types::I32, flags, a, 0)
+                }
+            };
+        }
+        (addr, off)
     }
 
     /// Returns `(address, immediate offset)` for a wasm access of `size`

@@ -332,7 +332,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
     fn store(&mut self, memarg: &wasmparser::MemArg, width: u8) {
         let (index, val) = self.pop2();
         let size = if width == 0 { self.b.func.dfg.value_type(val).bytes() } else { width as u32 / 8 };
-        let (addr, off) = self.heap_addr(memarg, index, size);
+        let (addr, off) = self.store_addr(memarg, index, size);
         let f = self.heap_flags();
         match width {
             8 => self.b.ins().istore8(f, val, addr, off),

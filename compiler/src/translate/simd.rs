@@ -300,7 +300,7 @@ impl<'b> FuncTranslator<'b, '_, '_> {
         let vector = self.pop_lanes(ty);
         let x = self.b.ins().extractlane(vector, lane);
         let index = self.pop1();
-        let (addr, off) = self.heap_addr(memarg, index, ty.lane_type().bytes());
+        let (addr, off) = self.store_addr(memarg, index, ty.lane_type().bytes());
         let f = self.heap_flags();
         self.b.ins().store(f, x, addr, off);
     }
