@@ -56,6 +56,8 @@ SIMD_CFLAGS = ["-msimd128"]
 # Kiln again with --bounds-checks=explicit (a compare before every memory
 # access instead of guard pages), on the scalar build: the mode's cost.
 KILN_EXPLICIT = "kiln-explicit"
+# Start-up only: a static executable with no libc that only calls exit.
+FLOOR = "floor"
 ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_SIMD, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
 
 
@@ -819,6 +821,19 @@ def startup(tools, pool, runs):
             rss = max(rss, r)
             Progress.advance()
         res[c] = {"time": summarize(times), "wall": summarize(walls), "rss_kib": rss, "inner_timing": inner}
+    # The process floor: a static, libc-free executable that only exits.
+    floor = os.path.join(d, "floor")
+    try:
+        run_cmd([CLANG, "-O2", "-static", "-nostdlib", "-fno-pic", "-fuse-ld=" + (shutil.which(tool("ld.lld-19")) or "lld"), "-o", floor,
+                 os.path.join(BENCH, "programs", "floor.c")])
+        times = []
+        for i in range(runs + 1):
+            dt, _, status, err = run_once([floor], None, os.devnull, False)
+            if i:
+                times.append(dt)
+        res[FLOOR] = {"time": summarize(times), "wall": summarize(times), "rss_kib": 0, "inner_timing": False}
+    except BuildError as e:
+        note(f"start-up: the process floor did not build: {e}")
     Progress.clear()
     return res
 
@@ -1078,6 +1093,10 @@ def report(data, tools):
         add("")
         add("| contender | median | min | max | peak RSS |")
         add("|---|---:|---:|---:|---:|")
+        if FLOOR in su and su[FLOOR]["time"]:
+            t = su[FLOOR]["time"]
+            add(f"| process floor (static, no libc, only exits) | {fmt_t(t['median_s'])} | {fmt_t(t['min_s'])} | "
+                f"{fmt_t(t['max_s'])} | – |")
         for c in cs:
             if c in su and su[c]["time"]:
                 t = su[c]["time"]
@@ -1173,28 +1192,30 @@ def readme_summary(data, tools):
     out.append(f"- Kiln ÷ wasmtime JIT: {fmt_r(g.get('Kiln / wasmtime JIT'))}, Kiln ÷ wasmtime AOT: "
                f"{fmt_r(g.get('Kiln / wasmtime AOT'))} (geometric means). Every workload's output is "
                + ("identical across all contenders." if data.get("all_outputs_identical") else "NOT identical (see results)."))
+    def over_kiln(c, n):
+        """Workload n's median time under contender c ÷ under Kiln."""
+        r = ex[n]["contenders"]
+        k, t = r.get(KILN, {}).get("time"), r.get(c, {}).get("time")
+        return ratio(t and t["median_s"], k and k["median_s"])
+
     if KILN_SIMD in cs:
-        def kiln_gain(n):
-            r = ex[n]["contenders"]
-            k, ks = r.get(KILN, {}).get("time"), r.get(KILN_SIMD, {}).get("time")
-            return ratio(ks and ks["median_s"], k and k["median_s"])
         out.append(f"- SIMD: the `+simd128` columns run each workload built a second time with `-msimd128` "
                    f"(clang vectorises with wasm SIMD); Kiln +simd128 ÷ Kiln: {fmt_r(g.get('Kiln +simd128 / Kiln'))}, "
                    f"Kiln +simd128 ÷ wasmtime AOT +simd128: {fmt_r(g.get('Kiln +simd128 / wasmtime AOT +simd128'))} "
                    f"(geometric means; per workload, Kiln +simd128 ÷ Kiln: "
-                   + ", ".join(f"{n} {fmt_r(kiln_gain(n))}" for n in ex) + "). Native stays `clang -O2` (SSE2).")
+                   + ", ".join(f"{n} {fmt_r(over_kiln(KILN_SIMD, n))}" for n in ex) + "). Native stays `clang -O2` (SSE2).")
     if KILN_EXPLICIT in cs:
-        def explicit_cost(n):
-            r = ex[n]["contenders"]
-            k, ke = r.get(KILN, {}).get("time"), r.get(KILN_EXPLICIT, {}).get("time")
-            return ratio(ke and ke["median_s"], k and k["median_s"])
         out.append(f"- Bounds checks: `--bounds-checks=explicit` (a compare before every memory access, no 8 GiB "
                    f"reservation) ÷ the default guard pages: {fmt_r(g.get('Kiln explicit / Kiln'))} (geometric mean; "
-                   "per workload: " + ", ".join(f"{n} {fmt_r(explicit_cost(n))}" for n in ex) + ").")
+                   "per workload: " + ", ".join(f"{n} {fmt_r(over_kiln(KILN_EXPLICIT, n))}" for n in ex) + ").")
     su = data.get("startup")
     if su:
+        floor = su.get(FLOOR, {}).get("time")
         out.append("- Start-up (exec to exit, trivial module): " + ", ".join(
-            f"{tools.short[c]} {fmt_t(su[c]['time']['median_s'])}" for c in cs if c in su and su[c]["time"]) + ".")
+            f"{tools.short[c]} {fmt_t(su[c]['time']['median_s'])}" for c in cs if c in su and su[c]["time"])
+            + (f"; the process floor (a static executable that only exits) {fmt_t(floor['median_s'])}, "
+               f"Kiln ÷ floor {fmt_r(ratio(su.get(KILN, {}).get('time', {}).get('median_s'), floor['median_s']))}"
+               if floor else "") + ".")
     cp = data.get("compile")
     if cp:
         parts = []
