@@ -130,6 +130,10 @@ pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path
     }
     cmd.args(["-m", target.lld_emulation, "-static", "-nostdlib", "--gc-sections", "--build-id=none", "--eh-frame-hdr"])
         .args(["-z", "noexecstack", "-e", "_start", "-u", "_start"])
+        // No separate RELRO segment: in a static executable with no loader
+        // nobody would make it read-only, so it would only cost a segment
+        // and a page fault at start-up (issue 15's start-up target).
+        .args(["-z", "norelro"])
         .args(if high_image { &["--image-base=0x100000000"][..] } else { &[][..] })
         .arg("-o")
         .arg(staged.path())

@@ -32,9 +32,16 @@
 #include "kiln_rt.h"
 
 #define MAX_VALUES 1024
-/* 16-byte slots, aligned for the v128 loads and stores of trampolines. */
-static uint64_t values[2 * MAX_VALUES] __attribute__((aligned(16)));
-static uint8_t instantiated[4096];
+/* The driver's buffers come from rt_alloc when it starts (zero-filled),
+ * not from .bss: a command never touches them, and in .bss they would
+ * spread its few hot variables over more pages (a fault each at start-up).
+ * values: 16-byte slots, aligned for the v128 loads and stores of
+ * trampolines (rt_alloc aligns to 16). */
+static uint64_t *values;
+static uint8_t *instantiated;
+#define INSTANTIATED_MAX 4096u
+static char *name_buf;
+#define NAME_MAX_LEN 4096u
 
 static void reply(struct kiln_buf *b) {
     buf_str(b, "\n");
@@ -74,11 +81,11 @@ static const char *parse_hex(const char *p, uint64_t *out) {
 /* Decodes a hex-encoded name into a static buffer; *len gets its length.
  * Returns NULL for a name that is too long or not whole bytes of hex. */
 static const char *parse_name(const char **pp, size_t *len) {
-    static char name[4096];
+    char *name = name_buf;
     const char *p = skip_spaces(*pp);
     size_t n = 0;
     while (hexval(p[0]) >= 0 && hexval(p[1]) >= 0) {
-        if (n + 1 >= sizeof name) return 0;
+        if (n + 1 >= NAME_MAX_LEN) return 0;
         name[n++] = (char)(hexval(p[0]) * 16 + hexval(p[1]));
         p += 2;
     }
@@ -123,7 +130,7 @@ static void print_value(struct kiln_buf *b, char t, const uint64_t *slot) {
 
 /* Only instantiated modules may run code or be registered: an instance that
  * was never set up has no memory and no stack limit. */
-static bool live(const struct kiln_module *m) { return m->index < sizeof instantiated && instantiated[m->index] == 1; }
+static bool live(const struct kiln_module *m) { return m->index < INSTANTIATED_MAX && instantiated[m->index] == 1; }
 
 static void do_invoke(const struct kiln_module *m, const char *p) {
     size_t len;
@@ -241,7 +248,7 @@ static void command(const char *line) {
     if (strncmp(p, "instantiate ", 12) == 0) {
         p += 12;
         if (!(m = parse_module(&p))) return error("bad module index");
-        if (m->index >= sizeof instantiated) return error("too many modules");
+        if (m->index >= INSTANTIATED_MAX) return error("too many modules");
         if (instantiated[m->index]) return error("already instantiated");
         const char *why = kiln_link(m);
         struct kiln_buf b = {.len = 0};
@@ -309,6 +316,9 @@ static void command(const char *line) {
 
 void kiln_driver_run(void) {
     kiln_trap_recovery = true;
+    values = rt_alloc(2 * MAX_VALUES * sizeof *values);
+    instantiated = rt_alloc(INSTANTIATED_MAX);
+    name_buf = rt_alloc(NAME_MAX_LEN);
     /* Read all of stdin, then answer line by line. */
     size_t cap = 1 << 20, len = 0;
     char *in = rt_alloc(cap);

@@ -15,14 +15,17 @@ kiln_jmpbuf *kiln_trap_catcher;
 struct kiln_memory *kiln_mirror_request;
 
 #define MAX_REGISTERED 256
-static struct {
+/* Allocated at the first `register` (test driver only; see driver.c on
+ * keeping .bss small). */
+static struct registration {
     const char *name;
     size_t len;
     const struct kiln_module *module;
-} registry[MAX_REGISTERED];
+} *registry;
 static uint32_t n_registered;
 
 void kiln_register(const char *name, size_t len, const struct kiln_module *m) {
+    if (!registry) registry = rt_alloc(MAX_REGISTERED * sizeof *registry);
     for (uint32_t i = 0; i < n_registered; i++)
         if (registry[i].len == len && memcmp(registry[i].name, name, len) == 0) {
             registry[i].module = m;

@@ -366,8 +366,12 @@ static void handler(int sig, void *info, void *uc) {
 }
 
 void kiln_signals_install(void) {
-    static uint8_t altstack[64 * 1024] __attribute__((aligned(16)));
-    struct k_stack ss = {.sp = altstack, .flags = 0, .size = sizeof altstack};
+    /* From rt_alloc's fresh mmap, not .bss: its pages are touched only
+     * when a signal arrives, and in .bss it would push the runtime's hot
+     * variables onto more pages (a fault each at start-up). */
+    size_t size = 64 * 1024;
+    uint8_t *altstack = rt_alloc(size);
+    struct k_stack ss = {.sp = altstack, .flags = 0, .size = size};
     os_sigaltstack(&ss, 0);
     for (size_t i = 0; i < sizeof trap_signals / sizeof trap_signals[0]; i++) {
         struct k_sigaction sa = {0};
