@@ -50,6 +50,8 @@ pub struct Stats {
     pub exhausted: u64,
     /// Modules the generator or the oracle could not handle (not Kiln bugs).
     pub skipped: u64,
+    /// Modules compared with wasmtime instead of wasmi.
+    pub wasmtime: u64,
 }
 
 impl Stats {
@@ -63,6 +65,7 @@ impl Stats {
         self.timeouts += o.timeouts;
         self.exhausted += o.exhausted;
         self.skipped += o.skipped;
+        self.wasmtime += o.wasmtime;
     }
 
     pub fn failures(&self) -> u64 {
@@ -73,7 +76,7 @@ impl Stats {
     pub fn summary(&self, target: &str, secs: f64) -> String {
         format!(
             "fuzz {target}: {} modules, {} invocations, {} mismatches, {} crashes, {} compile failures, {} timeouts \
-             ({} requests, {} stack-exhausted modules cut short, {} skipped, {secs:.0} s)",
+             ({} requests, {} stack-exhausted modules cut short, {} skipped, {} against wasmtime, {secs:.0} s)",
             self.modules,
             self.invocations,
             self.mismatches,
@@ -82,7 +85,8 @@ impl Stats {
             self.timeouts,
             self.requests,
             self.exhausted,
-            self.skipped
+            self.skipped,
+            self.wasmtime
         )
     }
 }
@@ -125,6 +129,8 @@ pub fn parse_opt(s: &str) -> Result<kiln::OptLevel, String> {
 /// A module of a batch, ready to run.
 struct Case {
     gen: Generated,
+    /// What Kiln compiles (`Generated::kiln_bytes`).
+    kiln: Vec<u8>,
     reqs: Vec<Req>,
 }
 
@@ -144,6 +150,12 @@ pub fn save(f: &mut Finding, artifacts: &Path) {
     let _ = std::fs::write(&wasm, &f.module);
     if let Ok(text) = wasmprinter::print_bytes(&f.module) {
         let _ = std::fs::write(stem.with_extension("wat"), text);
+    }
+    // What Kiln compiled, where it differs from what the oracle ran.
+    if gen::Profile::of_seed(f.seed) == gen::Profile::LegacyExceptions {
+        if let Ok(text) = crate::variants::legacy(&f.module).and_then(|b| wasmprinter::print_bytes(b).map_err(|e| e.to_string())) {
+            let _ = std::fs::write(stem.with_extension("kiln.wat"), text);
+        }
     }
     let text = format!(
         "kind: {}\ntarget: {}\nseed: {:#018x}\nopt: -O{}\ncpu: {}\nbounds checks: {}\n\n{}\n\nreproduce:\n  cargo run -p kiln-fuzz -- repro --seed {:#x} --targets {} --opt {}{cpu_arg}\n  cargo run -p kiln-fuzz -- repro --module {} --targets {} --opt {}{cpu_arg}\n",
@@ -231,6 +243,9 @@ fn compare(req: &Req, kiln: &Answer, oracle: &Answer) -> Verdict {
             a.len() == b.len() && a.len() == results.len() && results.iter().zip(a.iter().zip(b)).all(|(t, (x, y))| value_same(*t, *x, *y))
         }
         (Req::Get { ty, .. }, Answer::Ok(a), Answer::Ok(b)) => a.len() == 1 && b.len() == 1 && value_same(*ty, a[0], b[0]),
+        // wasmtime has one trap code for Kiln's three null-reference kinds
+        // (`crate::wasmtime::NULL_ANY`).
+        (Req::Invoke { .. }, Answer::Trap(10 | 13 | 14), Answer::Trap(crate::wasmtime::NULL_ANY)) => true,
         (_, a, b) => a == b,
     };
     if same {
@@ -334,7 +349,8 @@ fn cases(seeds: &[u64], simd: bool, limits: Limits, stats: &mut Stats) -> Vec<Ca
 fn case_of(gen: Generated, limits: Limits) -> Result<Case, String> {
     let exports = plan::exports(&gen.bytes)?;
     let reqs = plan::plan(&exports, gen.seed, limits);
-    Ok(Case { gen, reqs })
+    let kiln = gen.kiln_bytes()?;
+    Ok(Case { gen, kiln, reqs })
 }
 
 /// Runs the modules of `seeds` on `target`; returns counts and findings
@@ -400,7 +416,8 @@ fn run_cases(
     if !simd_compiles(target, o.cpu.as_deref()) {
         let scalar = gen::features_for(false);
         let before = cases.len();
-        cases.retain(|c| wasmparser::Validator::new_with_features(scalar).validate_all(&c.gen.bytes).is_ok());
+        let legacy = gen::wasmtime_features() | wasmparser::WasmFeatures::LEGACY_EXCEPTIONS;
+        cases.retain(|c| wasmparser::Validator::new_with_features(scalar | legacy).validate_all(&c.kiln).is_ok());
         stats.skipped += (before - cases.len()) as u64;
         if cases.is_empty() {
             return;
@@ -417,7 +434,7 @@ fn run_cases(
     // Compile; a module Kiln fails on (error or panic) is a finding and
     // leaves the batch.
     loop {
-        let modules: Vec<(String, Vec<u8>)> = cases.iter().map(|c| (name_of(c.gen.seed), c.gen.bytes.clone())).collect();
+        let modules: Vec<(String, Vec<u8>)> = cases.iter().map(|c| (name_of(c.gen.seed), c.kiln.clone())).collect();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| kiln::build_driver(&modules, &exe, &kopts)));
         let msg = match r {
             Ok(Ok(())) => break,
@@ -430,7 +447,7 @@ fn run_cases(
             // Not attributed by name (a panic, a link error): find the
             // module by compiling each alone.
             None => match cases.iter().position(|c| {
-                let one = vec![(name_of(c.gen.seed), c.gen.bytes.clone())];
+                let one = vec![(name_of(c.gen.seed), c.kiln.clone())];
                 !matches!(
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| kiln::build_driver(&one, &exe, &kopts))),
                     Ok(Ok(()))
@@ -525,6 +542,31 @@ fn run_cases(
     let answered = answers.len().min(index.len());
     let complete = answered == index.len() && end.is_none();
     let culprit = if complete { None } else { Some(index.get(answered).map(|x| x.0).unwrap_or(cases.len() - 1)) };
+    // The wasmtime oracle's answers for the modules wasmi cannot run, all
+    // in one run of the oracle program.
+    let mut wasmtime_answers: HashMap<usize, Result<Vec<Answer>, String>> = HashMap::new();
+    {
+        let mut at = 0;
+        let mut picked = Vec::new();
+        let mut addrs = Vec::new();
+        for (k, c) in cases.iter().enumerate() {
+            let n = c.reqs.len();
+            if culprit.is_none_or(|b| k < b) && gen::needs_wasmtime(&c.gen.bytes) {
+                picked.push(k);
+                addrs.push(kiln_addrs(&c.reqs, &answers[at.min(answers.len())..(at + n).min(answers.len())]));
+            }
+            at += n;
+        }
+        if !picked.is_empty() {
+            let jobs: Vec<crate::wasmtime::Job> = picked
+                .iter()
+                .zip(&addrs)
+                .map(|(&k, a)| crate::wasmtime::Job { bytes: &cases[k].gen.bytes, reqs: &cases[k].reqs, kiln_addrs: a })
+                .collect();
+            let out = crate::wasmtime::answer(&jobs, &o.work, o.timeout);
+            wasmtime_answers.extend(picked.into_iter().zip(out));
+        }
+    }
     let mut rest = Vec::new();
     let mut at = 0;
     for (k, c) in cases.into_iter().enumerate() {
@@ -556,7 +598,7 @@ fn run_cases(
             _ => {}
         }
         stats.modules += 1;
-        check_case(target, &c, k, mine, opt, stats, findings);
+        check_case(target, &c, k, mine, wasmtime_answers.remove(&k), opt, stats, findings);
     }
     for f in &mut findings[first..] {
         f.cpu = o.cpu.clone();
@@ -599,7 +641,7 @@ pub fn shrink(f: &Finding, o: &Options, attempts: u32) -> Option<Vec<u8>> {
     quick.artifacts = o.work.join("shrink-artifacts");
     let signature = f.signature.clone();
     let predicate = |candidate: &[u8]| -> anyhow::Result<bool> {
-        if wasmparser::Validator::new_with_features(gen::features()).validate_all(candidate).is_err() {
+        if wasmparser::Validator::new_with_features(gen::features() | gen::wasmtime_features()).validate_all(candidate).is_err() {
             return Ok(false);
         }
         let (_, found) = run_module(target, candidate.to_vec(), f.seed, f.opt, &quick);
@@ -645,32 +687,69 @@ fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
 }
 
-/// Compares one module's answers with the oracle's.
-fn check_case(
-    target: &'static Target,
-    c: &Case,
-    k: usize,
-    kiln: &[Answer],
-    opt: kiln::OptLevel,
-    stats: &mut Stats,
-    findings: &mut Vec<Finding>,
-) {
+/// Kiln's `addr` answers: function identities by export name.
+fn kiln_addrs(reqs: &[Req], kiln: &[Answer]) -> HashMap<String, u64> {
     let mut addrs = HashMap::new();
-    for (r, a) in c.reqs.iter().zip(kiln) {
+    for (r, a) in reqs.iter().zip(kiln) {
         if let (Req::Addr(n), Answer::Ok(v)) = (r, a) {
             if let Some(p) = v.first() {
                 addrs.insert(n.clone(), *p as u64);
             }
         }
     }
-    let expected = match std::panic::catch_unwind(|| oracle::answer(&c.gen.bytes, &c.reqs, &addrs)) {
-        Ok(Ok(e)) => e,
-        Ok(Err(_)) | Err(_) => {
-            // wasmi cannot run it: not a Kiln bug, nothing to compare with.
+    addrs
+}
+
+/// Compares one module's answers with the oracle's: wasmtime's
+/// (`wasmtime`, already computed for the batch) for a module that needs
+/// it, wasmi's otherwise.
+#[allow(clippy::too_many_arguments)]
+fn check_case(
+    target: &'static Target,
+    c: &Case,
+    k: usize,
+    kiln: &[Answer],
+    wasmtime: Option<Result<Vec<Answer>, String>>,
+    opt: kiln::OptLevel,
+    stats: &mut Stats,
+    findings: &mut Vec<Finding>,
+) {
+    let (expected, oracle_name) = match wasmtime {
+        Some(Ok(e)) => {
+            stats.wasmtime += 1;
+            (e, "wasmtime")
+        }
+        Some(Err(e)) => {
+            // wasmtime cannot run it: not a Kiln bug.
+            eprintln!("kiln-fuzz: seed {:#x} skipped: {e}", c.gen.seed);
             stats.skipped += 1;
             return;
         }
+        None => {
+            let addrs = kiln_addrs(&c.reqs, kiln);
+            match std::panic::catch_unwind(|| oracle::answer(&c.gen.bytes, &c.reqs, &addrs)) {
+                Ok(Ok(e)) => (e, "wasmi"),
+                Ok(Err(_)) | Err(_) => {
+                    // wasmi cannot run it: not a Kiln bug, nothing to compare with.
+                    stats.skipped += 1;
+                    return;
+                }
+            }
+        }
     };
+    // An oracle error where Kiln answered is the oracle's limit, not a
+    // Kiln bug, for wasmtime (whose Python binding's limits are not the
+    // point); wasmi's unmapped errors stay mismatches (they found
+    // `oracle::trap_kind`'s gaps).
+    if oracle_name == "wasmtime" {
+        if let Some((i, Answer::Error(m))) = expected.iter().enumerate().find(|(_, a)| matches!(a, Answer::Error(_))) {
+            if !matches!(kiln.get(i), Some(Answer::Error(_))) {
+                eprintln!("kiln-fuzz: seed {:#x} skipped: wasmtime oracle at request {i}: {m}", c.gen.seed);
+                stats.skipped += 1;
+                return;
+            }
+        }
+    }
     for (i, ((r, a), e)) in c.reqs.iter().zip(kiln).zip(&expected).enumerate() {
         stats.requests += 1;
         if matches!(r, Req::Invoke { .. }) {
@@ -688,7 +767,7 @@ fn check_case(
                 let call = c.reqs[..=i].iter().rposition(|r| matches!(r, Req::Invoke { .. }));
                 let context = match call {
                     Some(j) if j != i => format!(
-                        "\nafter the call `{}` ({:?}), Kiln answered `{}`, wasmi `{}`",
+                        "\nafter the call `{}` ({:?}), Kiln answered `{}`, {oracle_name} `{}`",
                         c.reqs[j].line(k),
                         c.reqs[j],
                         kiln[j],
@@ -697,7 +776,7 @@ fn check_case(
                     _ => String::new(),
                 };
                 let detail = format!(
-                    "request {i}: `{}` ({r:?})\n  Kiln (expected from wasmi in brackets): `{a}` [`{e}`]{context}",
+                    "request {i}: `{}` ({r:?})\n  Kiln (expected from {oracle_name} in brackets): `{a}` [`{e}`]{context}",
                     r.line(k)
                 );
                 let mut f = finding("mismatch", target, c, opt, detail);

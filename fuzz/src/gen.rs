@@ -27,8 +27,9 @@ use wasmparser::WasmFeatures;
 ///   but wasmi 1.1 is not documented to implement that profile, and
 ///   wasm-smith does not canonicalise the NaNs of `relaxed_madd`/`nmadd`;
 ///   so that script is the test of relaxed SIMD;
-/// - exceptions and atomics: wasmi 1.1 runs neither, so they need another
-///   oracle.
+/// - exceptions, typed function references and atomics: wasmi 1.1 runs
+///   none of them; the first two are in [`wasmtime_features`], for the
+///   second oracle.
 ///
 /// SIMD is in, but a batch whose CPU level cannot compile it (riscv64
 /// without V) gets its modules generated without it ([`generate`]'s
@@ -49,6 +50,42 @@ pub fn features_for(simd: bool) -> WasmFeatures {
         features()
     } else {
         features().difference(WasmFeatures::SIMD)
+    }
+}
+
+/// The features of the modules that go to the second oracle, wasmtime
+/// (`crate::wasmtime`): [`features`] without SIMD (wasmtime's C API, which
+/// the oracle uses, aborts on v128 arguments, results and globals), plus
+/// exceptions and typed function references. Legacy exceptions are not
+/// here: wasmtime does not run them, so Kiln gets a legacy rewrite of a
+/// module whose original goes to the oracle ([`Generated::kiln_bytes`]).
+/// Atomics are left out: their modules need shared memories, which the
+/// driver's `dump` and the oracle would both have to learn first.
+pub fn wasmtime_features() -> WasmFeatures {
+    features_for(false) | WasmFeatures::EXCEPTIONS | WasmFeatures::FUNCTION_REFERENCES
+}
+
+/// Whether `bytes` needs the wasmtime oracle: it uses a feature of
+/// [`wasmtime_features`] that wasmi (which runs exactly [`features`])
+/// lacks. Only such modules go to wasmtime.
+pub fn needs_wasmtime(bytes: &[u8]) -> bool {
+    wasmparser::Validator::new_with_features(features()).validate_all(bytes).is_err()
+        && wasmparser::Validator::new_with_features(wasmtime_features()).validate_all(bytes).is_ok()
+}
+
+/// The top byte of a seed whose module is of a wasmtime profile
+/// ([`Profile::of_seed`]); [`family_seed`] sets or clears it, so that a
+/// seed alone still names its module.
+const WASMTIME_SEED_TAG: u64 = 0xe7;
+
+/// `seed` made a seed of the wasmtime profiles (`wasmtime`) or of the
+/// others.
+pub fn family_seed(seed: u64, wasmtime: bool) -> u64 {
+    let top = seed >> 56;
+    match (wasmtime, top == WASMTIME_SEED_TAG) {
+        (true, _) => seed & !(0xff << 56) | WASMTIME_SEED_TAG << 56,
+        (false, true) => seed ^ 1 << 56,
+        (false, false) => seed,
     }
 }
 
@@ -81,10 +118,30 @@ pub enum Profile {
     /// generation never reaches (huge `br_table`s, thousands of locals,
     /// deep nesting, big data segments, growing memory to its maximum).
     Extremes,
+    /// Exceptions (`try_table`, `throw`, `throw_ref`, exnref) among
+    /// control flow, integer arithmetic and memory, so that throws cross
+    /// frames and rethrows (`throw_ref` of a caught exnref) occur often;
+    /// every other `unreachable` throws instead (`variants::throws`).
+    /// For the wasmtime oracle, like the two below.
+    Exceptions,
+    /// The same, but Kiln gets every `try_table` it can as a legacy `try`
+    /// (`variants::legacy`) while wasmtime runs the original.
+    LegacyExceptions,
+    /// wasm-smith's defaults with exceptions, and every direct call made
+    /// through a typed function reference (`variants::func_refs`: `ref.func`,
+    /// `ref.as_non_null`, `call_ref`, `return_call_ref`).
+    FuncRefs,
 }
 
 impl Profile {
     pub fn of_seed(seed: u64) -> Profile {
+        if seed >> 56 == WASMTIME_SEED_TAG {
+            return match seed % 3 {
+                0 => Profile::Exceptions,
+                1 => Profile::LegacyExceptions,
+                _ => Profile::FuncRefs,
+            };
+        }
         match seed % 10 {
             0 | 1 => Profile::Mixed,
             2 | 3 => Profile::NoTraps,
@@ -153,6 +210,26 @@ pub fn config(profile: Profile, simd: bool) -> wasm_smith::Config {
     c.max_type_size = 400;
     match profile {
         Profile::Mixed | Profile::Edges | Profile::Extremes => {}
+        Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs => {
+            let w = wasmtime_features();
+            c.simd_enabled = false;
+            c.exceptions_enabled = w.contains(WasmFeatures::EXCEPTIONS);
+            c.min_tags = 1;
+            c.max_tags = 4;
+            if profile != Profile::FuncRefs {
+                use wasm_smith::InstructionKind as K;
+                // Control includes the exception instructions.
+                c.allowed_instructions = wasm_smith::InstructionKinds::new(&[
+                    K::NumericInt,
+                    K::MemoryInt,
+                    K::Reference,
+                    K::Variable,
+                    K::Parametric,
+                    K::Control,
+                ]);
+                c.max_instructions = 200;
+            }
+        }
         Profile::NoTraps => c.disallow_traps = true,
         Profile::Memory => {
             use wasm_smith::InstructionKind as K;
@@ -189,7 +266,21 @@ pub fn config(profile: Profile, simd: bool) -> wasm_smith::Config {
 pub struct Generated {
     pub seed: u64,
     pub profile: Profile,
+    /// The module the oracle runs (and, but for
+    /// [`Profile::LegacyExceptions`], Kiln too).
     pub bytes: Vec<u8>,
+}
+
+impl Generated {
+    /// The module Kiln compiles: [`Self::bytes`], or its legacy-exceptions
+    /// form for [`Profile::LegacyExceptions`] (`variants::legacy`, which
+    /// keeps its meaning).
+    pub fn kiln_bytes(&self) -> Result<Vec<u8>, String> {
+        match self.profile {
+            Profile::LegacyExceptions => crate::variants::legacy(&self.bytes),
+            _ => Ok(self.bytes.clone()),
+        }
+    }
 }
 
 /// The module of `seed`: always the same bytes for the same seed and
@@ -199,6 +290,8 @@ pub struct Generated {
 /// (`diff::simd_compiles`), so a seed and `--cpu` name one module.
 pub fn generate(seed: u64, simd: bool) -> Result<Generated, String> {
     let profile = Profile::of_seed(seed);
+    let wasmtime = matches!(profile, Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs);
+    let simd = simd && !wasmtime;
     let mut rng = Rng::new(seed);
     match profile {
         Profile::Edges => return Ok(Generated { seed, profile, bytes: crate::handmade::edge_module(&mut rng, simd)? }),
@@ -210,7 +303,13 @@ pub fn generate(seed: u64, simd: bool) -> Result<Generated, String> {
     let mut u = arbitrary::Unstructured::new(&data);
     let mut m = wasm_smith::Module::new(config(profile, simd), &mut u).map_err(|e| format!("wasm-smith: {e}"))?;
     let fuel = m.ensure_termination(FUEL).map_err(|e| format!("ensure_termination: {e}"))?;
-    let bytes = rewrite(&m.to_bytes(), fuel)?;
+    let mut bytes = rewrite(&m.to_bytes(), fuel)?;
+    if wasmtime {
+        bytes = crate::variants::throws(&bytes)?;
+    }
+    if profile == Profile::FuncRefs {
+        bytes = crate::variants::func_refs(&bytes)?;
+    }
     Ok(Generated { seed, profile, bytes })
 }
 
@@ -447,6 +546,12 @@ mod tests {
     fn kiln_compiles_every_generated_feature() {
         let kiln = kiln::environ::features();
         assert!(kiln.contains(features()), "fuzz features {:?} exceed Kiln's {:?}", features(), kiln);
+        let legacy = wasmtime_features() | WasmFeatures::LEGACY_EXCEPTIONS;
+        assert!(kiln.contains(legacy), "fuzz features {legacy:?} exceed Kiln's {kiln:?}");
+        for p in [Profile::Exceptions, Profile::LegacyExceptions, Profile::FuncRefs] {
+            let smith = config(p, false).features();
+            assert!(wasmtime_features().contains(smith.difference(WasmFeatures::MUTABLE_GLOBAL | WasmFeatures::WASM1)));
+        }
         for p in [Profile::Mixed, Profile::NoTraps, Profile::Memory, Profile::Float] {
             for simd in [true, false] {
                 let smith = config(p, simd).features();
@@ -513,6 +618,27 @@ mod tests {
             0,
         );
         wasmparser::Validator::new_with_features(features_for(false)).validate_all(&scalar.unwrap()).unwrap();
+    }
+
+    /// The wasmtime profiles: valid (Kiln's legacy form too), and using
+    /// exceptions often enough to be worth a second oracle.
+    #[test]
+    fn wasmtime_modules_are_valid() {
+        let legacy = wasmtime_features() | WasmFeatures::LEGACY_EXCEPTIONS;
+        let mut using = 0;
+        for i in 0..30 {
+            let seed = family_seed(i, true);
+            let a = generate(seed, true).unwrap();
+            assert_eq!(a.bytes, generate(seed, true).unwrap().bytes);
+            wasmparser::Validator::new_with_features(wasmtime_features()).validate_all(&a.bytes).unwrap();
+            wasmparser::Validator::new_with_features(legacy).validate_all(&a.kiln_bytes().unwrap()).unwrap();
+            using += needs_wasmtime(&a.bytes) as u32;
+            assert!(!matches!(
+                Profile::of_seed(family_seed(seed, false)),
+                Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs
+            ));
+        }
+        assert!(using >= 15, "only {using} of 30 modules need wasmtime");
     }
 
     #[test]

@@ -45,7 +45,8 @@ struct Common {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Random modules, Kiln executables against the wasmi interpreter.
+    /// Random modules, Kiln executables against the wasmi interpreter (and
+    /// wasmtime for the exception and function-reference profiles).
     Diff {
         /// Time budget per target.
         #[arg(long, default_value_t = 60)]
@@ -62,6 +63,11 @@ enum Cmd {
         /// Cranelift level 0, 1 or 2 (default: 2, 0, 1 in turn by batch).
         #[arg(long)]
         opt: Option<String>,
+        /// Only the profiles of one oracle: `wasmi`, or `wasmtime` (the
+        /// exception and function-reference profiles). Default: every 4th
+        /// batch is of the wasmtime profiles.
+        #[arg(long, value_parser = ["wasmi", "wasmtime"])]
+        oracle: Option<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -76,7 +82,7 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
-    /// Prints the module of a seed, its requests and wasmi's answers
+    /// Prints the module of a seed, its requests and the oracle's answers
     /// (function identities shown as their export names' indices).
     Show {
         #[arg(long, value_parser = parse_u64, default_value = "0")]
@@ -171,7 +177,7 @@ fn report(f: &diff::Finding) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Diff { seconds, batches, seed, batch_size, opt, common } => {
+        Cmd::Diff { seconds, batches, seed, batch_size, opt, oracle, common } => {
             let seed = seed.unwrap_or_else(|| {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
             });
@@ -210,7 +216,13 @@ fn main() -> ExitCode {
                 let mut total = diff::Stats::default();
                 let mut b = 0u64;
                 while start.elapsed() < Duration::from_secs(seconds) && batches.is_none_or(|n| b < n) {
-                    let seeds: Vec<u64> = (0..batch_size).map(|j| rng::module_seed(seed, b * batch_size + j)).collect();
+                    let wasmtime = match oracle.as_deref() {
+                        Some(o) => o == "wasmtime",
+                        None => b % 4 == 3,
+                    };
+                    let seeds: Vec<u64> = (0..batch_size)
+                        .map(|j| kiln_fuzz::gen::family_seed(rng::module_seed(seed, b * batch_size + j), wasmtime))
+                        .collect();
                     let level = fixed_opt.unwrap_or([kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize]);
                     let mut bo = o.clone();
                     bo.cpu = cpus[(b / 3) as usize % cpus.len()].clone();
@@ -323,7 +335,19 @@ fn main() -> ExitCode {
                 })
                 .collect();
             kiln_fuzz::plan::resolve_funcrefs(&mut reqs, &addrs);
-            match kiln_fuzz::oracle::answer(&g.bytes, &reqs, &addrs) {
+            let answers = if kiln_fuzz::gen::needs_wasmtime(&g.bytes) {
+                let job = kiln_fuzz::wasmtime::Job { bytes: &g.bytes, reqs: &reqs, kiln_addrs: &addrs };
+                let work = kiln_testsuite::scratch("fuzz");
+                kiln_fuzz::wasmtime::answer(&[job], &work, Duration::from_secs(60)).remove(0)
+            } else {
+                kiln_fuzz::oracle::answer(&g.bytes, &reqs, &addrs)
+            };
+            if g.profile == kiln_fuzz::gen::Profile::LegacyExceptions {
+                if let Ok(b) = g.kiln_bytes() {
+                    println!(";; what Kiln compiles (legacy exceptions):\n{}", wasmprinter::print_bytes(&b).unwrap_or_default());
+                }
+            }
+            match answers {
                 Ok(answers) => {
                     for (r, a) in reqs.iter().zip(answers) {
                         println!("{:<60} -> {a}", r.line(0));

@@ -78,6 +78,13 @@ pub fn trap_name(k: u32) -> &'static str {
         7 => "integer overflow",
         8 => "invalid conversion to integer",
         9 => "call stack exhausted",
+        10 => "null exception reference",
+        11 => "unaligned atomic",
+        12 => "expected shared memory",
+        13 => "null function reference",
+        14 => "null reference",
+        0x100 => "uncaught exception",
+        0x200 => "null reference (wasmtime: any of 10, 13, 14)",
         _ => "not a Kiln trap kind",
     }
 }

@@ -1,10 +1,11 @@
 //! A short, seed-fixed fuzzing run inside `cargo test`, so every test run
 //! exercises the generator, the oracle and the runner on every target:
-//! a few batches of random modules per target against wasmi, and a few
-//! hundred malformed inputs. Long campaigns: the `kiln-fuzz` binary (see
+//! a few batches of random modules per target against wasmi, one batch of
+//! the exception and function-reference profiles against wasmtime, and a
+//! few hundred malformed inputs. Long campaigns: the `kiln-fuzz` binary (see
 //! fuzz/README.md). `KILN_TEST_TARGETS` narrows the targets as elsewhere.
 
-use kiln_fuzz::{diff, malformed, plan, rng};
+use kiln_fuzz::{diff, gen, malformed, plan, rng};
 use std::time::Duration;
 
 /// Fixed: the smoke run is the same modules every time.
@@ -32,8 +33,12 @@ fn smoke(target: &str) {
     let o = options();
     let mut total = diff::Stats::default();
     let mut found = Vec::new();
-    for b in 0..BATCHES {
-        let seeds: Vec<u64> = (0..BATCH_SIZE).map(|j| rng::module_seed(SEED, b * BATCH_SIZE + j)).collect();
+    // The last batch is of the wasmtime profiles (exceptions, legacy
+    // exceptions, typed function references).
+    for b in 0..=BATCHES {
+        let wasmtime = b == BATCHES;
+        let seeds: Vec<u64> =
+            (0..BATCH_SIZE).map(|j| gen::family_seed(rng::module_seed(SEED, b * BATCH_SIZE + j), wasmtime)).collect();
         // Every Cranelift optimisation level in turn.
         let opt = [kiln::OptLevel::SpeedAndSize, kiln::OptLevel::None, kiln::OptLevel::Speed][(b % 3) as usize];
         // The highest CPU level for the last batch, where it runs here.
@@ -57,6 +62,7 @@ fn smoke(target: &str) {
     assert!(found.is_empty(), "fuzzing found Kiln bugs on {target}:\n{}", details.join("\n"));
     assert!(total.modules >= BATCHES * BATCH_SIZE / 2, "too few modules ran: {total:?}");
     assert!(total.invocations > 0, "no invocation ran: {total:?}");
+    assert!(total.wasmtime >= BATCH_SIZE / 2, "too few modules ran against wasmtime: {total:?}");
 }
 
 #[test]
