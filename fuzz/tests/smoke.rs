@@ -62,7 +62,9 @@ fn smoke(target: &str) {
     assert!(found.is_empty(), "fuzzing found Kiln bugs on {target}:\n{}", details.join("\n"));
     assert!(total.modules >= BATCHES * BATCH_SIZE / 2, "too few modules ran: {total:?}");
     assert!(total.invocations > 0, "no invocation ran: {total:?}");
-    assert!(total.wasmtime >= BATCH_SIZE / 2, "too few modules ran against wasmtime: {total:?}");
+    // Half of this batch's modules use exceptions or function references
+    // (8 of 16; the rest go to wasmi).
+    assert!(total.wasmtime >= BATCH_SIZE / 4, "too few modules ran against wasmtime: {total:?}");
 }
 
 #[test]
