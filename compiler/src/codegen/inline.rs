@@ -46,7 +46,9 @@
 //! of the callee pairs each copy with its original. The replay checks
 //! every pair's opcode and fails the compilation (as a Kiln bug) on a
 //! mismatch, so a future Cranelift that copies differently cannot silently
-//! mislabel traps.
+//! mislabel traps. The same order holds for global values, whose
+//! `symbol` names Cranelift does not carry over to the caller (see
+//! [`inline_calls`]).
 
 use cranelift_codegen::inline::{Inline, InlineCommand};
 use cranelift_codegen::ir::{self, ExternalName, Function, Inst, Opcode, SourceLoc};
@@ -134,6 +136,8 @@ struct Record<'c, 'f> {
     callee: &'c Candidate<'f>,
     /// The call instruction (now the jump into the copy).
     call: Inst,
+    /// Number of the first global value copied from the callee.
+    first_gv: u32,
     depth: u32,
     /// The record whose copy holds the call, if it is not the caller's own.
     parent: Option<usize>,
@@ -198,7 +202,14 @@ impl<'c, 'f> Inline for Decider<'c, 'f> {
             return InlineCommand::KeepCall;
         }
         self.budget -= candidate.size;
-        self.records.push(Record { first_inst: caller.dfg.num_insts() as u32, callee: candidate, call, depth, parent });
+        self.records.push(Record {
+            first_inst: caller.dfg.num_insts() as u32,
+            callee: candidate,
+            call,
+            first_gv: caller.global_values.len() as u32,
+            depth,
+            parent,
+        });
         InlineCommand::Inline { callee: Cow::Borrowed(candidate.body), visit_callee: depth < MAX_DEPTH }
     }
 }
@@ -306,6 +317,20 @@ pub fn inline_calls(
         }
         if copy != next {
             return Err(format!("inlining {}: {} instructions copied, {} expected", record.callee.index, next - record.first_inst, copy - record.first_inst));
+        }
+        // Cranelift copies the callee's global values (appended, in order)
+        // but not the names of `symbol` ones, which still index the
+        // callee's table of external names: name them in the caller's
+        // (the translator's `symbol_value`s of data such as funcrefs).
+        for (gv, data) in callee.global_values.iter() {
+            if let ir::GlobalValueData::Symbol { name: ExternalName::User(r), .. } = data {
+                let name = func.declare_imported_user_function(callee.params.user_named_funcs()[*r].clone());
+                let copied = ir::GlobalValue::from_u32(record.first_gv + gv.as_u32());
+                match func.global_values.get_mut(copied) {
+                    Some(ir::GlobalValueData::Symbol { name: n, .. }) => *n = ExternalName::User(name),
+                    _ => return Err(format!("inlining {}: global value {copied} is not the copy of {gv}", record.callee.index)),
+                }
+            }
         }
     }
     Ok(Some(map))
