@@ -14,7 +14,9 @@
 //! translated, and no instruction that needs a frame of its own (`try_call`
 //! and `try_call_indirect`, whose handlers and FP-relative landing SP are
 //! per frame; `return_call` and `return_call_indirect`, which replace the
-//! frame). A caller grows by at most [`growth_budget`] instructions, calls
+//! frame). Callees of at most [`ALWAYS_INLINE_INSTS`] are always inlined;
+//! larger ones while the caller has grown by less than [`growth_budget`]
+//! instructions (in call order). Calls
 //! inside inlined code are considered again down to [`MAX_DEPTH`] levels,
 //! and a function is never inlined into itself, directly or through the
 //! levels above it, so recursion ends. The prologue stack-limit check of
@@ -70,12 +72,20 @@ pub const MAX_CANDIDATE_BODY_BYTES: usize = 8 * MAX_CALLEE_INSTS;
 /// considered again, those in code inlined at such a call are not.
 pub const MAX_DEPTH: u32 = 2;
 
-/// How many instructions inlining may add to a caller of `size`: as many
-/// as it has, at least 256 (so small wrappers inline their callees) and
-/// at most 4096 (compile time grows faster than linearly with function
-/// size, in register allocation).
+/// A callee this small is inlined whatever the caller's budget: its body
+/// costs about what the call does (argument moves, the call, and the
+/// spills and reloads around it, as the `tail` convention preserves no
+/// register), so inlining it does not grow the code.
+pub const ALWAYS_INLINE_INSTS: usize = 12;
+
+/// How many instructions inlining larger callees may add to a caller of
+/// `size`: a quarter of it, at least 64 (so small wrappers inline their
+/// callees) and at most 1024. Large callers are where growth costs most,
+/// in instruction cache and in register pressure over a long body (an
+/// interpreter's dispatch loop), and compile time grows faster than
+/// linearly with function size, in register allocation.
 pub fn growth_budget(size: usize) -> usize {
-    size.clamp(256, 4096)
+    (size / 4).clamp(64, 1024)
 }
 
 /// Number of instructions in a function's layout.
@@ -187,7 +197,8 @@ impl<'c, 'f> Inline for Decider<'c, 'f> {
         };
         let parent = self.record_of(call);
         let depth = parent.map_or(1, |p| self.records[p].depth + 1);
-        if depth > MAX_DEPTH || candidate.size > self.budget {
+        let free = candidate.size <= ALWAYS_INLINE_INSTS;
+        if depth > MAX_DEPTH || (!free && candidate.size > self.budget) {
             return InlineCommand::KeepCall;
         }
         // Never into itself: not the caller, nor a function whose inlined
@@ -201,7 +212,9 @@ impl<'c, 'f> Inline for Decider<'c, 'f> {
         if on_chain {
             return InlineCommand::KeepCall;
         }
-        self.budget -= candidate.size;
+        if !free {
+            self.budget -= candidate.size;
+        }
         self.records.push(Record {
             first_inst: caller.dfg.num_insts() as u32,
             callee: candidate,
