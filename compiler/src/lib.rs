@@ -63,6 +63,10 @@ pub struct Options {
     pub runtime_dirs: bool,
     /// `-g`: translate the module's DWARF into the executable.
     pub debug: bool,
+    /// Inline small wasm functions at their direct calls (default). Done
+    /// only when optimising (`opt_level` above `None`) and not under
+    /// `debug`; see `codegen/inline.rs`.
+    pub inline: bool,
     /// How 32-bit memories with 64 KiB pages are kept in bounds (64-bit
     /// memories and 1-byte pages are always checked explicitly).
     pub bounds_checks: BoundsChecks,
@@ -112,9 +116,16 @@ impl Options {
             dirs: vec![],
             runtime_dirs: false,
             debug: false,
+            inline: true,
             bounds_checks: BoundsChecks::Guard,
             linker: None,
         }
+    }
+
+    /// Whether compiling with these options inlines: asked for, optimising,
+    /// and not under `-g` (whose DWARF describes each function's own frame).
+    pub fn inlines(&self) -> bool {
+        self.inline && self.opt_level != OptLevel::None && !self.debug
     }
 
     /// The configuration blob baked into the executable (see
@@ -286,6 +297,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         is_command: true,
         link: codegen::LinkMode::Wasi,
         debug: opts.debug,
+        inline: opts.inlines(),
         fp_dwarf_register: opts.target.dwarf_fp_register,
         bounds_checks: opts.bounds_checks,
         text_source: text.as_ref().map(|t| (t, wat_name.clone(), wat_dir.clone())),
@@ -322,6 +334,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         is_command: false,
         link: codegen::LinkMode::Dynamic,
         debug: opts.debug,
+        inline: opts.inlines(),
         fp_dwarf_register: opts.target.dwarf_fp_register,
         bounds_checks: opts.bounds_checks,
         text_source: None,

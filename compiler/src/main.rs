@@ -39,9 +39,16 @@ struct CompileArgs {
     /// What to write: a static executable, a relocatable object, or CLIF text.
     #[arg(long, value_enum, default_value = "exe")]
     emit: EmitArg,
-    /// Optimisation level: 0 (fast compile), 1 (speed), 2 (speed and size).
+    /// Optimisation level: 0 (fast compile, no inlining), 1 (speed), 2
+    /// (speed and size). 1 and 2 inline small wasm functions at their direct
+    /// calls.
     #[arg(short = 'O', value_name = "LEVEL", default_value = "2", value_parser = ["0", "1", "2"])]
     opt: String,
+    /// Do not inline wasm functions into their callers (inlining is on at
+    /// -O1 and -O2, off at -O0 and under -g). A trap in inlined code is
+    /// reported in the function whose code trapped either way.
+    #[arg(long)]
+    no_inline: bool,
     /// Debug info: translate the module's DWARF so gdb and lldb debug the
     /// executable at the source level.
     #[arg(short = 'g')]
@@ -124,6 +131,7 @@ fn compile(args: CompileArgs) -> Result<(), String> {
     }
     opts.runtime_dirs = args.allow_runtime_dirs;
     opts.debug = args.debug;
+    opts.inline = !args.no_inline;
     opts.bounds_checks = match args.bounds_checks {
         BoundsArg::Guard => kiln::BoundsChecks::Guard,
         BoundsArg::Explicit => kiln::BoundsChecks::Explicit,

@@ -39,6 +39,40 @@ fn compiles_wat_and_runs_it() {
     }
 }
 
+/// Inlining is on by default and off with --no-inline or -O0: the CLIF
+/// Cranelift gets has the small callee's body, or the call; the programs
+/// behave the same.
+#[test]
+fn no_inline_keeps_calls() {
+    let d = tmp();
+    let wat = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (func $seven (result i32) (i32.const 7))
+  (func (export "_start") (call $exit (call $seven))))"#;
+    write(d.path(), "seven.wat", wat.as_bytes());
+    let calls = |flags: &[&str]| {
+        let mut args = vec!["compile", "seven.wat", "--emit", "clif", "-o", "seven.clif"];
+        args.extend(flags);
+        let o = kiln(&args, d.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        let clif = std::fs::read_to_string(d.path().join("seven.clif")).unwrap();
+        // _start is the function that calls the import (through its
+        // funcref, `call_indirect`); its direct calls go to $seven.
+        let start = clif.split("\nfunction ").find(|f| f.contains("call_indirect")).expect("_start").to_string();
+        start.matches("= call fn").count()
+    };
+    assert_eq!(calls(&[]), 0, "$seven is inlined by default");
+    assert_eq!(calls(&["--no-inline"]), 1);
+    assert_eq!(calls(&["-O0"]), 1);
+    for flags in [&[][..], &["--no-inline"][..]] {
+        let mut args = vec!["compile", "seven.wat", "-o", "seven"];
+        args.extend(flags);
+        assert!(kiln(&args, d.path()).status.success());
+        let run = Command::new(d.path().join("seven")).output().unwrap();
+        assert_eq!(run.status.code(), Some(7));
+    }
+}
+
 #[test]
 fn default_output_name_drops_the_extension() {
     let d = tmp();

@@ -36,12 +36,17 @@ struct k_stack {
 
 static const int trap_signals[] = {K_SIGSEGV, K_SIGBUS, K_SIGILL, K_SIGFPE, K_SIGTRAP};
 
-/* A decoded trap-table entry. */
+/* A decoded trap-table entry. func_index is the function whose wasm code
+ * trapped: the group's, or for inlined code the innermost level's;
+ * `inlined` points at the entry's encoded levels (kiln_abi's
+ * encode_trap_group), or is NULL. */
 struct trap_site {
     const struct kiln_module *module;
     uint32_t func_index, wasm_offset, kind;
     const char *file;
     uint32_t line;
+    const uint8_t *inlined;
+    uint32_t outer; /* the group's function, whose code holds the entry */
 };
 
 static uint64_t uleb(const uint8_t **p) {
@@ -66,21 +71,34 @@ static int64_t sleb(const uint8_t **p) {
     return (int64_t)v;
 }
 
-/* Looks pc up in module m's trap table (format: kiln_abi's
- * encode_trap_group). SANDBOX-CRITICAL: a fault is a wasm trap only if its
- * pc is exactly a recorded trapping instruction. The group searched is the
- * last one starting at or below pc (groups are sorted by start, one per
- * function); its entries are decoded in code order until one is at pc or
- * past it. The table is the compiler's static data, so its encoding is
- * trusted, and decoding reads nothing else: safe in the signal handler. */
-static bool lookup_in(const struct kiln_module *m, uintptr_t pc, struct trap_site *out) {
+/* Skips one encoded list of inlining levels (see struct trap_site). */
+static void skip_levels(const uint8_t **p) {
+    uint64_t n = uleb(p);
+    for (uint64_t i = 0; i < n * 3; i++) uleb(p);
+}
+
+/* The group of module m holding pc: the last one starting at or below pc
+ * (groups are sorted by start, one per function), or NULL. */
+static const struct kiln_trap_group *group_of(const struct kiln_module *m, uintptr_t pc) {
     uint32_t lo = 0, hi = m->n_trap_groups;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if ((uintptr_t)m->trap_groups[mid].start <= pc) lo = mid + 1; else hi = mid;
     }
-    if (lo == 0) return false;
-    const struct kiln_trap_group *g = &m->trap_groups[lo - 1];
+    return lo == 0 ? 0 : &m->trap_groups[lo - 1];
+}
+
+/* Looks pc up in module m's trap table (format: kiln_abi's
+ * encode_trap_group). SANDBOX-CRITICAL: a fault is a wasm trap only if its
+ * pc is exactly a recorded trapping instruction. The group searched is the
+ * one of the function holding pc; its entries are decoded in code order
+ * until one is at pc or past it. The inlined calls after the entries are
+ * never read here. The table is the compiler's static data, so its
+ * encoding is trusted, and decoding reads nothing else: safe in the signal
+ * handler. */
+static bool lookup_in(const struct kiln_module *m, uintptr_t pc, struct trap_site *out) {
+    const struct kiln_trap_group *g = group_of(m, pc);
+    if (!g) return false;
     const uint8_t *p = m->trap_data + g->data;
     uint64_t n = uleb(&p);
     uintptr_t at = (uintptr_t)g->start;
@@ -90,18 +108,57 @@ static bool lookup_in(const struct kiln_module *m, uintptr_t pc, struct trap_sit
         wasm += (uint32_t)sleb(&p);
         uint32_t kind = *p++;
         uint64_t source = uleb(&p);
+        const uint8_t *inlined = 0;
+        if (kind & KILN_TRAP_KIND_INLINED) {
+            inlined = p;
+            skip_levels(&p);
+        }
         if (at > pc) return false;
         if (at == pc) {
             out->module = m;
             out->func_index = g->func_index;
             out->wasm_offset = wasm;
-            out->kind = kind;
+            out->kind = kind & ~KILN_TRAP_KIND_INLINED;
             out->file = source ? m->source_lines[source - 1].file : 0;
             out->line = source ? m->source_lines[source - 1].line : 0;
+            out->inlined = inlined;
+            out->outer = g->func_index;
+            if (inlined) {
+                /* The innermost level's function is the one that trapped. */
+                const uint8_t *q = inlined;
+                uleb(&q);
+                out->func_index = (uint32_t)uleb(&q);
+            }
             return true;
         }
     }
     return false;
+}
+
+/* The inlining levels of the call whose return address is pc, in module
+ * m's code, or NULL if that call is not in inlined code: the list after
+ * the trap entries of the function's group. Read only to print. */
+static const uint8_t *inlined_call(const struct kiln_module *m, uintptr_t pc) {
+    const struct kiln_trap_group *g = group_of(m, pc);
+    if (!g) return 0;
+    const uint8_t *p = m->trap_data + g->data;
+    uint64_t n = uleb(&p);
+    for (uint64_t i = 0; i < n; i++) {
+        uleb(&p);
+        sleb(&p);
+        uint8_t kind = *p++;
+        uleb(&p);
+        if (kind & KILN_TRAP_KIND_INLINED) skip_levels(&p);
+    }
+    n = uleb(&p);
+    uintptr_t at = (uintptr_t)g->start;
+    for (uint64_t i = 0; i < n; i++) {
+        at += uleb(&p);
+        if (at == pc) return p;
+        if (at > pc) return 0;
+        skip_levels(&p);
+    }
+    return 0;
 }
 
 static bool trap_lookup(uintptr_t pc, struct trap_site *out) {
@@ -182,33 +239,70 @@ static void frame_line(struct kiln_buf *b, unsigned n, const struct kiln_module 
     buf_flush(b, 2);
 }
 
+/* Prints frame n, function func at wasm offset `offset` (file:line), then,
+ * if `inlined` (encoded levels, see struct trap_site) is not NULL, one frame
+ * per level it was inlined through: each level's call, in the function of
+ * the next level out, the last one in `outer`, the function whose native
+ * frame this is. Returns the number of the next frame. */
+static unsigned frame_lines(struct kiln_buf *b, unsigned n, const struct kiln_module *m, uint32_t func,
+                            uint32_t offset, const char *file, uint32_t line, const uint8_t *inlined, uint32_t outer) {
+    frame_line(b, n++, m, func, offset, file, line);
+    if (!inlined) return n;
+    const uint8_t *p = inlined;
+    uint64_t levels = uleb(&p);
+    for (uint64_t i = 0; i < levels; i++) {
+        uleb(&p); /* this level's function: printed already */
+        uint32_t call = (uint32_t)uleb(&p);
+        uint64_t source = uleb(&p);
+        uint32_t holder = outer;
+        if (i + 1 < levels) {
+            const uint8_t *q = p;
+            holder = (uint32_t)uleb(&q);
+        }
+        frame_line(b, n++, m, holder, call, source ? m->source_lines[source - 1].file : 0,
+                   source ? m->source_lines[source - 1].line : 0);
+    }
+    return n;
+}
+
+/* The first level's function of encoded inlining levels: the function
+ * whose wasm code is at the innermost position. */
+static uint32_t innermost(const uint8_t *inlined) {
+    uleb(&inlined);
+    return (uint32_t)uleb(&inlined);
+}
+
 /* Prints the wasm frames below the trapping one by following the frame
  * pointer chain, which every Cranelift frame keeps. Only addresses inside
  * the wasm stack are read, so a corrupt chain ends the walk rather than
  * faulting in the handler; it also ends at the first return address that is
- * not a call site in generated code (the runtime's frames). */
+ * not a call site in generated code (the runtime's frames). A native frame
+ * whose code was inlined from other functions prints one line per wasm
+ * function (see frame_lines), so the backtrace is the wasm call stack. */
 #define MAX_FRAMES 32
 
 /* Frame 0 is given (the trapping instruction, or the call into the
- * runtime); fp is the frame pointer of the wasm frame that holds it. */
+ * runtime, with its inlining levels and the function `outer` holding its
+ * code); fp is the frame pointer of the wasm frame that holds it. */
 static void backtrace(const struct kiln_module *m, uint32_t func, uint32_t offset, const char *file, uint32_t line,
-                      uintptr_t fp) {
+                      const uint8_t *inlined, uint32_t outer, uintptr_t fp) {
     struct kiln_buf b = {.len = 0};
     buf_str(&b, "wasm backtrace:\n");
-    frame_line(&b, 0, m, func, offset, file, line);
-    unsigned n = 1;
+    unsigned n = frame_lines(&b, 0, m, func, offset, file, line, inlined, outer);
     while (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0) {
         uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
         struct kiln_call_info c;
         if (!kiln_call_lookup(ret, &c)) break;
-        if (n == MAX_FRAMES) {
+        if (n >= MAX_FRAMES) {
             /* Deep recursion (stack exhaustion): the count depends on frame
              * sizes, which differ between targets, so it is not printed. */
             buf_str(&b, "    ... more frames\n");
             buf_flush(&b, 2);
             break;
         }
-        frame_line(&b, n++, c.module, c.func_index, c.wasm_offset, c.file, c.line);
+        const uint8_t *inl = inlined_call(c.module, ret);
+        n = frame_lines(&b, n, c.module, inl ? innermost(inl) : c.func_index, c.wasm_offset, c.file, c.line, inl,
+                        c.func_index);
         if (next <= fp) break; /* frames grow towards higher addresses */
         fp = next;
     }
@@ -245,7 +339,7 @@ static KILN_NORETURN void report(uint32_t kind, const struct trap_site *e, uintp
     if (e) location(&b, e->module, e->func_index, e->wasm_offset);
     buf_str(&b, "\n");
     buf_flush(&b, 2);
-    if (e && fp) backtrace(e->module, e->func_index, e->wasm_offset, e->file, e->line, fp);
+    if (e && fp) backtrace(e->module, e->func_index, e->wasm_offset, e->file, e->line, e->inlined, e->outer, fp);
     os_exit(KILN_TRAP_EXIT_STATUS);
 }
 
@@ -267,10 +361,12 @@ void kiln_report_at_call(struct kiln_buf *b, uintptr_t ret, uintptr_t fp, int st
     kiln_wasm_caller(&ret, &fp);
     struct kiln_call_info c;
     bool found = kiln_call_lookup(ret, &c);
-    if (found) location(b, c.module, c.func_index, c.wasm_offset);
+    const uint8_t *inl = found ? inlined_call(c.module, ret) : 0;
+    uint32_t func = inl ? innermost(inl) : c.func_index;
+    if (found) location(b, c.module, func, c.wasm_offset);
     buf_str(b, "\n");
     buf_flush(b, 2);
-    if (found) backtrace(c.module, c.func_index, c.wasm_offset, c.file, c.line, fp);
+    if (found) backtrace(c.module, func, c.wasm_offset, c.file, c.line, inl, c.func_index, fp);
     os_exit(status);
 }
 

@@ -61,6 +61,8 @@ __attribute__((noinline)) void f32_ops(v128_t a, v128_t b, v128_t s) {
 // block, which happens in a larger function where a spill reload (with its
 // vsetivli, which ends a block) lands just before it. The code is right
 // (the spec tests run the same lowering); qemu 8.1 fixed its translator.
+// Kiln would inline these functions back into their callers, so
+// simd_float.flags turns inlining off (--no-inline).
 __attribute__((noinline)) v128_t f32_ceil(v128_t x) { return wasm_f32x4_ceil(x); }
 __attribute__((noinline)) v128_t f32_floor(v128_t x) { return wasm_f32x4_floor(x); }
 __attribute__((noinline)) v128_t f32_trunc(v128_t x) { return wasm_f32x4_trunc(x); }

@@ -7,7 +7,8 @@
 //! `NAME.wat`, or a prebuilt `NAME.wasm` (whose `NAME.note` says where it
 //! comes from and how to rebuild it), with optional `NAME.args` (shell words),
 //! `NAME.stdin`, `NAME.flags` (`--env K=V`, `--inherit-env`, `--dir`,
-//! `--dir-ro`, `--allow-runtime-dirs`, `--cpu LEVEL`, `--bounds-checks MODE`), `NAME.runenv` (`K=V` lines set in
+//! `--dir-ro`, `--allow-runtime-dirs`, `--cpu LEVEL`, `--bounds-checks MODE`,
+//! `--no-inline`), `NAME.runenv` (`K=V` lines set in
 //! the environment the executable runs in) and `NAME.fixture/` (a directory
 //! copied fresh into the executable's working directory for each run). The
 //! expected `NAME.stdout` and `NAME.status` were recorded from wasmtime by
@@ -69,6 +70,7 @@ fn options(target: &'static Target, flags: &[String]) -> Result<kiln::Options, S
                 o.dirs.push(kiln::DirGrant::parse(spec, f == "--dir-ro").map_err(|e| e.to_string())?);
             }
             "--allow-runtime-dirs" => o.runtime_dirs = true,
+            "--no-inline" => o.inline = false,
             "--bounds-checks" => {
                 o.bounds_checks = match it.next().map(String::as_str) {
                     Some("guard") => kiln::BoundsChecks::Guard,

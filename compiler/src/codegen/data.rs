@@ -15,7 +15,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleR
 use cranelift_object::ObjectModule;
 use kiln_abi::{
     Struct, CALL_SITE, CATCH_ALL, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG, FUNCREF,
-    FUNC_INFO, HANDLER, HEAP_CONCRETE, IMPORT, MEMORY, MODULE, NO_MAX, REF_NON_NULL, SEGMENT, SOURCE_LINE, TABLE, TAG, TRAP_GROUP, TrapSite,
+    FUNC_INFO, HANDLER, HEAP_CONCRETE, IMPORT, MEMORY, MODULE, NO_MAX, REF_NON_NULL, SEGMENT, SOURCE_LINE, TABLE, TAG, TRAP_GROUP, InlinedAt, InlinedCall, TrapSite,
     VMCTX_HEADER,
 };
 use std::collections::HashMap;
@@ -541,22 +541,50 @@ pub fn define(
     let mut trap_data = Vec::new();
     let mut source_index: HashMap<(i64, u32), u32> = HashMap::new();
     for (g, (id, f)) in all.iter().enumerate() {
+        // Source positions are interned as they are met, so keep this
+        // order (entries, then inlined calls) for deterministic output.
+        let mut intern = |names: &mut Vec<u8>, wasm: u32| -> Option<u32> {
+            let pos = source_of(names, wasm)?;
+            let n = source_index.len() as u32;
+            Some(*source_index.entry(pos).or_insert(n))
+        };
+        fn levels(
+            intern: &mut impl FnMut(&mut Vec<u8>, u32) -> Option<u32>,
+            names: &mut Vec<u8>,
+            inlined: &[(u32, u32)],
+        ) -> Vec<InlinedAt> {
+            inlined
+                .iter()
+                .map(|&(func, call_offset)| InlinedAt { func, call_offset, call_source: intern(names, call_offset) })
+                .collect()
+        }
         let mut sites: Vec<TrapSite> = f
             .traps
             .iter()
-            .map(|&(code_offset, kind, wasm_offset)| TrapSite { code_offset, kind, wasm_offset, source: None })
+            .map(|t| TrapSite {
+                code_offset: t.code_offset,
+                kind: t.kind,
+                wasm_offset: t.wasm_offset,
+                source: None,
+                inlined: levels(&mut intern, &mut names, &t.inlined),
+            })
             .collect();
         sites.sort_by_key(|t| t.code_offset);
         for site in &mut sites {
-            if let Some(pos) = source_of(&mut names, site.wasm_offset) {
-                let n = source_index.len() as u32;
-                site.source = Some(*source_index.entry(pos).or_insert(n));
-            }
+            site.source = intern(&mut names, site.wasm_offset);
         }
+        // Calls in inlined code, so a backtrace shows every wasm frame.
+        let mut calls: Vec<InlinedCall> = f
+            .call_sites
+            .iter()
+            .filter(|c| !c.inlined.is_empty())
+            .map(|c| InlinedCall { code_offset: c.ret, inlined: levels(&mut intern, &mut names, &c.inlined) })
+            .collect();
+        calls.sort_by_key(|c| c.code_offset);
         groups.field_ptr(&TRAP_GROUP, g, "start", Target::Func(*id), 0);
         groups.field_u32(&TRAP_GROUP, g, "data", trap_data.len() as u32);
         groups.field_u32(&TRAP_GROUP, g, "func_index", f.index);
-        kiln_abi::encode_trap_group(&sites, &mut trap_data);
+        kiln_abi::encode_trap_group(&sites, &calls, &mut trap_data);
     }
     groups.define(module, ids.trap_groups)?;
     let mut data_blob = Blob::new(trap_data.len());

@@ -15,6 +15,7 @@
 
 mod data;
 mod init;
+mod inline;
 
 use crate::environ::{ImportKind, ModuleEnv};
 use crate::error::{CompileError, FuncRef as FuncName};
@@ -113,8 +114,7 @@ pub struct CompiledFunc {
     pub bytes: Vec<u8>,
     pub alignment: u64,
     pub relocs: Vec<ModuleReloc>,
-    /// (code offset, trap kind, wasm offset)
-    pub traps: Vec<(u32, TrapKind, u32)>,
+    pub traps: Vec<Trap>,
     /// Every call, for backtraces and the exception unwinder.
     pub call_sites: Vec<CallSite>,
     /// (native start, native end, wasm offset) of every instruction range.
@@ -126,11 +126,26 @@ pub struct CompiledFunc {
     pub clif: Option<String>,
 }
 
+/// One trapping instruction in compiled code.
+pub struct Trap {
+    pub code_offset: u32,
+    pub kind: TrapKind,
+    /// Wasm offset of the operator, in the function whose code it is.
+    pub wasm_offset: u32,
+    /// If it is inlined code, its inlining levels, innermost first: (the
+    /// function whose code it is, wasm offset of the call that was inlined;
+    /// see `inline::InlineMap::resolve`).
+    pub inlined: Vec<(u32, u32)>,
+}
+
 /// One call in compiled code.
 pub struct CallSite {
     /// Offset of the return address in the function.
     pub ret: u32,
+    /// Wasm offset of the call, in the function whose code it is.
     pub wasm_offset: u32,
+    /// Inlining levels of the call, as for [`Trap::inlined`].
+    pub inlined: Vec<(u32, u32)>,
     /// FP minus SP at the call (0 when Cranelift did not say: no handlers).
     pub frame_offset: u32,
     /// Active handlers, in the order wasm tries them: (module tag index or
@@ -153,6 +168,9 @@ pub struct ModuleOptions<'o> {
     pub link: LinkMode,
     /// Whether to translate the module's DWARF (`-g`).
     pub debug: bool,
+    /// Whether to inline small functions at their direct calls (see
+    /// `inline.rs`); ignored under `debug`.
+    pub inline: bool,
     /// DWARF number of the target's frame-pointer register.
     pub fp_dwarf_register: u16,
     /// How memories are kept in bounds (see `translate/heap.rs`).
@@ -318,8 +336,54 @@ pub fn compile_module(
     ctx.data_segments = data_ids.data_segments;
     ctx.elem_segments = data_ids.elem_segments;
 
-    // Translate and compile every defined function in parallel. Each
-    // worker gets its own contexts; the ISA and ModuleCtx are shared.
+    // Two phases, each parallel over functions (every worker has its own
+    // contexts; the ISA and ModuleCtx are shared), so that inlining sees the
+    // CLIF of any callee while its caller is compiled:
+    //
+    // 1. translate each function that could be inlined (a body small enough
+    //    to be a candidate, `inline::MAX_CANDIDATE_BODY_BYTES`) and keep its
+    //    CLIF; large functions are left for phase 2, so the CLIF held at
+    //    once is only that of small functions, whatever the module's size;
+    // 2. compile each function: take its CLIF from phase 1 or translate it
+    //    now, inline candidate calls into it, run Cranelift.
+    //
+    // A function is translated exactly once, and results are gathered in
+    // index order, so the object does not depend on scheduling.
+    let inline = opts.inline && !opts.debug;
+    let translate = |func: &mut ir::Function, fctx: &mut FunctionBuilderContext, i: usize| {
+        let index = env.num_imported_funcs + i as u32;
+        let id = ctx.func_ids[index as usize].expect("defined");
+        func.signature = ctx.wasm_signature(env.func_type(index));
+        func.name = UserFuncName::user(0, id.as_u32());
+        translate_function(func, fctx, FuncEnv::new(&ctx), env.func_type(index), &env.bodies[i]).map_err(
+            |(offset, message)| CompileError::Unsupported {
+                path: path.to_string(),
+                func: Some((index, env.func_display_name(index).map(str::to_string))),
+                offset,
+                message,
+            },
+        )
+    };
+    let ahead: Vec<Option<(ir::Function, Vec<ir::StackSlot>)>> = (0..env.bodies.len())
+        .into_par_iter()
+        .map_init(FunctionBuilderContext::new, |fctx, i| {
+            let body = &env.bodies[i];
+            if !inline || body.range().end - body.range().start > inline::MAX_CANDIDATE_BODY_BYTES as u64 {
+                return None;
+            }
+            let mut func = ir::Function::new();
+            // An error is reported by phase 2, which translates again.
+            translate(&mut func, fctx, i).ok().map(|slots| (func, slots))
+        })
+        .collect();
+    let candidates = inline::Candidates::new(
+        env.bytes.len(),
+        ahead.iter().enumerate().filter_map(|(i, a)| {
+            let index = env.num_imported_funcs + i as u32;
+            let id = ctx.func_ids[index as usize].expect("defined").as_u32();
+            a.as_ref().map(|(f, _)| (index, id, body_start(&env.bodies[i]), f))
+        }),
+    );
     let compiled: Vec<Result<CompiledFunc, CompileError>> = (0..env.bodies.len())
         .into_par_iter()
         .map_init(
@@ -329,20 +393,21 @@ pub fn compile_module(
                 let id = ctx.func_ids[index as usize].expect("defined");
                 let name = || FuncName(index, env.func_display_name(index).map(str::to_string));
                 cctx.clear();
-                cctx.func.signature = ctx.wasm_signature(env.func_type(index));
-                cctx.func.name = UserFuncName::user(0, id.as_u32());
-                let slots = translate_function(&mut cctx.func, fctx, FuncEnv::new(&ctx), env.func_type(index), &env.bodies[i])
-                    .map_err(|(offset, message)| CompileError::Unsupported {
-                        path: path.to_string(),
-                        func: Some((index, name().1)),
-                        offset,
-                        message,
-                    })?;
-                finish_function(cctx, isa, index, id, opts.keep_clif, body_start(&env.bodies[i]), &slots)
-                    .map_err(|message| CompileError::Codegen { path: path.to_string(), func: name(), message })
+                let slots = match &ahead[i] {
+                    Some((func, slots)) => {
+                        cctx.func = func.clone();
+                        slots.clone()
+                    }
+                    None => translate(&mut cctx.func, fctx, i)?,
+                };
+                let start = body_start(&env.bodies[i]);
+                let codegen_err = |message| CompileError::Codegen { path: path.to_string(), func: name(), message };
+                let map = if inline { inline::inline_calls(cctx, &candidates, index, start).map_err(codegen_err)? } else { None };
+                finish_function(cctx, isa, index, id, opts.keep_clif, start, &slots, map.as_ref()).map_err(codegen_err)
             },
         )
         .collect();
+    drop(ahead);
     let mut compiled = compiled.into_iter().collect::<Result<Vec<_>, _>>()?;
 
     // Generated helpers: init, start and entry trampolines.
@@ -361,7 +426,7 @@ pub fn compile_module(
             init::HelperKind::Init | init::HelperKind::HostAdapter(..) => u32::MAX,
             init::HelperKind::Trampoline(f) => f,
         };
-        let f = finish_function(&mut cctx, isa, owner, id, opts.keep_clif, 0, &[])
+        let f = finish_function(&mut cctx, isa, owner, id, opts.keep_clif, 0, &[], None)
             .map_err(|message| CompileError::Codegen { path: path.to_string(), func: FuncName(u32::MAX, Some(format!("{kind:?}"))), message })?;
         helpers.compiled.push((id, f));
     }
@@ -456,6 +521,7 @@ fn finish_function(
     keep_clif: bool,
     default_offset: u32,
     slots: &[cranelift_codegen::ir::StackSlot],
+    inlined: Option<&inline::InlineMap>,
 ) -> Result<CompiledFunc, String> {
     let clif = keep_clif.then(|| cctx.func.display().to_string());
     let mut ctrl = Default::default();
@@ -463,21 +529,29 @@ fn finish_function(
     let code = cctx.compiled_code().expect("compiled above");
     let buffer = &code.buffer;
     let srclocs = buffer.get_srclocs_sorted();
+    // The wasm offset of code offset `at`: the source location of the code
+    // range holding it (the prologue's stack check has none: it is
+    // attributed to the function's start), resolved through the inlining
+    // map if it is a synthetic location of inlined code.
+    let wasm_location = |at: u32| -> (u32, Vec<(u32, u32)>) {
+        let loc = srclocs
+            .iter()
+            .find(|s| s.start <= at && at < s.end)
+            .map(|s| s.loc)
+            .filter(|l| !l.is_default())
+            .map(|l| l.bits())
+            .unwrap_or(default_offset);
+        match inlined {
+            Some(map) => map.resolve(loc),
+            None => (loc, vec![]),
+        }
+    };
     let traps = buffer
         .traps()
         .iter()
         .map(|t| {
-            // The wasm offset is the source location of the code range
-            // holding the trapping instruction (the prologue's stack check
-            // has none: it is attributed to the function's start).
-            let loc = srclocs
-                .iter()
-                .find(|s| s.start <= t.offset && t.offset < s.end)
-                .map(|s| s.loc)
-                .filter(|l| !l.is_default())
-                .map(|l| l.bits())
-                .unwrap_or(default_offset);
-            (t.offset, trap_kind(t.code), loc)
+            let (wasm_offset, inlined) = wasm_location(t.offset);
+            Trap { code_offset: t.offset, kind: trap_kind(t.code), wasm_offset, inlined }
         })
         .collect();
     let relocs = buffer
@@ -485,34 +559,29 @@ fn finish_function(
         .iter()
         .map(|r: &FinalizedMachReloc| ModuleReloc::from_mach_reloc(r, &cctx.func, id))
         .collect();
-    let wasm_offset_at = |at: u32| {
-        srclocs
-            .iter()
-            .find(|s| s.start <= at && at < s.end)
-            .map(|s| s.loc)
-            .filter(|l| !l.is_default())
-            .map(|l| l.bits())
-            .unwrap_or(default_offset)
-    };
     // The call instruction ends at the return address; its wasm offset is
     // that of the byte before.
     use cranelift_codegen::FinalizedMachExceptionHandler as H;
     let call_sites = buffer
         .call_sites()
-        .map(|c| CallSite {
-            ret: c.ret_addr,
-            wasm_offset: wasm_offset_at(c.ret_addr.saturating_sub(1)),
-            frame_offset: c.frame_offset.unwrap_or(0),
-            handlers: c
-                .exception_handlers
-                .iter()
-                .filter_map(|h| match h {
-                    H::Tag(tag, at) => Some((Some(tag.as_u32()), *at)),
-                    H::Default(at) => Some((None, *at)),
-                    // Kiln's tags need no dynamic context (one instance per module).
-                    H::Context(_) => None,
-                })
-                .collect(),
+        .map(|c| {
+            let (wasm_offset, inlined) = wasm_location(c.ret_addr.saturating_sub(1));
+            CallSite {
+                ret: c.ret_addr,
+                wasm_offset,
+                inlined,
+                frame_offset: c.frame_offset.unwrap_or(0),
+                handlers: c
+                    .exception_handlers
+                    .iter()
+                    .filter_map(|h| match h {
+                        H::Tag(tag, at) => Some((Some(tag.as_u32()), *at)),
+                        H::Default(at) => Some((None, *at)),
+                        // Kiln's tags need no dynamic context (one instance per module).
+                        H::Context(_) => None,
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let unwind = code.create_unwind_info(&**isa).map_err(|e| format!("unwind info: {e:?}"))?;

@@ -22,7 +22,7 @@ pub const POINTER_SIZE: u32 = 8;
 
 /// Version stamp written into every module descriptor; the runtime refuses a
 /// descriptor from a different ABI version.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Exit status of a process that stopped on a trap (the same as wasmtime's).
 pub const TRAP_EXIT_STATUS: i32 = 134;
@@ -259,30 +259,67 @@ pub const SOURCE_LINE: Struct = Struct {
     ],
 };
 
+/// One level of inlining (see [`encode_trap_group`]): the code at this
+/// level is wasm function `func`'s, and it was inlined at the call at wasm
+/// offset `call_offset` (with source position `call_source`, an index of
+/// [`SOURCE_LINE`]) of the function one level further out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InlinedAt {
+    pub func: u32,
+    pub call_offset: u32,
+    pub call_source: Option<u32>,
+}
+
 /// One trapping instruction, as the compiler records it and the runtime
 /// decodes it: byte offset of the instruction from its function's start,
-/// the trap kind, the wasm offset of the instruction, and the index of its
-/// [`SOURCE_LINE`] if it has one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// the trap kind, the wasm offset of the instruction, the index of its
+/// [`SOURCE_LINE`] if it has one, and, if the instruction was inlined from
+/// other functions, the inlining levels, innermost first (empty if not).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrapSite {
     pub code_offset: u32,
     pub kind: TrapKind,
     pub wasm_offset: u32,
     pub source: Option<u32>,
+    pub inlined: Vec<InlinedAt>,
 }
 
-/// Appends one function's trap entries (sorted by `code_offset`) to `out`:
+/// A call made by inlined code: the return address's offset from the
+/// function's start and the inlining levels, innermost first. The call's
+/// own wasm offset is in its [`CALL_SITE`] entry, as for any call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlinedCall {
+    pub code_offset: u32,
+    pub inlined: Vec<InlinedAt>,
+}
+
+/// The flag in an entry's kind byte saying that inlining levels follow.
+pub const TRAP_KIND_INLINED: u8 = 0x80;
+
+/// Appends one function's trap entries (sorted by `code_offset`) and the
+/// inlining levels of its calls from inlined code (sorted likewise) to
+/// `out`:
 ///
 /// ```text
-/// group := count:uleb128 entry{count}
-/// entry := pc_delta:uleb128 wasm_delta:sleb128 kind:u8 source:uleb128
+/// group  := count:uleb128 entry{count} ncalls:uleb128 call{ncalls}
+/// entry  := pc_delta:uleb128 wasm_delta:sleb128 kind:u8 source:uleb128 [levels]
+/// call   := pc_delta:uleb128 levels
+/// levels := n:uleb128 (func:uleb128 call_offset:uleb128 call_source:uleb128){n}
 /// ```
 ///
 /// `pc_delta` is the code offset minus the previous entry's (the first
-/// entry's minus 0), `wasm_delta` likewise for wasm offsets, `source` is 0
-/// for none or 1 + the [`SOURCE_LINE`] index. `runtime-lib/c/trap.c`
-/// (`trap_decode`) is the reader; [`decode_trap_group`] mirrors it for tests.
-pub fn encode_trap_group(sites: &[TrapSite], out: &mut Vec<u8>) {
+/// entry's minus 0), `wasm_delta` likewise for wasm offsets, `source` and
+/// `call_source` are 0 for none or 1 + the [`SOURCE_LINE`] index. An entry
+/// has `levels` exactly when its kind byte carries [`TRAP_KIND_INLINED`].
+/// Level i names the function whose code is at that level and the call
+/// that was inlined, which is in level i+1's function, the last level's
+/// being in the group's own function: a trap in `g`, inlined into `f` at
+/// `f`'s offset 0x40, is `wasm_offset` in `g`, then level 0 = (g, 0x40).
+/// Code that was not inlined costs nothing (no flag, and `ncalls` is one
+/// 0 byte per function). `runtime-lib/c/trap.c` (`lookup_in`,
+/// `inlined_call`) is the reader; [`decode_trap_group`] mirrors it for
+/// tests.
+pub fn encode_trap_group(sites: &[TrapSite], calls: &[InlinedCall], out: &mut Vec<u8>) {
     fn uleb(out: &mut Vec<u8>, mut v: u64) {
         loop {
             let b = (v & 0x7f) as u8;
@@ -305,22 +342,42 @@ pub fn encode_trap_group(sites: &[TrapSite], out: &mut Vec<u8>) {
             out.push(b | 0x80);
         }
     }
+    fn levels(out: &mut Vec<u8>, inlined: &[InlinedAt]) {
+        uleb(out, inlined.len() as u64);
+        for l in inlined {
+            uleb(out, l.func as u64);
+            uleb(out, l.call_offset as u64);
+            uleb(out, l.call_source.map_or(0, |i| i as u64 + 1));
+        }
+    }
     uleb(out, sites.len() as u64);
     let (mut pc, mut wasm) = (0u32, 0u32);
     for s in sites {
         debug_assert!(s.code_offset >= pc, "trap sites are sorted by code offset");
+        debug_assert!((s.kind as u8) < TRAP_KIND_INLINED, "the kind byte has a free flag bit");
         uleb(out, (s.code_offset - pc) as u64);
         sleb(out, s.wasm_offset as i64 - wasm as i64);
-        out.push(s.kind as u8);
+        out.push(s.kind as u8 | if s.inlined.is_empty() { 0 } else { TRAP_KIND_INLINED });
         uleb(out, s.source.map_or(0, |i| i as u64 + 1));
+        if !s.inlined.is_empty() {
+            levels(out, &s.inlined);
+        }
         pc = s.code_offset;
         wasm = s.wasm_offset;
+    }
+    uleb(out, calls.len() as u64);
+    let mut pc = 0u32;
+    for c in calls {
+        debug_assert!(c.code_offset >= pc && !c.inlined.is_empty(), "inlined calls are sorted and inlined");
+        uleb(out, (c.code_offset - pc) as u64);
+        levels(out, &c.inlined);
+        pc = c.code_offset;
     }
 }
 
 /// Reads back one group written by [`encode_trap_group`] (as the runtime
 /// does); `None` if the bytes are not such a group.
-pub fn decode_trap_group(bytes: &[u8]) -> Option<Vec<TrapSite>> {
+pub fn decode_trap_group(bytes: &[u8]) -> Option<(Vec<TrapSite>, Vec<InlinedCall>)> {
     struct Reader<'b>(&'b [u8], usize);
     impl Reader<'_> {
         fn byte(&mut self) -> Option<u8> {
@@ -345,6 +402,21 @@ pub fn decode_trap_group(bytes: &[u8]) -> Option<Vec<TrapSite>> {
                 }
             }
         }
+        fn index(&mut self) -> Option<Option<u32>> {
+            let v = self.leb(false)?;
+            Some((v > 0).then(|| v as u32 - 1))
+        }
+        fn levels(&mut self) -> Option<Vec<InlinedAt>> {
+            let n = self.leb(false)?;
+            let mut levels = Vec::new();
+            for _ in 0..n {
+                let func = self.leb(false)? as u32;
+                let call_offset = self.leb(false)? as u32;
+                let call_source = self.index()?;
+                levels.push(InlinedAt { func, call_offset, call_source });
+            }
+            Some(levels)
+        }
     }
     let mut r = Reader(bytes, 0);
     let n = r.leb(false)?;
@@ -353,16 +425,20 @@ pub fn decode_trap_group(bytes: &[u8]) -> Option<Vec<TrapSite>> {
     for _ in 0..n {
         pc += r.leb(false)?;
         wasm += r.leb(true)?;
-        let kind = TrapKind::from_u8(r.byte()?)?;
-        let source = r.leb(false)?;
-        sites.push(TrapSite {
-            code_offset: pc as u32,
-            kind,
-            wasm_offset: wasm as u32,
-            source: (source > 0).then(|| source as u32 - 1),
-        });
+        let byte = r.byte()?;
+        let kind = TrapKind::from_u8(byte & !TRAP_KIND_INLINED)?;
+        let source = r.index()?;
+        let inlined = if byte & TRAP_KIND_INLINED != 0 { r.levels()? } else { vec![] };
+        sites.push(TrapSite { code_offset: pc as u32, kind, wasm_offset: wasm as u32, source, inlined });
     }
-    Some(sites)
+    let n = r.leb(false)?;
+    let mut pc = 0i64;
+    let mut calls = Vec::new();
+    for _ in 0..n {
+        pc += r.leb(false)?;
+        calls.push(InlinedCall { code_offset: pc as u32, inlined: r.levels()? });
+    }
+    Some((sites, calls))
 }
 
 
@@ -806,6 +882,7 @@ pub fn c_header() -> String {
     h.push_str("#ifndef KILN_ABI_H\n#define KILN_ABI_H\n#include <stdint.h>\n#include <stddef.h>\n\n");
     writeln!(h, "#define KILN_ABI_VERSION {ABI_VERSION}u").unwrap();
     writeln!(h, "#define KILN_TRAP_EXIT_STATUS {TRAP_EXIT_STATUS}").unwrap();
+    writeln!(h, "#define KILN_TRAP_KIND_INLINED {TRAP_KIND_INLINED}u").unwrap();
     writeln!(h, "#define KILN_WASM_PAGE_SIZE {WASM_PAGE_SIZE}ull").unwrap();
     writeln!(h, "#define KILN_MEMORY_RESERVATION {MEMORY_RESERVATION}ull").unwrap();
     writeln!(h, "#define KILN_MEMORY_FLAG_64 {MEMORY_FLAG_64}u\n#define KILN_MEMORY_FLAG_EXPLICIT {MEMORY_FLAG_EXPLICIT}u").unwrap();
@@ -936,17 +1013,39 @@ mod tests {
     #[test]
     fn trap_groups_round_trip() {
         let sites = [
-            TrapSite { code_offset: 0, kind: TrapKind::Unreachable, wasm_offset: 0x40_0000, source: None },
-            TrapSite { code_offset: 3, kind: TrapKind::MemoryOutOfBounds, wasm_offset: 0x3f_fff0, source: Some(0) },
-            TrapSite { code_offset: 300, kind: TrapKind::IntegerDivideByZero, wasm_offset: 0x40_0100, source: Some(200) },
+            TrapSite { code_offset: 0, kind: TrapKind::Unreachable, wasm_offset: 0x40_0000, source: None, inlined: vec![] },
+            TrapSite { code_offset: 3, kind: TrapKind::MemoryOutOfBounds, wasm_offset: 0x3f_fff0, source: Some(0), inlined: vec![] },
+            TrapSite { code_offset: 300, kind: TrapKind::IntegerDivideByZero, wasm_offset: 0x40_0100, source: Some(200), inlined: vec![] },
         ];
         let mut out = vec![];
-        encode_trap_group(&sites, &mut out);
-        encode_trap_group(&[], &mut out);
+        encode_trap_group(&sites, &[], &mut out);
+        encode_trap_group(&[], &[], &mut out);
         // count 1 + first entry 7 (1 + 4-byte sleb + 1 + 1) + 4 + 7
-        // (2-byte deltas and source), then the empty group's count.
-        assert_eq!(out.len(), 20);
-        assert_eq!(decode_trap_group(&out).unwrap(), sites);
-        assert_eq!(decode_trap_group(&out[19..]).unwrap(), vec![]);
+        // (2-byte deltas and source) + no inlined calls 1, then the empty
+        // group's two counts.
+        assert_eq!(out.len(), 22);
+        assert_eq!(decode_trap_group(&out).unwrap(), (sites.to_vec(), vec![]));
+        assert_eq!(decode_trap_group(&out[20..]).unwrap(), (vec![], vec![]));
+    }
+
+    #[test]
+    fn inlined_trap_groups_round_trip() {
+        // A trap in #7, inlined into #5 at 0x120, itself inlined at 0x80
+        // into the group's function; a plain trap; a call in #5's code.
+        let levels = vec![
+            InlinedAt { func: 7, call_offset: 0x120, call_source: Some(3) },
+            InlinedAt { func: 5, call_offset: 0x80, call_source: None },
+        ];
+        let sites = [
+            TrapSite { code_offset: 10, kind: TrapKind::IntegerOverflow, wasm_offset: 0x200, source: Some(1), inlined: levels.clone() },
+            TrapSite { code_offset: 12, kind: TrapKind::IntegerOverflow, wasm_offset: 0x90, source: None, inlined: vec![] },
+        ];
+        let calls = [InlinedCall { code_offset: 40, inlined: levels[1..].to_vec() }];
+        let mut out = vec![];
+        encode_trap_group(&sites, &calls, &mut out);
+        // The inlined entry's kind byte is flagged; the plain one's is not.
+        assert_eq!(out[4], TrapKind::IntegerOverflow as u8 | TRAP_KIND_INLINED);
+        assert_eq!(decode_trap_group(&out).unwrap(), (sites.to_vec(), calls.to_vec()));
+        assert_eq!(TrapKind::ALL.iter().map(|k| *k as u8).max().unwrap() & TRAP_KIND_INLINED, 0);
     }
 }

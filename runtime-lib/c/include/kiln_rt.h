@@ -161,6 +161,9 @@ KILN_NORETURN void kiln_arch_resume(uintptr_t pc, uintptr_t sp, uintptr_t fp, ui
 /* A call site of generated code, decoded (see kiln_call_lookup). */
 struct kiln_call_info {
     const struct kiln_module *module;
+    /* The function whose native frame made the call. For a call in code
+     * inlined into it, wasm_offset is in the inlined function's body, and
+     * the trap table names the inlining levels (trap.c, inlined_call). */
     uint32_t func_index, wasm_offset;
     const char *file; /* source position, or NULL */
     uint32_t line;
