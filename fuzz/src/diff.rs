@@ -298,11 +298,33 @@ fn run_driver(
     };
     let timeout = if prefix.is_empty() { timeout } else { timeout * 4 };
     cmd.env_clear().env("PATH", "/usr/bin:/bin");
+    let (out, err, status) = run_with_timeout(cmd, input, timeout).map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+    let timed_out = status.is_none();
+    use std::os::unix::process::ExitStatusExt;
+    let end = match status {
+        None => Some(format!("killed after {} s", timeout.as_secs())),
+        Some(s) if s.success() => None,
+        Some(s) => Some(match s.signal() {
+            Some(sig) => format!("killed by signal {sig}; stderr: {}", err.trim()),
+            None => format!("exited with status {:?}; stderr: {}", s.code(), err.trim()),
+        }),
+    };
+    Ok((out, end, timed_out))
+}
+
+/// Runs `cmd` with the file `input` on stdin, collecting stdout and stderr
+/// (on threads, so neither pipe can fill up), and kills it after
+/// `timeout`: returns (stdout, stderr, exit status or `None` if killed).
+pub fn run_with_timeout(
+    mut cmd: Command,
+    input: &Path,
+    timeout: Duration,
+) -> Result<(String, String, Option<std::process::ExitStatus>), String> {
     cmd.stdin(Stdio::from(std::fs::File::open(input).map_err(|e| e.to_string())?));
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
+    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
     let out_thread = std::thread::spawn(move || {
         let mut s = Vec::new();
         let _ = stdout.read_to_end(&mut s);
@@ -314,31 +336,20 @@ fn run_driver(
         s
     });
     let start = Instant::now();
-    let mut timed_out = false;
     let status = loop {
         if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-            break s;
+            break Some(s);
         }
         if start.elapsed() > timeout {
-            timed_out = true;
             let _ = child.kill();
-            break child.wait().map_err(|e| e.to_string())?;
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let out = String::from_utf8_lossy(&out_thread.join().unwrap()).into_owned();
-    let err = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
-    use std::os::unix::process::ExitStatusExt;
-    let end = if timed_out {
-        Some(format!("killed after {} s", timeout.as_secs()))
-    } else if let Some(sig) = status.signal() {
-        Some(format!("killed by signal {sig}; stderr: {}", err.trim()))
-    } else if status.code() != Some(0) {
-        Some(format!("exited with status {:?}; stderr: {}", status.code(), err.trim()))
-    } else {
-        None
-    };
-    Ok((out, end, timed_out))
+    let out = String::from_utf8_lossy(&out_thread.join().unwrap_or_default()).into_owned();
+    let err = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
+    Ok((out, err, status))
 }
 
 /// Whether Kiln compiles SIMD for `target` at CPU level `cpu` (not for

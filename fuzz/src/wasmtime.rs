@@ -12,10 +12,8 @@
 use crate::oracle::Answer;
 use crate::plan::{self, Req};
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The trap kind the oracle answers for wasmtime's single null-reference
 /// trap code, which stands for three of Kiln's kinds (`throw_ref` of null,
@@ -104,35 +102,8 @@ fn run(jobs: &[Job], work: &Path, timeout: Duration) -> Result<Vec<Result<Vec<An
 fn run_python(stdin: &Path, timeout: Duration) -> Result<(String, Option<String>), String> {
     let mut cmd = kiln_testsuite::tool("python3");
     cmd.arg(script());
-    cmd.stdin(Stdio::from(std::fs::File::open(stdin).map_err(|e| e.to_string())?));
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run the wasmtime oracle: {e}"))?;
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stdout.read_to_end(&mut s);
-        s
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(s);
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let out = String::from_utf8_lossy(&out_thread.join().unwrap_or_default()).into_owned();
-    let err = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
+    let (out, err, status) =
+        crate::diff::run_with_timeout(cmd, stdin, timeout).map_err(|e| format!("cannot run the wasmtime oracle: {e}"))?;
     let err: String = err.lines().take(3).collect::<Vec<_>>().join(" / ");
     let end = match status {
         None => Some(format!("killed after {} s", timeout.as_secs())),
