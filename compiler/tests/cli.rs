@@ -383,3 +383,21 @@ fn debug_text_form_never_overwrites_the_input() {
     assert_eq!(std::fs::read_to_string(d.path().join("app.wat")).unwrap(), src);
     assert!(d.path().join("app.kiln.wat").is_file());
 }
+
+/// `--bounds-checks`: both modes build a working executable, `kiln
+/// inspect` names the mode, and a misspelt mode is refused by the parser.
+#[test]
+fn bounds_check_modes_are_built_and_reported() {
+    let d = tmp();
+    write(d.path(), "exit5.wat", GOOD.as_bytes());
+    for (mode, shown) in [("guard", "bounds checks: guard"), ("explicit", "bounds checks: explicit")] {
+        let o = kiln(&["compile", "exit5.wat", "-o", mode, "--bounds-checks", mode], d.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(Command::new(d.path().join(mode)).output().unwrap().status.code(), Some(5));
+        let i = kiln(&["inspect", mode], d.path());
+        let text = String::from_utf8_lossy(&i.stdout);
+        assert!(text.contains(shown), "{text}");
+    }
+    let o = kiln(&["compile", "exit5.wat", "--bounds-checks", "none"], d.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
