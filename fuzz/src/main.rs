@@ -174,6 +174,14 @@ fn report(f: &diff::Finding) {
     );
 }
 
+/// A command-line value that did not parse: said on stderr, exit status 2.
+fn usage<T>(r: Result<T, String>) -> Result<T, ExitCode> {
+    r.map_err(|e| {
+        eprintln!("kiln-fuzz: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
@@ -181,19 +189,13 @@ fn main() -> ExitCode {
             let seed = seed.unwrap_or_else(|| {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
             });
-            let fixed_opt = match opt.as_deref().map(diff::parse_opt).transpose() {
-                Ok(o) => o,
-                Err(e) => {
-                    eprintln!("kiln-fuzz: {e}");
-                    return ExitCode::from(2);
-                }
+            let fixed_opt = match usage(opt.as_deref().map(diff::parse_opt).transpose()) {
+                Ok(v) => v,
+                Err(code) => return code,
             };
-            let ts = match targets(&common.targets) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("kiln-fuzz: {e}");
-                    return ExitCode::from(2);
-                }
+            let ts = match usage(targets(&common.targets)) {
+                Ok(v) => v,
+                Err(code) => return code,
             };
             let o = options(&common);
             println!("kiln-fuzz diff: seed {seed:#x}, {seconds} s per target, targets {:?}", ts.iter().map(|t| t.name).collect::<Vec<_>>());
@@ -250,19 +252,13 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Repro { seed, module, opt, common } => {
-            let level = match diff::parse_opt(&opt) {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!("kiln-fuzz: {e}");
-                    return ExitCode::from(2);
-                }
+            let level = match usage(diff::parse_opt(&opt)) {
+                Ok(v) => v,
+                Err(code) => return code,
             };
-            let ts = match targets(&common.targets) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("kiln-fuzz: {e}");
-                    return ExitCode::from(2);
-                }
+            let ts = match usage(targets(&common.targets)) {
+                Ok(v) => v,
+                Err(code) => return code,
             };
             let mut o = options(&common);
             // A reproduction never overwrites the saved artifacts (its
