@@ -60,6 +60,15 @@ pub enum ElemItems<'a> {
     Exprs(Vec<ConstExpr<'a>>),
 }
 
+impl ElemItems<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            ElemItems::Functions(f) => f.len(),
+            ElemItems::Exprs(x) => x.len(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct ElemSegment<'a> {
     /// Byte offset of the segment in the module.

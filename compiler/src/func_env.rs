@@ -23,8 +23,8 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
-use cranelift_module::{DataId, FuncId};
-use kiln_abi::{TrapKind, VmOffsets, FUNCREF, MEMORY, SEGMENT, TABLE};
+use cranelift_module::FuncId;
+use kiln_abi::{TrapKind, VmOffsets, MEMORY, TABLE};
 use std::collections::HashMap;
 use wasmparser::ValType;
 
@@ -66,12 +66,6 @@ pub struct ModuleCtx<'a> {
     /// (imported indices map to `None`).
     pub func_ids: Vec<Option<FuncId>>,
     pub runtime: RuntimeFuncs,
-    /// `kiln_funcref[num_defined_funcs]`, one per defined function.
-    pub funcrefs: DataId,
-    /// `kiln_segment[num data segments]`.
-    pub data_segments: DataId,
-    /// `kiln_segment[num elem segments]`.
-    pub elem_segments: DataId,
 }
 
 /// The CLIF type that represents a wasm value type. References are
@@ -300,7 +294,6 @@ pub struct FuncEnv<'m, 'a> {
     sigs: HashMap<u32, SigRef>,
     funcs: HashMap<u32, FuncRef>,
     runtime: HashMap<FuncId, FuncRef>,
-    data: HashMap<DataId, GlobalValue>,
 }
 
 impl<'m, 'a> FuncEnv<'m, 'a> {
@@ -312,7 +305,6 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
             sigs: HashMap::new(),
             funcs: HashMap::new(),
             runtime: HashMap::new(),
-            data: HashMap::new(),
         }
     }
 
@@ -461,30 +453,6 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
         f
     }
 
-    /// Address of a data object of this module, plus `offset`.
-    pub fn data_addr(&mut self, b: &mut FunctionBuilder, data: DataId, offset: i64) -> Value {
-        let gv = match self.data.get(&data) {
-            Some(gv) => *gv,
-            None => {
-                let name = b.func.declare_imported_user_function(UserExternalName::new(1, data.as_u32()));
-                let gv = b.func.create_global_value(GlobalValueData::Symbol {
-                    name: ExternalName::user(name),
-                    offset: 0.into(),
-                    colocated: true,
-                    tls: false,
-                });
-                self.data.insert(data, gv);
-                gv
-            }
-        };
-        let addr = b.ins().symbol_value(types::I64, gv);
-        if offset == 0 {
-            addr
-        } else {
-            b.ins().iadd_imm_s(addr, offset)
-        }
-    }
-
     /// The `kiln_funcref *` of function `index` (what `ref.func` yields).
     pub fn funcref(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
         let env = self.m.env;
@@ -492,19 +460,28 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
             let vm = self.vmctx(b);
             b.ins().load(types::I64, readonly(), vm, self.m.offsets.imported_func(index) as i32)
         } else {
-            let off = (index - env.num_imported_funcs) as i64 * FUNCREF.size() as i64;
-            self.data_addr(b, self.m.funcrefs, off)
+            let vm = self.vmctx(b);
+            let off = self.m.offsets.funcref(index - env.num_imported_funcs);
+            b.ins().iadd_imm_s(vm, off as i64)
         }
     }
 
     /// Address of data segment `index`'s `kiln_segment`.
     pub fn data_segment(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
-        self.data_addr(b, self.m.data_segments, index as i64 * SEGMENT.size() as i64)
+        let vm = self.vmctx(b);
+        b.ins().iadd_imm_s(vm, self.m.offsets.data_segment(index) as i64)
     }
 
     /// Address of element segment `index`'s `kiln_segment`.
     pub fn elem_segment(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
-        self.data_addr(b, self.m.elem_segments, index as i64 * SEGMENT.size() as i64)
+        let vm = self.vmctx(b);
+        b.ins().iadd_imm_s(vm, self.m.offsets.elem_segment(index) as i64)
+    }
+
+    /// Address of item `index` of all element segments together.
+    pub fn elem_item(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let vm = self.vmctx(b);
+        b.ins().iadd_imm_s(vm, self.m.offsets.elem_item(index) as i64)
     }
 
     /// Calls a runtime helper that returns 0 or a trap kind, and raises

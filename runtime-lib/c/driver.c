@@ -169,7 +169,7 @@ static void do_get(const struct kiln_module *m, const char *p) {
     if (!name) return error("bad name");
     const struct kiln_export *e = kiln_find_export(m, name, len);
     if (!e || e->kind != KILN_EXTERN_GLOBAL) return error("no such global export");
-    const uint8_t *cell = kiln_export_entity(e);
+    const uint8_t *cell = kiln_export_entity(m->vmctx, e);
     uint32_t ty = e->type & 0xff;
     /* Global cells are 16 bytes; the value type says how many are used. */
     uint64_t v[2] = {0, 0};
@@ -189,7 +189,7 @@ static void do_set(const struct kiln_module *m, const char *p) {
     if (!e || e->kind != KILN_EXTERN_GLOBAL || !(e->type & 0x100)) return error("no such mutable global export");
     uint64_t v;
     if (!parse_hex(p, &v)) return error("missing value");
-    uint8_t *cell = kiln_export_entity(e);
+    uint8_t *cell = kiln_export_entity(m->vmctx, e);
     uint32_t ty = e->type & 0xff;
     if (ty == 0x7f || ty == 0x7d) {
         uint32_t w = (uint32_t)v;
@@ -213,7 +213,7 @@ static void do_addr_or_dump(const struct kiln_module *m, const char *p, bool dum
     if (!name) return error("bad name");
     const struct kiln_export *e = kiln_find_export(m, name, len);
     if (!e) return error("no such export");
-    const void *entity = kiln_export_entity(e);
+    const void *entity = kiln_export_entity(m->vmctx, e);
     struct kiln_buf b = {.len = 0};
     buf_str(&b, "ok ");
     if (!dump) {
@@ -250,7 +250,7 @@ static void command(const char *line) {
         if (!(m = parse_module(&p))) return error("bad module index");
         if (m->index >= INSTANTIATED_MAX) return error("too many modules");
         if (instantiated[m->index]) return error("already instantiated");
-        const char *why = kiln_link(m);
+        const char *why = kiln_link(m->vmctx);
         struct kiln_buf b = {.len = 0};
         if (why) {
             buf_str(&b, "unlinkable ");
@@ -262,7 +262,7 @@ static void command(const char *line) {
          * leaves no usable instance, though its effects on shared memories
          * and tables remain, as the spec says). */
         instantiated[m->index] = 2;
-        uint32_t trap = kiln_instantiate(m);
+        uint32_t trap = kiln_instantiate(m->vmctx);
         if (!trap) instantiated[m->index] = 1;
         if (trap) {
             buf_str(&b, "trap ");
@@ -281,7 +281,7 @@ static void command(const char *line) {
         if (!name) return error("bad name");
         char *copy = rt_alloc(len + 1);
         memcpy(copy, name, len + 1);
-        kiln_register(copy, len, m);
+        kiln_register(copy, len, m->vmctx);
         struct kiln_buf b = {.len = 0};
         buf_str(&b, "ok");
         return reply(&b);

@@ -1,8 +1,10 @@
 /* instance.c: instantiating modules and linking them by name.
  *
- * Each module of an executable has exactly one instance, whose storage
- * (VMContext, memories, tables) is static data emitted by the compiler. A
- * command's imports are bound at compile time; an executable built from
+ * An instance is one VMContext block (kiln-abi's VmOffsets): the pointer
+ * arrays generated code loads through, then the instance's own memories,
+ * tables, tags, funcrefs and segments. Each module of an executable has
+ * exactly one instance, the block the compiler emitted. A command's
+ * imports are bound at compile time; an executable built from
  * several modules (the spec-test driver) resolves each module's imports
  * here, against the exports of instances registered under a name, with the
  * spec's import-matching rules: function signatures by canonical id, global
@@ -20,21 +22,21 @@ struct kiln_memory *kiln_mirror_request;
 static struct registration {
     const char *name;
     size_t len;
-    const struct kiln_module *module;
+    uint8_t *vmctx;
 } *registry;
 static uint32_t n_registered;
 
-void kiln_register(const char *name, size_t len, const struct kiln_module *m) {
+void kiln_register(const char *name, size_t len, uint8_t *vmctx) {
     if (!registry) registry = rt_alloc(MAX_REGISTERED * sizeof *registry);
     for (uint32_t i = 0; i < n_registered; i++)
         if (registry[i].len == len && memcmp(registry[i].name, name, len) == 0) {
-            registry[i].module = m;
+            registry[i].vmctx = vmctx;
             return;
         }
     if (n_registered == MAX_REGISTERED) kiln_fatal("too many registered modules", name);
     registry[n_registered].name = name;
     registry[n_registered].len = len;
-    registry[n_registered].module = m;
+    registry[n_registered].vmctx = vmctx;
     n_registered++;
 }
 
@@ -44,8 +46,8 @@ const struct kiln_export *kiln_find_export(const struct kiln_module *m, const ch
     return 0;
 }
 
-void *kiln_export_entity(const struct kiln_export *e) {
-    return e->indirect ? *(void **)e->ptr : e->ptr;
+void *kiln_export_entity(uint8_t *vmctx, const struct kiln_export *e) {
+    return e->indirect ? *(void **)(vmctx + e->offset) : vmctx + e->offset;
 }
 
 static int limits_match(uint64_t cur, uint64_t declared_max, uint64_t min, uint64_t max) {
@@ -82,18 +84,19 @@ static int ref_subtype(uint32_t a, uint64_t a_id, uint32_t b, uint64_t b_id) {
     return hb == heap_top(hb) || ha == 0x73 || ha == 0x72 || ha == 0x74;
 }
 
-const char *kiln_link(const struct kiln_module *m) {
+const char *kiln_link(uint8_t *vmctx) {
+    const struct kiln_module *m = kiln_vmctx_module(vmctx);
     for (uint32_t i = 0; i < m->n_imports; i++) {
         const struct kiln_import *imp = &m->imports[i];
-        const struct kiln_module *from = 0;
+        uint8_t *from = 0;
         for (uint32_t r = 0; r < n_registered; r++)
             if (registry[r].len == imp->module_len && memcmp(registry[r].name, imp->module, imp->module_len) == 0)
-                from = registry[r].module;
+                from = registry[r].vmctx;
         if (!from) return "unknown import";
-        const struct kiln_export *e = kiln_find_export(from, imp->name, imp->name_len);
+        const struct kiln_export *e = kiln_find_export(kiln_vmctx_module(from), imp->name, imp->name_len);
         if (!e) return "unknown import";
         if (e->kind != imp->kind) return "incompatible import type";
-        void *entity = kiln_export_entity(e);
+        void *entity = kiln_export_entity(from, e);
         /* A re-exported import of a module that was never linked. */
         if (!entity) return "unknown import";
         switch (imp->kind) {
@@ -133,7 +136,7 @@ const char *kiln_link(const struct kiln_module *m) {
         default:
             return "unknown import kind";
         }
-        *(void **)(m->vmctx + imp->slot) = entity;
+        *(void **)(vmctx + imp->slot) = entity;
     }
     return 0;
 }
@@ -160,18 +163,20 @@ uint32_t kiln_call_catching(void *fn, void *vmctx, uint64_t *values) {
     return (uint32_t)kind;
 }
 
-uint32_t kiln_instantiate(const struct kiln_module *m) {
+uint32_t kiln_instantiate(uint8_t *vmctx) {
+    const struct kiln_module *m = kiln_vmctx_module(vmctx);
     if (m->abi_version != KILN_ABI_VERSION) kiln_fatal("module compiled for another runtime ABI", m->name);
-    struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)m->vmctx;
+    struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)vmctx;
     h->stack_limit = kiln_proc.stack_limit;
     for (uint32_t i = 0; i < m->n_memories; i++) {
-        kiln_memory_setup(&m->memories[i]);
+        struct kiln_memory *mem = kiln_vmctx_memory(vmctx, i);
+        kiln_memory_setup(mem);
         /* Before any data segment is written: mirroring remaps the pages. */
-        if (&m->memories[i] == kiln_mirror_request) kiln_memory_mirror(&m->memories[i]);
+        if (mem == kiln_mirror_request) kiln_memory_mirror(mem);
     }
-    for (uint32_t i = 0; i < m->n_tables; i++) kiln_table_setup(&m->tables[i]);
-    uint32_t trap = kiln_call_catching(m->init, m->vmctx, 0);
+    for (uint32_t i = 0; i < m->n_tables; i++) kiln_table_setup(kiln_vmctx_table(vmctx, i));
+    uint32_t trap = kiln_call_catching(m->init, vmctx, 0);
     if (trap) return trap;
-    if (m->start) return kiln_call_catching(m->start, m->vmctx, 0);
+    if (m->start) return kiln_call_catching(m->start, vmctx, 0);
     return 0;
 }

@@ -425,8 +425,9 @@ static bool in_memory_reservation(uintptr_t addr) {
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         const struct kiln_module *m = kiln_modules[i];
         for (uint32_t j = 0; j < m->n_memories; j++) {
-            if (m->memories[j].flags & KILN_MEMORY_FLAG_EXPLICIT) continue;
-            uintptr_t base = (uintptr_t)m->memories[j].base;
+            const struct kiln_memory *mem = kiln_vmctx_memory(m->vmctx, j);
+            if (mem->flags & KILN_MEMORY_FLAG_EXPLICIT) continue;
+            uintptr_t base = (uintptr_t)mem->base;
             if (base && addr >= base && addr - base < KILN_MEMORY_RESERVATION) return true;
         }
     }

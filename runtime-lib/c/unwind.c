@@ -73,9 +73,14 @@ void kiln_rt_exn_free(struct kiln_exn *e) {
     free_list[e->n_values] = e;
 }
 
-/* The tag that handler `h` of a call site in module `m` catches. */
-static const struct kiln_tag *handler_tag(const struct kiln_module *m, const struct kiln_handler *h) {
-    return *(const struct kiln_tag *const *)(m->vmctx + m->tags_offset + (size_t)h->tag * sizeof(void *));
+/* The tag that handler `h` of a call site in module `m` catches, read
+ * through the VMContext of the frame's instance. Frames of the thrower's
+ * module belong to the thrower's instance: an exception never crosses a
+ * host frame (an embedding's export call ends the walk), and an executable
+ * has one instance per module, the one the compiler emitted. */
+static const struct kiln_tag *handler_tag(const uint8_t *thrower, const struct kiln_module *m, const struct kiln_handler *h) {
+    const uint8_t *vmctx = kiln_vmctx_module(thrower) == m ? thrower : m->vmctx;
+    return *(const struct kiln_tag *const *)(vmctx + m->tags_offset + (size_t)h->tag * sizeof(void *));
 }
 
 static KILN_NORETURN void uncaught(struct kiln_exn *exn, uintptr_t ret, uintptr_t fp) {
@@ -101,14 +106,14 @@ static KILN_NORETURN void uncaught(struct kiln_exn *exn, uintptr_t ret, uintptr_
 
 /* Finds the handler for `exn` starting at the wasm frame with frame
  * pointer `fp` whose call returned to `pc`, and enters it; never returns. */
-static KILN_NORETURN void unwind(struct kiln_exn *exn, uintptr_t pc, uintptr_t fp) {
+static KILN_NORETURN void unwind(const uint8_t *vmctx, struct kiln_exn *exn, uintptr_t pc, uintptr_t fp) {
     uintptr_t throw_pc = pc, throw_fp = fp;
     for (;;) {
         struct kiln_call_info c;
         if (!kiln_call_lookup(pc, &c)) break; /* the runtime frame that entered wasm */
         for (uint32_t i = 0; i < c.n_handlers; i++) {
             const struct kiln_handler *h = &c.handlers[i];
-            if (h->tag == KILN_CATCH_ALL || handler_tag(c.module, h) == exn->tag)
+            if (h->tag == KILN_CATCH_ALL || handler_tag(vmctx, c.module, h) == exn->tag)
                 kiln_arch_resume((uintptr_t)h->pc, fp - c.frame_offset, fp, (uintptr_t)exn);
         }
         if (!(fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0)) break;
@@ -124,6 +129,5 @@ static KILN_NORETURN void unwind(struct kiln_exn *exn, uintptr_t pc, uintptr_t f
  * address is the wasm call site of the throw and its caller's frame
  * pointer is that wasm frame's. */
 __attribute__((noinline)) void kiln_rt_throw(void *vmctx, struct kiln_exn *exn) {
-    (void)vmctx;
-    unwind(exn, (uintptr_t)__builtin_return_address(0), kiln_arch_caller_fp(__builtin_frame_address(0)));
+    unwind(vmctx, exn, (uintptr_t)__builtin_return_address(0), kiln_arch_caller_fp(__builtin_frame_address(0)));
 }

@@ -84,15 +84,12 @@ fn signature_text(t: &crate::environ::FuncType) -> String {
 
 /// The data objects of one module.
 pub struct DataIds {
+    /// The VMContext block: the whole instance (see `kiln_abi::VmOffsets`).
     pub vmctx: DataId,
-    pub memories: DataId,
-    pub tables: DataId,
-    pub funcrefs: DataId,
+    /// VMContext offsets of its pointers into itself.
+    pub fixups: DataId,
     pub host_funcrefs: DataId,
-    pub data_segments: DataId,
     pub data_bytes: DataId,
-    pub elem_segments: DataId,
-    pub elem_items: DataId,
     pub funcs: DataId,
     pub names: DataId,
     pub trap_groups: DataId,
@@ -100,7 +97,6 @@ pub struct DataIds {
     pub source_lines: DataId,
     pub calls: DataId,
     pub handlers: DataId,
-    pub tags: DataId,
     pub imports: DataId,
     pub exports: DataId,
     pub module: DataId,
@@ -110,14 +106,9 @@ pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
     let mut d = |name: &str, writable: bool| module.declare_data(&format!("kiln_m{index}_{name}"), Linkage::Local, writable, false);
     Ok(DataIds {
         vmctx: d("vmctx", true)?,
-        memories: d("memories", true)?,
-        tables: d("tables", true)?,
-        funcrefs: d("funcrefs", false)?,
+        fixups: d("fixups", false)?,
         host_funcrefs: d("host_funcrefs", false)?,
-        data_segments: d("data_segments", true)?,
         data_bytes: d("data_bytes", false)?,
-        elem_segments: d("elem_segments", true)?,
-        elem_items: d("elem_items", true)?,
         funcs: d("funcs", false)?,
         names: d("names", false)?,
         trap_groups: d("trap_groups", false)?,
@@ -125,7 +116,6 @@ pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
         source_lines: d("source_lines", false)?,
         calls: d("calls", false)?,
         handlers: d("handlers", false)?,
-        tags: d("tags", false)?,
         imports: d("imports", false)?,
         exports: d("exports", false)?,
         module: module.declare_data(&format!("kiln_m{index}_module"), Linkage::Export, false, false)?,
@@ -229,64 +219,63 @@ pub fn define(
     lines: &[(u64, String, u32)],
 ) -> ModuleResult<()> {
     let env = ctx.env;
-    let funcref_addr = |f: u32| (Target::Data(ids.funcrefs), ((f - env.num_imported_funcs) * FUNCREF.size()) as i64);
-
-    // VMContext: pointers to this instance's memories, tables and imports.
-    let mut vm = Blob::new(ctx.offsets.size() as usize);
+    let o = &ctx.offsets;
+    // The VMContext block is the whole instance. Every pointer in it that
+    // points into the block itself is also listed in `fixups`, so that a
+    // copy of the block can be rebased into a new instance (embedding).
+    let mut vm = Blob::new(o.size() as usize);
+    let mut fixups: Vec<u32> = Vec::new();
+    let mut self_ptr = |vm: &mut Blob, at: u32, target: u32| {
+        vm.ptr(at, Target::Data(ids.vmctx), target as i64);
+        fixups.push(at);
+    };
+    let funcref_off = |f: u32| o.funcref(f - env.num_imported_funcs);
     vm.ptr(VMCTX_HEADER.offset("module"), Target::Data(ids.module), 0);
     // Imported entities' slots are filled at instantiation (or, for WASI
     // functions, bound here to the runtime's host functions).
     for i in env.num_imported_memories..env.memories.len() as u32 {
-        let d = i - env.num_imported_memories;
-        vm.ptr(ctx.offsets.memory(i), Target::Data(ids.memories), (d * MEMORY.size()) as i64);
+        self_ptr(&mut vm, o.memory(i), o.defined_memory(i - env.num_imported_memories));
     }
     for i in env.num_imported_tables..env.tables.len() as u32 {
-        let d = i - env.num_imported_tables;
-        vm.ptr(ctx.offsets.table(i), Target::Data(ids.tables), (d * TABLE.size()) as i64);
+        self_ptr(&mut vm, o.table(i), o.defined_table(i - env.num_imported_tables));
     }
     for i in 0..host_funcs.len() as u32 {
-        vm.ptr(ctx.offsets.imported_func(i), Target::Data(ids.host_funcrefs), (i * FUNCREF.size()) as i64);
+        vm.ptr(o.imported_func(i), Target::Data(ids.host_funcrefs), (i * FUNCREF.size()) as i64);
     }
     for i in env.num_imported_tags..env.tags.len() as u32 {
-        let d = i - env.num_imported_tags;
-        vm.ptr(ctx.offsets.tag(i), Target::Data(ids.tags), (d * TAG.size()) as i64);
+        self_ptr(&mut vm, o.tag(i), o.defined_tag(i - env.num_imported_tags));
     }
-    vm.define(module, ids.vmctx)?;
 
     let defined_mems = &env.memories[env.num_imported_memories as usize..];
-    let mut mems = Blob::array(&MEMORY, defined_mems.len());
     for (i, m) in defined_mems.iter().enumerate() {
         let plan = ctx.memories[env.num_imported_memories as usize + i];
-        mems.field_u64(&MEMORY, i, "min_pages", m.initial);
+        let at = o.defined_memory(i as u32);
+        vm.u64(at + MEMORY.offset("min_pages"), m.initial);
         // The runtime caps this further by the index type and page size.
-        mems.field_u64(&MEMORY, i, "max_pages", m.maximum.unwrap_or(u64::MAX));
-        mems.field_u64(&MEMORY, i, "declared_max", m.maximum.unwrap_or(NO_MAX));
-        mems.field_u32(&MEMORY, i, "page_size_log2", plan.page_size_log2);
-        mems.field_u32(&MEMORY, i, "flags", plan.flags());
+        vm.u64(at + MEMORY.offset("max_pages"), m.maximum.unwrap_or(u64::MAX));
+        vm.u64(at + MEMORY.offset("declared_max"), m.maximum.unwrap_or(NO_MAX));
+        vm.u32(at + MEMORY.offset("page_size_log2"), plan.page_size_log2);
+        vm.u32(at + MEMORY.offset("flags"), plan.flags());
     }
-    mems.define(module, ids.memories)?;
 
     let defined_tables = &env.tables[env.num_imported_tables as usize..];
-    let mut tables = Blob::array(&TABLE, defined_tables.len());
     for (i, t) in defined_tables.iter().enumerate() {
+        let at = o.defined_table(i as u32);
         // 64-bit tables may declare sizes past u32: saturated, they are
         // still over the runtime's table limit, which refuses them.
-        tables.field_u32(&TABLE, i, "min", t.initial.min(u32::MAX as u64) as u32);
-        tables.field_u32(&TABLE, i, "max", t.maximum.map(|m| m.min(u32::MAX as u64) as u32).unwrap_or(u32::MAX));
-        tables.field_u64(&TABLE, i, "declared_max", t.maximum.unwrap_or(NO_MAX));
+        vm.u32(at + TABLE.offset("min"), t.initial.min(u32::MAX as u64) as u32);
+        vm.u32(at + TABLE.offset("max"), t.maximum.map(|m| m.min(u32::MAX as u64) as u32).unwrap_or(u32::MAX));
+        vm.u64(at + TABLE.offset("declared_max"), t.maximum.unwrap_or(NO_MAX));
     }
-    tables.define(module, ids.tables)?;
 
-    // Funcrefs of defined functions, closing over this (static) instance.
-    let n_defined = env.num_defined_funcs() as usize;
-    let mut frs = Blob::array(&FUNCREF, n_defined);
-    for i in 0..n_defined {
-        let f = env.num_imported_funcs + i as u32;
-        frs.field_ptr(&FUNCREF, i, "code", Target::Func(ctx.func_ids[f as usize].expect("defined")), 0);
-        frs.field_u64(&FUNCREF, i, "type_id", ctx.type_ids[env.functions[f as usize] as usize]);
-        frs.field_ptr(&FUNCREF, i, "vmctx", Target::Data(ids.vmctx), 0);
+    // Funcrefs of defined functions, closing over this instance.
+    for i in 0..env.num_defined_funcs() {
+        let f = env.num_imported_funcs + i;
+        let at = o.funcref(i);
+        vm.ptr(at + FUNCREF.offset("code"), Target::Func(ctx.func_ids[f as usize].expect("defined")), 0);
+        vm.u64(at + FUNCREF.offset("type_id"), ctx.type_ids[env.functions[f as usize] as usize]);
+        self_ptr(&mut vm, at + FUNCREF.offset("vmctx"), 0);
     }
-    frs.define(module, ids.funcrefs)?;
 
     // Host funcrefs for imported functions: no instance of their own.
     let mut hfs = Blob::array(&FUNCREF, host_funcs.len());
@@ -296,42 +285,32 @@ pub fn define(
     }
     hfs.define(module, ids.host_funcrefs)?;
 
-    // Data segments: bytes in one blob, a kiln_segment each.
+    // Data segments: bytes in one immutable blob shared by all instances,
+    // a kiln_segment each in the instance (dropping one is per instance).
     let mut bytes = Vec::new();
-    let mut dsegs = Blob::array(&SEGMENT, env.datas.len());
     for (i, d) in env.datas.iter().enumerate() {
-        dsegs.field_ptr(&SEGMENT, i, "data", Target::Data(ids.data_bytes), bytes.len() as i64);
-        dsegs.field_u64(&SEGMENT, i, "length", d.data.len() as u64);
+        let at = o.data_segment(i as u32);
+        vm.ptr(at + SEGMENT.offset("data"), Target::Data(ids.data_bytes), bytes.len() as i64);
+        vm.u64(at + SEGMENT.offset("length"), d.data.len() as u64);
         bytes.extend_from_slice(d.data);
     }
-    dsegs.define(module, ids.data_segments)?;
     let mut blob = Blob::new(bytes.len());
     blob.bytes[..bytes.len()].copy_from_slice(&bytes);
     blob.align = 1;
     blob.define(module, ids.data_bytes)?;
 
-    // Element segments: 8-byte items, static where possible (the init
-    // function fills in the rest), a kiln_segment each. Declared segments
-    // start dropped.
-    let total: usize = env
-        .elems
-        .iter()
-        .map(|e| match &e.items {
-            ElemItems::Functions(f) => f.len(),
-            ElemItems::Exprs(x) => x.len(),
-        })
-        .sum();
-    let mut items = Blob::new(total * 8);
-    let mut esegs = Blob::array(&SEGMENT, env.elems.len());
-    let mut at = 0usize;
+    // Element segments: 8-byte items in the instance, static where
+    // possible (the init function fills in the rest), a kiln_segment each.
+    // Declared segments start dropped.
+    let mut at = 0u32;
     for (i, e) in env.elems.iter().enumerate() {
-        esegs.field_ptr(&SEGMENT, i, "data", Target::Data(ids.elem_items), (at * 8) as i64);
+        let seg = o.elem_segment(i as u32);
+        self_ptr(&mut vm, seg + SEGMENT.offset("data"), o.elem_item(at));
         let n = match &e.items {
             ElemItems::Functions(fs) => {
                 for (j, f) in fs.iter().enumerate() {
                     if *f >= env.num_imported_funcs {
-                        let (t, a) = funcref_addr(*f);
-                        items.ptr(((at + j) * 8) as u32, t, a);
+                        self_ptr(&mut vm, o.elem_item(at + j as u32), funcref_off(*f));
                     }
                 }
                 fs.len()
@@ -339,11 +318,8 @@ pub fn define(
             ElemItems::Exprs(xs) => {
                 for (j, x) in xs.iter().enumerate() {
                     match static_const(ctx, x) {
-                        Some(Static::DefinedFunc(f)) => {
-                            let (t, a) = funcref_addr(f);
-                            items.ptr(((at + j) * 8) as u32, t, a);
-                        }
-                        Some(Static::Bits(v)) => items.u64(((at + j) * 8) as u32, v),
+                        Some(Static::DefinedFunc(f)) => self_ptr(&mut vm, o.elem_item(at + j as u32), funcref_off(f)),
+                        Some(Static::Bits(v)) => vm.u64(o.elem_item(at + j as u32), v),
                         None => {}
                     }
                 }
@@ -351,12 +327,10 @@ pub fn define(
             }
         };
         let live = !matches!(e.kind, SegmentMode::Declared);
-        esegs.field_u64(&SEGMENT, i, "length", if live { n as u64 } else { 0 });
-        at += n;
+        vm.u64(seg + SEGMENT.offset("length"), if live { n as u64 } else { 0 });
+        at += n as u32;
     }
-    items.align = 8;
-    items.define(module, ids.elem_items)?;
-    esegs.define(module, ids.elem_segments)?;
+    debug_assert_eq!(at, o.num_elem_items);
 
     // Function table and names.
     let mut names = Vec::new();
@@ -372,20 +346,26 @@ pub fn define(
         names.push(0);
     }
 
-    // Defined tags: their identity is their address.
-    let defined_tags = env.num_imported_tags..env.tags.len() as u32;
-    let mut tags = Blob::array(&TAG, defined_tags.len());
-    for (i, t) in defined_tags.enumerate() {
+    // Defined tags, in the instance: their identity is their address.
+    for (i, t) in (env.num_imported_tags..env.tags.len() as u32).enumerate() {
+        let at = o.defined_tag(i as u32);
         if let Some(name) = env.tag_display_name(t) {
-            tags.field_ptr(&TAG, i, "name", Target::Data(ids.names), names.len() as i64);
+            vm.ptr(at + TAG.offset("name"), Target::Data(ids.names), names.len() as i64);
             names.extend(name.bytes().filter(|b| *b != 0));
             names.push(0);
         }
-        tags.field_u64(&TAG, i, "type_id", ctx.type_ids[env.tags[t as usize] as usize]);
-        tags.field_u32(&TAG, i, "n_values", env.tag_type(t).params.len() as u32);
-        tags.field_u32(&TAG, i, "module", index);
+        vm.u64(at + TAG.offset("type_id"), ctx.type_ids[env.tags[t as usize] as usize]);
+        vm.u32(at + TAG.offset("n_values"), env.tag_type(t).params.len() as u32);
+        vm.u32(at + TAG.offset("module"), index);
     }
-    tags.define(module, ids.tags)?;
+    vm.define(module, ids.vmctx)?;
+    let mut fx = Blob::new(fixups.len() * 4);
+    for (i, f) in fixups.iter().enumerate() {
+        fx.u32(i as u32 * 4, *f);
+    }
+    fx.align = 4;
+    fx.define(module, ids.fixups)?;
+    let n_fixups = fixups.len() as u32;
     // Imports resolved by name (dynamic linking only) and exports.
     // Wasm names may contain NUL, so they are stored whole, with a length,
     // and NUL-terminated only for display.
@@ -444,70 +424,47 @@ pub fn define(
         let n_at = string(&mut names, name);
         exps.field_ptr(&EXPORT, i, "name", Target::Data(ids.names), n_at);
         exps.field_u32(&EXPORT, i, "name_len", name.len() as u32);
-        let vm = Target::Data(ids.vmctx);
-        let (k, ty, indirect) = match kind {
+        let (k, ty, indirect, offset) = match kind {
             ExternalKind::Func => {
-                if *idx < env.num_imported_funcs {
-                    exps.field_ptr(&EXPORT, i, "ptr", vm, ctx.offsets.imported_func(*idx) as i64);
-                } else {
-                    let (t, a) = funcref_addr(*idx);
-                    exps.field_ptr(&EXPORT, i, "ptr", t, a);
-                }
+                let imported = *idx < env.num_imported_funcs;
+                let off = if imported { o.imported_func(*idx) } else { funcref_off(*idx) };
                 if let Some((_, id)) = helpers.exports.iter().find(|(f, _)| f == idx) {
                     exps.field_ptr(&EXPORT, i, "trampoline", Target::Func(*id), 0);
                 }
                 let sig = string(&mut names, &signature_text(env.func_type(*idx)));
                 exps.field_ptr(&EXPORT, i, "signature", Target::Data(ids.names), sig);
-                (EXTERN_FUNC, 0, *idx < env.num_imported_funcs)
+                (EXTERN_FUNC, 0, imported, off)
             }
             ExternalKind::Table => {
                 let imported = *idx < env.num_imported_tables;
-                let (t, a) = if imported {
-                    (vm, ctx.offsets.table(*idx))
-                } else {
-                    (Target::Data(ids.tables), (*idx - env.num_imported_tables) * TABLE.size())
-                };
-                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
+                let off = if imported { o.table(*idx) } else { o.defined_table(*idx - env.num_imported_tables) };
                 let table = &env.tables[*idx as usize];
                 exps.field_u64(&EXPORT, i, "type_id", type_id_of(ctx, ValType::Ref(table.element_type)));
-                (EXTERN_TABLE, table_type_word(table), imported)
+                (EXTERN_TABLE, table_type_word(table), imported, off)
             }
             ExternalKind::Memory => {
                 let imported = *idx < env.num_imported_memories;
-                let (t, a) = if imported {
-                    (vm, ctx.offsets.memory(*idx))
-                } else {
-                    (Target::Data(ids.memories), (*idx - env.num_imported_memories) * MEMORY.size())
-                };
-                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
+                let off = if imported { o.memory(*idx) } else { o.defined_memory(*idx - env.num_imported_memories) };
                 let plan = ctx.memories[*idx as usize];
-                (EXTERN_MEMORY, kiln_abi::memory_type_word(plan.is64, plan.page_size_log2), imported)
+                (EXTERN_MEMORY, kiln_abi::memory_type_word(plan.is64, plan.page_size_log2), imported, off)
             }
             ExternalKind::Global => {
                 let imported = *idx < env.num_imported_globals;
-                let off = if imported {
-                    ctx.offsets.imported_global(*idx)
-                } else {
-                    ctx.offsets.defined_global(*idx - env.num_imported_globals)
-                };
-                exps.field_ptr(&EXPORT, i, "ptr", vm, off as i64);
+                let off = if imported { o.imported_global(*idx) } else { o.defined_global(*idx - env.num_imported_globals) };
                 let ty = env.globals[*idx as usize].ty;
                 exps.field_u64(&EXPORT, i, "type_id", type_id_of(ctx, ty.content_type));
-                (EXTERN_GLOBAL, global_code(&ty), imported)
+                (EXTERN_GLOBAL, global_code(&ty), imported, off)
             }
             ExternalKind::Tag => {
                 let imported = *idx < env.num_imported_tags;
-                let (t, a) = if imported {
-                    (vm, ctx.offsets.tag(*idx))
-                } else {
-                    (Target::Data(ids.tags), (*idx - env.num_imported_tags) * TAG.size())
-                };
-                exps.field_ptr(&EXPORT, i, "ptr", t, a as i64);
-                (EXTERN_TAG, 0, imported)
+                let off = if imported { o.tag(*idx) } else { o.defined_tag(*idx - env.num_imported_tags) };
+                (EXTERN_TAG, 0, imported, off)
             }
             // Exact function exports need custom descriptors, which validation rejects.
             ExternalKind::FuncExact => unreachable!("export kind admitted by validation"),
         };
+        exps.field_u32(&EXPORT, i, "offset", offset);
+        exps.field_u32(&EXPORT, i, "index", *idx);
         exps.field_u32(&EXPORT, i, "kind", k);
         exps.field_u32(&EXPORT, i, "type", ty);
         exps.field_u32(&EXPORT, i, "indirect", indirect as u32);
@@ -657,8 +614,11 @@ pub fn define(
     if let Some(e) = helpers.entry {
         m.ptr(MODULE.offset("entry"), Target::Func(e), 0);
     }
-    m.ptr(MODULE.offset("memories"), Target::Data(ids.memories), 0);
-    m.ptr(MODULE.offset("tables"), Target::Data(ids.tables), 0);
+    m.ptr(MODULE.offset("fixups"), Target::Data(ids.fixups), 0);
+    m.u32(MODULE.offset("n_fixups"), n_fixups);
+    m.u32(MODULE.offset("memories_offset"), o.defined_memory(0));
+    m.u32(MODULE.offset("tables_offset"), o.defined_table(0));
+    m.u32(MODULE.offset("vmctx_size"), o.size());
     m.ptr(MODULE.offset("funcs"), Target::Data(ids.funcs), 0);
     m.ptr(MODULE.offset("trap_groups"), Target::Data(ids.trap_groups), 0);
     m.ptr(MODULE.offset("trap_data"), Target::Data(ids.trap_data), 0);

@@ -15,7 +15,7 @@
 //! that calls the C host function in the platform convention (wasm
 //! functions use `tail`; see `ModuleCtx::wasm_signature`).
 
-use super::data::{static_const, DataIds};
+use super::data::static_const;
 use super::CompiledFunc;
 use crate::environ::{ElemItems, SegmentMode};
 use crate::func_env::{clif_type, mutable, FuncEnv, ModuleCtx};
@@ -102,7 +102,7 @@ impl Helpers {
     }
 }
 
-pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &ModuleCtx, ids: &DataIds, id: FuncId, kind: HelperKind) {
+pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &ModuleCtx, id: FuncId, kind: HelperKind) {
     func.name = UserFuncName::user(0, id.as_u32());
     if let HelperKind::HostAdapter(c_fn, ty) = kind {
         return build_host_adapter(func, fctx, ctx, c_fn, ty);
@@ -118,7 +118,7 @@ pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &M
     env.set_vmctx(b.block_params(entry)[0]);
     let values = b.block_params(entry)[2];
     match kind {
-        HelperKind::Init => build_init(&mut b, &mut env, ids),
+        HelperKind::Init => build_init(&mut b, &mut env),
         HelperKind::Trampoline(f) => build_trampoline(&mut b, &mut env, f, values),
         HelperKind::HostAdapter(..) => unreachable!("built above"),
     }
@@ -228,7 +228,7 @@ fn const_expr(b: &mut FunctionBuilder, env: &mut FuncEnv, expr: &ConstExpr) -> V
     stack.pop().expect("validated: a constant expression yields one value")
 }
 
-fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
+fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv) {
     let m = env.m;
     let wenv = m.env;
     // Globals.
@@ -252,14 +252,14 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
         }
     }
     // Element items that depend on the instance, then active segments.
-    let mut at = 0i64;
+    let mut at = 0usize;
     for (i, e) in wenv.elems.iter().enumerate() {
         let n = match &e.items {
             ElemItems::Functions(fs) => {
                 for (j, f) in fs.iter().enumerate() {
                     if *f < wenv.num_imported_funcs {
                         let v = env.funcref(b, *f);
-                        let slot = env.data_addr(b, ids.elem_items, (at + j as i64) * 8);
+                        let slot = env.elem_item(b, (at + j) as u32);
                         b.ins().store(mutable(), v, slot, 0);
                     }
                 }
@@ -269,7 +269,7 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
                 for (j, x) in xs.iter().enumerate() {
                     if static_const(m, x).is_none() {
                         let v = const_expr(b, env, x);
-                        let slot = env.data_addr(b, ids.elem_items, (at + j as i64) * 8);
+                        let slot = env.elem_item(b, (at + j) as u32);
                         b.ins().store(mutable(), v, slot, 0);
                     }
                 }
@@ -288,7 +288,7 @@ fn build_init(b: &mut FunctionBuilder, env: &mut FuncEnv, ids: &DataIds) {
             env.call_checked(b, id, &[table, seg, dst, zero, len], TrapKind::TableOutOfBounds);
             drop_segment(b, seg);
         }
-        at += n as i64;
+        at += n;
     }
     for (i, d) in wenv.datas.iter().enumerate() {
         if let SegmentMode::Active { index, offset } = &d.kind {

@@ -25,7 +25,7 @@ use cranelift_codegen::ir::{self, UserFuncName};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::{Context, FinalizedMachReloc};
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_module::{default_libcall_names, DataId, FuncId, Linkage, Module, ModuleReloc};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module, ModuleReloc};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 use kiln_abi::{symbols, TrapKind, VmOffsets};
 use rayon::prelude::*;
@@ -257,6 +257,13 @@ pub fn compile_module(
         num_imported_funcs: env.num_imported_funcs,
         num_imported_globals: env.num_imported_globals,
         num_defined_globals: env.globals.len() as u32 - env.num_imported_globals,
+        num_defined_memories: env.memories.len() as u32 - env.num_imported_memories,
+        num_defined_tables: env.tables.len() as u32 - env.num_imported_tables,
+        num_defined_tags: env.tags.len() as u32 - env.num_imported_tags,
+        num_defined_funcs: env.num_defined_funcs(),
+        num_data_segments: env.datas.len() as u32,
+        num_elem_segments: env.elems.len() as u32,
+        num_elem_items: env.elems.iter().map(|e| e.items.len() as u32).sum(),
     };
 
     // Runtime entry points. Their signatures come from ModuleCtx, which needs
@@ -284,9 +291,6 @@ pub fn compile_module(
             exn_free: FuncId::from_u32(0),
             throw: FuncId::from_u32(0),
         },
-        funcrefs: DataId::from_u32(0),
-        data_segments: DataId::from_u32(0),
-        elem_segments: DataId::from_u32(0),
     };
     {
         use ir::types::{I32, I64};
@@ -332,9 +336,6 @@ pub fn compile_module(
     ctx.func_ids = func_ids;
 
     let data_ids = data::declare(&mut module, index).map_err(decl_err)?;
-    ctx.funcrefs = data_ids.funcrefs;
-    ctx.data_segments = data_ids.data_segments;
-    ctx.elem_segments = data_ids.elem_segments;
 
     // Two phases, each parallel over functions (every worker has its own
     // contexts; the ISA and ModuleCtx are shared), so that inlining sees the
@@ -419,7 +420,7 @@ pub fn compile_module(
     let mut fctx = FunctionBuilderContext::new();
     for (id, kind) in helpers.list() {
         cctx.clear();
-        init::build(&mut cctx.func, &mut fctx, &ctx, &data_ids, id, kind);
+        init::build(&mut cctx.func, &mut fctx, &ctx, id, kind);
         // Traps in init are attributed to instantiation (index u32::MAX);
         // a trampoline's to the function it calls.
         let owner = match kind {
@@ -494,8 +495,7 @@ pub fn compile_module(
                 .map(|g| (g >= env.num_imported_globals).then(|| ctx.offsets.defined_global(g - env.num_imported_globals)))
                 .collect();
             let instance = crate::debug::InstanceSymbols {
-                memory: (env.num_imported_memories == 0 && !env.memories.is_empty())
-                    .then(|| product.data_symbol(data_ids.memories)),
+                memory: (env.num_imported_memories == 0 && !env.memories.is_empty()).then(|| ctx.offsets.defined_memory(0)),
                 vmctx: product.data_symbol(data_ids.vmctx),
                 globals,
             };

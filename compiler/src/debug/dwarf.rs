@@ -58,8 +58,8 @@ pub struct FuncDebug {
 
 /// The module's static instance, for expressions that read it.
 pub struct InstanceSymbols {
-    /// `kiln_memory` of memory 0 (when the module defines it).
-    pub memory: Option<SymbolId>,
+    /// VMContext offset of memory 0's `kiln_memory` (when the module defines it).
+    pub memory: Option<u32>,
     /// The VMContext.
     pub vmctx: SymbolId,
     /// VMContext offset of each wasm global's cell (None when imported).
@@ -79,12 +79,9 @@ struct AddressMap<'f> {
     fp: gimli::Register,
 }
 
-/// Symbol indices past the functions name the instance's data.
-fn memory_symbol(map: &AddressMap) -> usize {
-    map.all.len()
-}
+/// The symbol index past the functions names the instance's VMContext.
 fn vmctx_symbol(map: &AddressMap) -> usize {
-    map.all.len() + 1
+    map.all.len()
 }
 
 impl AddressMap<'_> {
@@ -261,8 +258,6 @@ pub fn write_dwarf(
     let resolve = |i: usize| -> Option<SymbolId> {
         if i < funcs.len() {
             Some(funcs[i].symbol)
-        } else if i == funcs.len() {
-            instance.memory
         } else {
             Some(instance.vmctx)
         }
@@ -444,7 +439,8 @@ fn convert_entry<'a>(
 /// Pushes the native address of linear memory byte 0 (read at run time from
 /// the module's static `kiln_memory`).
 fn push_memory_base(e: &mut Expression, map: &AddressMap) {
-    e.op_addr(Address::Symbol { symbol: memory_symbol(map), addend: kiln_abi::MEMORY.offset("base") as i64 });
+    let memory = map.instance.memory.expect("callers check has_memory");
+    e.op_addr(Address::Symbol { symbol: vmctx_symbol(map), addend: (memory + kiln_abi::MEMORY.offset("base")) as i64 });
     e.op_deref();
 }
 

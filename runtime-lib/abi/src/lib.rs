@@ -22,7 +22,7 @@ pub const POINTER_SIZE: u32 = 8;
 
 /// Version stamp written into every module descriptor; the runtime refuses a
 /// descriptor from a different ABI version.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// Exit status of a process that stopped on a trap (the same as wasmtime's).
 pub const TRAP_EXIT_STATUS: i32 = 134;
@@ -150,6 +150,7 @@ pub const VMCTX_HEADER: Struct = Struct {
     fields: &[
         ("stack_limit", CType::U64, "Lowest stack address wasm code may use; checked in every prologue."),
         ("module", CType::Ptr("const struct kiln_module"), "The descriptor of the module this instance belongs to."),
+        ("instance", CType::Ptr("struct kiln_instance"), "The runtime's side of the instance (WASI context, trap state); generated code passes it to host imports and never reads it otherwise."),
     ],
 };
 
@@ -554,23 +555,26 @@ pub const IMPORT: Struct = Struct {
     ],
 };
 
-/// One export. `ptr` is the entity (`kiln_funcref`, `kiln_table`,
-/// `kiln_memory`, or a global's 16-byte cell); when `indirect` is set it is
-/// instead the address of the VMContext slot holding that pointer (an
-/// import re-exported), to be read after instantiation.
+/// One export. `offset` is where its entity lives in the VMContext (a
+/// `kiln_funcref`, `kiln_table`, `kiln_memory`, `kiln_tag` or a global's
+/// 16-byte cell); when `indirect` is set it is instead the offset of the
+/// VMContext slot holding a pointer to the entity (an import re-exported),
+/// to be read after instantiation. Offsets make the record valid for every
+/// instance of the module.
 pub const EXPORT: Struct = Struct {
     c_name: "kiln_export",
-    doc: "An export, for linking and for the test driver.",
+    doc: "An export, for linking, the test driver and embedding.",
     fields: &[
         ("name", CType::Ptr("const char"), "Export name, NUL-terminated."),
-        ("ptr", CType::Ptr("void"), "The entity, or the slot holding it when indirect."),
         ("trampoline", CType::Ptr("void"), "Array-call trampoline (functions), or NULL."),
         ("signature", CType::Ptr("const char"), "Functions: parameter then result type codes, as `ii:f`."),
         ("kind", CType::U32, "KILN_EXTERN_*."),
         ("type", CType::U32, "Global value type (| 0x100 if mutable), table element type, or memory type word."),
-        ("indirect", CType::U32, "Whether ptr is a slot to read."),
+        ("indirect", CType::U32, "Whether offset names a slot to read."),
         ("name_len", CType::U32, "Length of name in bytes (names may contain NUL)."),
         ("type_id", CType::U64, "Canonical type id of a global's or table's concrete reference type, else 0."),
+        ("offset", CType::U32, "Byte offset in the VMContext of the entity, or of the slot holding it when indirect."),
+        ("index", CType::U32, "Index of the entity in the module's space of its kind."),
     ],
 };
 
@@ -596,12 +600,11 @@ pub const MODULE: Struct = Struct {
         ("abi_version", CType::U32, "Must equal KILN_ABI_VERSION."),
         ("index", CType::U32, "Index of this module in the executable."),
         ("name", CType::Ptr("const char"), "File name of the module, for messages."),
-        ("vmctx", CType::Ptr("uint8_t"), "The instance's VMContext (static storage)."),
+        ("vmctx", CType::Ptr("uint8_t"), "The VMContext block emitted by the compiler: an executable's instance, and the image further instances are copied from."),
         ("init", CType::Ptr("void"), "Generated: evaluate globals, apply element and data segments. Array-call ABI."),
         ("start", CType::Ptr("void"), "Array-call trampoline of the start function, or NULL."),
         ("entry", CType::Ptr("void"), "Array-call trampoline of the `_start` export, or NULL."),
-        ("memories", CType::Ptr("struct kiln_memory"), "Defined memories (static storage)."),
-        ("tables", CType::Ptr("struct kiln_table"), "Defined tables (static storage)."),
+        ("fixups", CType::Ptr("const uint32_t"), "VMContext offsets of the pointers that point into the VMContext itself (rebased in a copy)."),
         ("funcs", CType::Ptr("const struct kiln_func_info"), "Defined functions, in index order."),
         ("trap_groups", CType::Ptr("const struct kiln_trap_group"), "Trap table: one group per function, sorted by start."),
         ("trap_data", CType::Ptr("const uint8_t"), "The groups' entries (see kiln_abi::encode_trap_group)."),
@@ -618,6 +621,10 @@ pub const MODULE: Struct = Struct {
         ("n_trap_groups", CType::U32, "Number of trap groups."),
         ("n_calls", CType::U32, "Number of call sites."),
         ("tags_offset", CType::U32, "Byte offset in the VMContext of the tag pointer array."),
+        ("memories_offset", CType::U32, "Byte offset in the VMContext of the defined memories (kiln_memory[n_memories])."),
+        ("tables_offset", CType::U32, "Byte offset in the VMContext of the defined tables (kiln_table[n_tables])."),
+        ("vmctx_size", CType::U32, "Size of the VMContext block in bytes (a multiple of 16)."),
+        ("n_fixups", CType::U32, "Number of entries in fixups."),
     ],
 };
 
@@ -815,18 +822,33 @@ pub fn wasi_c_prototype(name: &str, params: &str, returns: bool) -> String {
 
 /// Byte offsets inside a VMContext for one module, computed from its counts.
 ///
+/// The VMContext is the whole of an instance's state that generated code
+/// reaches: the pointer arrays it loads through, and, after them, the
+/// instance's own memories, tables, tags, funcrefs and segments, inline.
+/// So one contiguous block *is* an instance: an executable uses the
+/// compiler-emitted block as its single instance, and an embedding creates
+/// more by copying that block and rebasing the pointers in it that point
+/// into it (the module's [`MODULE`] `fixups`).
+///
 /// ```text
 /// struct vmctx {
-///     kiln_vmctx_header header;          // stack_limit, module
+///     kiln_vmctx_header header;          // stack_limit, module, instance
 ///     kiln_memory      *memories[M];     // defined and imported alike
 ///     kiln_table       *tables[T];
 ///     kiln_tag         *tags[X];         // defined and imported alike
 ///     kiln_funcref     *imported_funcs[F];
 ///     uint8_t          *imported_globals[GI];   // points at a 16-byte cell
 ///     uint8_t           globals[GD][16];        // defined globals, inline
+///     kiln_memory       defined_memories[MD];   // what memories[] points at
+///     kiln_table        defined_tables[TD];
+///     kiln_tag          defined_tags[XD];
+///     kiln_funcref      funcrefs[FD];           // ref.func of defined functions
+///     kiln_segment      data_segments[D];
+///     kiln_segment      elem_segments[E];
+///     uint64_t          elem_items[N];          // every element segment's items
 /// };
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct VmOffsets {
     pub num_memories: u32,
     pub num_tables: u32,
@@ -834,6 +856,14 @@ pub struct VmOffsets {
     pub num_imported_funcs: u32,
     pub num_imported_globals: u32,
     pub num_defined_globals: u32,
+    pub num_defined_memories: u32,
+    pub num_defined_tables: u32,
+    pub num_defined_tags: u32,
+    pub num_defined_funcs: u32,
+    pub num_data_segments: u32,
+    pub num_elem_segments: u32,
+    /// Items of all element segments together.
+    pub num_elem_items: u32,
 }
 
 /// Size of one global's storage cell (large enough for v128).
@@ -867,8 +897,32 @@ impl VmOffsets {
     pub fn defined_global(&self, i: u32) -> u32 {
         align(self.imported_global(self.num_imported_globals), GLOBAL_CELL_SIZE) + i * GLOBAL_CELL_SIZE
     }
+    /// The `kiln_memory` of defined memory `i` (counting defined ones only).
+    pub fn defined_memory(&self, i: u32) -> u32 {
+        self.defined_global(self.num_defined_globals) + i * MEMORY.size()
+    }
+    pub fn defined_table(&self, i: u32) -> u32 {
+        align(self.defined_memory(self.num_defined_memories), POINTER_SIZE) + i * TABLE.size()
+    }
+    pub fn defined_tag(&self, i: u32) -> u32 {
+        align(self.defined_table(self.num_defined_tables), POINTER_SIZE) + i * TAG.size()
+    }
+    /// The `kiln_funcref` of defined function `i` (counting defined ones only).
+    pub fn funcref(&self, i: u32) -> u32 {
+        align(self.defined_tag(self.num_defined_tags), POINTER_SIZE) + i * FUNCREF.size()
+    }
+    pub fn data_segment(&self, i: u32) -> u32 {
+        align(self.funcref(self.num_defined_funcs), POINTER_SIZE) + i * SEGMENT.size()
+    }
+    pub fn elem_segment(&self, i: u32) -> u32 {
+        self.data_segment(self.num_data_segments) + i * SEGMENT.size()
+    }
+    pub fn elem_item(&self, i: u32) -> u32 {
+        self.elem_segment(self.num_elem_segments) + i * POINTER_SIZE
+    }
+    /// Bytes of the whole instance, a multiple of 16.
     pub fn size(&self) -> u32 {
-        self.defined_global(self.num_defined_globals)
+        align(self.elem_item(self.num_elem_items), 16)
     }
 }
 
@@ -987,13 +1041,24 @@ mod tests {
             num_imported_funcs: 3,
             num_imported_globals: 1,
             num_defined_globals: 2,
+            num_defined_memories: 1,
+            num_defined_tables: 2,
+            num_defined_funcs: 1,
+            num_elem_segments: 1,
+            num_elem_items: 3,
+            ..VmOffsets::default()
         };
-        assert_eq!(o.memory(0), 16);
-        assert_eq!(o.table(0), 24);
-        assert_eq!(o.imported_func(0), 40);
-        assert_eq!(o.imported_global(0), 64);
+        assert_eq!(o.memory(0), 24);
+        assert_eq!(o.table(0), 32);
+        assert_eq!(o.imported_func(0), 48);
+        assert_eq!(o.imported_global(0), 72);
         assert_eq!(o.defined_global(0), 80);
-        assert_eq!(o.size(), 112);
+        assert_eq!(o.defined_memory(0), 112);
+        assert_eq!(o.defined_table(0), 168);
+        assert_eq!(o.funcref(0), 232);
+        assert_eq!(o.elem_segment(0), 256);
+        assert_eq!(o.elem_item(0), 272);
+        assert_eq!(o.size(), 304);
     }
 
     #[test]

@@ -189,18 +189,32 @@ extern kiln_jmpbuf *kiln_trap_catcher;
 /* Whether kiln_call_catching recovers from traps (driver mode only). */
 extern bool kiln_trap_recovery;
 
-/* ---- instance.c: instantiation and linking by name ---- */
-/* Resolves m's imports against registered instances. Returns NULL, or a
- * message saying why the module is unlinkable. */
-const char *kiln_link(const struct kiln_module *m);
+/* ---- instance.c: instances, instantiation and linking by name ----
+ * An instance is identified by its VMContext block (see kiln-abi's
+ * VmOffsets); these read the parts of it the runtime needs. */
+static inline const struct kiln_module *kiln_vmctx_module(const uint8_t *vmctx) {
+    return ((const struct kiln_vmctx_header *)vmctx)->module;
+}
+/* Defined memory i (counting defined memories only) of an instance. */
+static inline struct kiln_memory *kiln_vmctx_memory(uint8_t *vmctx, uint32_t i) {
+    return (struct kiln_memory *)(vmctx + kiln_vmctx_module(vmctx)->memories_offset) + i;
+}
+/* Defined table i (counting defined tables only) of an instance. */
+static inline struct kiln_table *kiln_vmctx_table(uint8_t *vmctx, uint32_t i) {
+    return (struct kiln_table *)(vmctx + kiln_vmctx_module(vmctx)->tables_offset) + i;
+}
+/* Resolves an instance's imports against registered instances. Returns
+ * NULL, or a message saying why the module is unlinkable. */
+const char *kiln_link(uint8_t *vmctx);
 /* Sets up memories and tables, runs init and the start function. Returns 0,
  * or the trap kind if instantiation trapped (only when a catcher is set). */
-uint32_t kiln_instantiate(const struct kiln_module *m);
-/* Makes m's exports importable under `name`. */
+uint32_t kiln_instantiate(uint8_t *vmctx);
+/* Makes an instance's exports importable under `name`. */
 /* Names are byte strings of the given length (wasm names may hold NUL). */
-void kiln_register(const char *name, size_t len, const struct kiln_module *m);
+void kiln_register(const char *name, size_t len, uint8_t *vmctx);
 const struct kiln_export *kiln_find_export(const struct kiln_module *m, const char *name, size_t len);
-void *kiln_export_entity(const struct kiln_export *e);
+/* The entity an export of the instance names (see kiln-abi's EXPORT). */
+void *kiln_export_entity(uint8_t *vmctx, const struct kiln_export *e);
 /* Calls an array-call function, catching traps: returns 0 or the trap kind. */
 uint32_t kiln_call_catching(void *fn, void *vmctx, uint64_t *values);
 
