@@ -18,7 +18,12 @@ fn find_tool(env: &str, candidates: &[&str]) -> String {
         return v;
     }
     for c in candidates {
-        if Command::new(c).arg("--version").output().map(|o| o.status.success()).unwrap_or(false) {
+        if Command::new(c)
+            .arg("--version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+        {
             return c.to_string();
         }
     }
@@ -55,54 +60,75 @@ fn main() {
     let clang = find_tool("KILN_CLANG", &["clang-19", "clang"]);
     let ar = find_tool("KILN_AR", &["llvm-ar-19", "llvm-ar"]);
 
-    let mut common = Vec::new();
-    sources(&c_dir, &mut common);
-    common.sort();
+    let mut all = Vec::new();
+    sources(&c_dir, &mut all);
+    all.sort();
+    // Two flavours per target: executables (`libkilnrt.a`: process start-up
+    // and the test driver) and embeddings (`libkilnrt_embed.a`, built with
+    // KILN_EMBED: instances created by the host, see c/embed.c).
+    let is = |p: &PathBuf, names: &[&str]| names.iter().any(|n| p.file_name().unwrap() == *n);
+    let exe_only = ["start.c", "driver.c"];
+    let embed_only = ["embed.c"];
 
     for t in kiln_targets::TARGETS {
-        let tdir = out.join(t.name);
-        std::fs::create_dir_all(&tdir).unwrap();
-        let arch = c_dir.join("arch").join(t.name);
-        let mut build = cc::Build::new();
-        build
-            .compiler(&clang)
-            .archiver(&ar)
-            .target(t.clang_triple)
-            .host(&std::env::var("HOST").unwrap())
-            .opt_level(2)
-            .debug(false)
-            .pic(false)
-            .cargo_metadata(false)
-            .warnings(true)
-            .extra_warnings(true)
-            .warnings_into_errors(true)
-            .out_dir(&tdir)
-            .include(&inc)
-            .include(c_dir.join("include"))
-            .include(&arch)
-            .flag(format!("--target={}", t.clang_triple))
-            .flag("-std=c11")
-            .flag("-ffreestanding")
-            .flag("-nostdlibinc")
-            .flag("-fno-stack-protector")
-            .flag("-fno-builtin")
-            // Unwind tables let debuggers and profilers walk through the
-            // runtime's frames (to `_start`) as well as wasm's.
-            .flag("-fasynchronous-unwind-tables")
-            .flag("-ffunction-sections")
-            .flag("-fdata-sections")
-            // Position-independent code: -g executables are linked above
-            // 4 GiB (their low 4 GiB mirror linear memory), where x86-64's
-            // default absolute 32-bit addressing cannot reach.
-            .flag("-fPIE")
-            .flag("-Wno-unused-parameter");
-        for f in t.clang_flags {
-            build.flag(f);
+        for embed in [false, true] {
+            let common: Vec<&PathBuf> = all
+                .iter()
+                .filter(|p| !is(p, if embed { &exe_only } else { &embed_only }))
+                .collect();
+            let tdir = out.join(t.name).join(if embed { "embed" } else { "exe" });
+            std::fs::create_dir_all(&tdir).unwrap();
+            let arch = c_dir.join("arch").join(t.name);
+            let mut build = cc::Build::new();
+            build
+                .compiler(&clang)
+                .archiver(&ar)
+                .target(t.clang_triple)
+                .host(&std::env::var("HOST").unwrap())
+                .opt_level(2)
+                .debug(false)
+                .pic(false)
+                .cargo_metadata(false)
+                .warnings(true)
+                .extra_warnings(true)
+                .warnings_into_errors(true)
+                .out_dir(&tdir)
+                .include(&inc)
+                .include(c_dir.join("include"))
+                .include(&arch)
+                .flag(format!("--target={}", t.clang_triple))
+                .flag("-std=c11")
+                .flag("-ffreestanding")
+                .flag("-nostdlibinc")
+                .flag("-fno-stack-protector")
+                .flag("-fno-builtin")
+                // Unwind tables let debuggers and profilers walk through the
+                // runtime's frames (to `_start`) as well as wasm's.
+                .flag("-fasynchronous-unwind-tables")
+                .flag("-ffunction-sections")
+                .flag("-fdata-sections")
+                .flag("-Wno-unused-parameter")
+            // No .llvm_addrsig: the embedding library is rewritten after
+            // linking (compiler/src/embed.rs), which that section type stops.
+            .flag("-fno-addrsig");
+            if embed {
+                // Hosts may be position-independent executables or shared
+                // libraries.
+                build.flag("-fPIC").define("KILN_EMBED", None);
+            } else {
+                // Position-independent code: -g executables are linked above
+                // 4 GiB (their low 4 GiB mirror linear memory), where x86-64's
+                // default absolute 32-bit addressing cannot reach.
+                build.flag("-fPIE");
+            }
+            for f in t.clang_flags {
+                build.flag(f);
+            }
+            for s in &common {
+                build.file(s);
+            }
+            build.file(arch.join("arch.c"));
+            build.compile(if embed { "kilnrt_embed" } else { "kilnrt" });
         }
-        for s in &common {
-            build.file(s);
-        }
-        build.file(arch.join("arch.c"));
-        build.compile("kilnrt");
     }
 }

@@ -137,6 +137,21 @@ impl<'a> ModuleCtx<'a> {
         sig
     }
 
+    /// The signature of a function import the host provides in C
+    /// (embedding): `(kiln_instance *, params...) -> result`, the platform
+    /// convention, as the generated header declares it.
+    pub fn host_import_signature(&self, ty: &FuncType) -> Signature {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.push(AbiParam::new(types::I64));
+        for p in &ty.params {
+            sig.params.push(self.param(clif_type(*p)));
+        }
+        for r in &ty.results {
+            sig.returns.push(self.param(clif_type(*r)));
+        }
+        sig
+    }
+
     /// The array-call signature: `(callee_vmctx, caller_vmctx, values *)`.
     pub fn array_call_signature(&self) -> Signature {
         let mut sig = Signature::new(self.call_conv);

@@ -113,6 +113,17 @@ pub fn is_reactor(bytes: &[u8]) -> bool {
     initialize && !start
 }
 
+/// Every WASI import must be a WASI preview1 function with its signature
+/// (for modules whose other imports the host provides: see `crate::embed`).
+pub fn check_wasi_imports(path: &str, bytes: &[u8]) -> Result<(), CompileError> {
+    let wasi = format!("  {WASI_MODULE}::");
+    let imports: Vec<String> = unresolved_imports(bytes).into_iter().filter(|l| l.starts_with(&wasi)).collect();
+    if imports.is_empty() {
+        return Ok(());
+    }
+    Err(CompileError::NotBuildable { path: path.to_string(), features: vec![], imports, reactor: false })
+}
+
 /// For an executable: every reason the module cannot become one (imports
 /// Kiln cannot provide, being a reactor), in one
 /// [`CompileError::NotBuildable`]; `features` carries the unsupported

@@ -18,7 +18,9 @@ pub enum OptLevel {
     SpeedAndSize,
 }
 
-pub fn build_isa(target: &Target, cpu: Option<&str>, opt: OptLevel) -> Result<OwnedTargetIsa, CompileError> {
+/// `pic`: position-independent code, for libraries a host links into a
+/// position-independent executable or shared library (`--emit lib`).
+pub fn build_isa(target: &Target, cpu: Option<&str>, opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa, CompileError> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| CompileError::Target(format!("cranelift setting {k}={v}: {e}")))
@@ -28,8 +30,8 @@ pub fn build_isa(target: &Target, cpu: Option<&str>, opt: OptLevel) -> Result<Ow
         OptLevel::Speed => "speed",
         OptLevel::SpeedAndSize => "speed_and_size",
     })?;
-    // Static, non-PIE executables: absolute relocations are fine.
-    set(&mut flags, "is_pic", "false")?;
+    // Static, non-PIE executables: absolute relocations are fine there.
+    set(&mut flags, "is_pic", if pic { "true" } else { "false" })?;
     // Wasm functions may return any number of values.
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     // Frame pointers make backtraces (gdb, perf, traps) reliable.

@@ -19,6 +19,7 @@
 
 pub mod codegen;
 pub mod debug;
+pub mod embed;
 pub mod environ;
 pub mod error;
 pub mod func_env;
@@ -44,6 +45,9 @@ pub enum Emit {
     Obj,
     /// The Cranelift IR of every function, as text.
     Clif,
+    /// A static library (`ar` archive) and its C header, for embedding
+    /// (see [`embed`]).
+    Lib,
 }
 
 /// Everything `kiln compile` can be told.
@@ -71,6 +75,15 @@ pub struct Options {
     /// memories and 1-byte pages are always checked explicitly).
     pub bounds_checks: BoundsChecks,
     pub linker: Option<PathBuf>,
+    /// Prefix of the C names of an embedding library or of host imports
+    /// (default: from the module's file name); see [`embed::prefix_for`].
+    pub prefix: Option<String>,
+    /// Where `Emit::Lib` writes the C header (default: `PREFIX.h` next to
+    /// the library).
+    pub header: Option<PathBuf>,
+    /// Objects and archives linked into an executable: they define the
+    /// module's non-WASI function imports (`PREFIX_import_*`).
+    pub link_inputs: Vec<PathBuf>,
 }
 
 /// A directory the program may use, as `kiln compile --dir` grants it.
@@ -119,6 +132,9 @@ impl Options {
             inline: true,
             bounds_checks: BoundsChecks::Guard,
             linker: None,
+            prefix: None,
+            header: None,
+            link_inputs: vec![],
         }
     }
 
@@ -252,24 +268,38 @@ fn check_simd_support(name: &str, bytes: &[u8], opts: &Options) -> Result<(), Co
 
 /// Compiles a module already in memory; `name` is used in messages.
 pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) -> Result<(), CompileError> {
+    // Host imports: an embedding library's, or an executable's whose
+    // imports the `--link` inputs define.
+    let hosted = opts.emit == Emit::Lib || !opts.link_inputs.is_empty();
     let env = match environ::ModuleEnv::parse(name, bytes) {
         // An executable's error names everything that stands in the way.
-        Err(CompileError::NotBuildable { features, .. }) if opts.emit == Emit::Exe => {
+        Err(CompileError::NotBuildable { features, .. }) if opts.emit == Emit::Exe && !hosted => {
             imports::check_executable(name, bytes, features)?;
             unreachable!("check_executable fails when proposals are unsupported")
         }
         r => r?,
     };
     check_simd_support(name, bytes, opts)?;
+    let prefix = embed::prefix_for(opts.prefix.as_deref(), None, name)?;
+    let host_imports = if hosted {
+        imports::check_wasi_imports(name, bytes)?;
+        embed::host_imports(name, &env, &prefix)?
+    } else {
+        vec![]
+    };
     if opts.emit == Emit::Exe {
-        imports::check_executable(name, bytes, vec![])?;
+        if !hosted {
+            imports::check_executable(name, bytes, vec![])?;
+        } else if imports::is_reactor(bytes) {
+            return Err(CompileError::NotBuildable { path: name.to_string(), features: vec![], imports: vec![], reactor: true });
+        }
         imports::check_command_entry(name, &env)?;
         check_env(&opts.env)?;
     }
     // Find the linker before the (possibly long) compile, so a missing one
     // is reported at once.
-    let linker = if opts.emit == Emit::Exe { Some(link::find_linker(opts.linker.as_deref())?) } else { None };
-    let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level)?;
+    let linker = if matches!(opts.emit, Emit::Exe | Emit::Lib) { Some(link::find_linker(opts.linker.as_deref())?) } else { None };
+    let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level, opts.emit == Emit::Lib)?;
     let mut interner = codegen::TypeInterner::default();
     // `-g` without DWARF in the module: its text form is the source.
     let text = if opts.debug && !debug::dwarf_sections(bytes).contains_key(".debug_info") {
@@ -294,8 +324,10 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         extend_i32: opts.target.extend_i32_args,
         probe_stores: opts.target.partial_store_faults,
         keep_clif: opts.emit == Emit::Clif,
-        is_command: true,
+        is_command: opts.emit != Emit::Lib,
         link: codegen::LinkMode::Wasi,
+        host_imports: host_imports.clone(),
+        export_trampolines: hosted,
         debug: opts.debug,
         inline: opts.inlines(),
         fp_dwarf_register: opts.target.dwarf_fp_register,
@@ -306,9 +338,19 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     match opts.emit {
         Emit::Clif => link::write_atomic(output, out.clif.as_bytes()),
         Emit::Obj => link::write_atomic(output, &out.object),
+        Emit::Lib => {
+            let tables = codegen::executable_object(&isa, 1, &[0])?;
+            let linker = linker.as_ref().expect("found above");
+            let archive = embed::build_archive(linker, opts.target, &[out.object, tables], &prefix)?;
+            let header = embed::header(&env, &prefix, name, &host_imports)?;
+            let header_path = opts.header.clone().unwrap_or_else(|| output.with_file_name(format!("{prefix}.h")));
+            link::write_atomic(output, &archive)?;
+            link::write_atomic(&header_path, header.as_bytes())
+        }
         Emit::Exe => {
             let tables = codegen::executable_object(&isa, 1, &opts.config_blob()?)?;
-            link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output, opts.debug)?;
+            let api = if hosted { embed::exe_api_aliases(&prefix) } else { vec![] };
+            link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output, opts.debug, &opts.link_inputs, &api)?;
             if let Some(t) = &text {
                 link::write_atomic(&wat_path, t.text.as_bytes())?;
             }
@@ -324,7 +366,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
 /// suite runs real executables on every target.
 pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options) -> Result<(), CompileError> {
     let linker = link::find_linker(opts.linker.as_deref())?;
-    let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level)?;
+    let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level, false)?;
     let mut interner = codegen::TypeInterner::default();
     let mopts = codegen::ModuleOptions {
         isa: &isa,
@@ -333,6 +375,8 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         keep_clif: false,
         is_command: false,
         link: codegen::LinkMode::Dynamic,
+        host_imports: vec![],
+        export_trampolines: true,
         debug: opts.debug,
         inline: opts.inlines(),
         fp_dwarf_register: opts.target.dwarf_fp_register,
@@ -348,5 +392,5 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
     let mut config = kiln_abi::config::DRIVER.as_bytes().to_vec();
     config.extend_from_slice(&[0, 0]);
     objects.push(codegen::executable_object(&isa, modules.len() as u32, &config)?);
-    link::link(&linker, opts.target, &objects, output, false)
+    link::link(&linker, opts.target, &objects, output, false, &[], &[])
 }

@@ -88,8 +88,18 @@ pub fn find_linker(explicit: Option<&Path>) -> Result<Linker, CompileError> {
 
 /// Links `objects` with the runtime for `target` into `output`.
 /// `high_image` places the executable above 4 GiB, leaving the low 4 GiB
-/// free for the debug mirror of linear memory (`-g`).
-pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path, high_image: bool) -> Result<(), CompileError> {
+/// free for the debug mirror of linear memory (`-g`). `extra` are the
+/// user's `--link` objects and archives; `aliases` are `(name, target)`
+/// symbol definitions (the embedding API's names for them).
+pub fn link(
+    linker: &Linker,
+    target: &Target,
+    objects: &[Vec<u8>],
+    output: &Path,
+    high_image: bool,
+    extra: &[PathBuf],
+    aliases: &[(String, String)],
+) -> Result<(), CompileError> {
     // KILN_RUNTIME_<TARGET> (e.g. KILN_RUNTIME_X86_64) points at a runtime
     // archive to link instead of the embedded one: for developing the
     // runtime without rebuilding Kiln.
@@ -138,6 +148,8 @@ pub fn link(linker: &Linker, target: &Target, objects: &[Vec<u8>], output: &Path
         .arg("-o")
         .arg(staged.path())
         .args(&inputs)
+        .args(extra)
+        .args(aliases.iter().map(|(name, to)| format!("--defsym={name}={to}")))
         .arg(&rt);
     let out = cmd.output().map_err(|e| CompileError::Link(format!("cannot run {}: {e}", linker.path.display())))?;
     if !out.status.success() {

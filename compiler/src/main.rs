@@ -36,9 +36,24 @@ struct CompileArgs {
     /// Output path (default: the input's name without extension).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// What to write: a static executable, a relocatable object, or CLIF text.
+    /// What to write: a static executable, a static library with a C header
+    /// for embedding (`lib`, see docs/embedding.md), a relocatable object,
+    /// or CLIF text.
     #[arg(long, value_enum, default_value = "exe")]
     emit: EmitArg,
+    /// Prefix of the C names of a library (`--emit lib`) or of the host
+    /// imports `--link` provides (default: the input's file name).
+    #[arg(long, value_name = "NAME")]
+    prefix: Option<String>,
+    /// Where `--emit lib` writes the C header (default: PREFIX.h next to the
+    /// library).
+    #[arg(long, value_name = "PATH")]
+    header: Option<PathBuf>,
+    /// Link an object or archive into the executable: it defines the
+    /// module's non-WASI function imports as `PREFIX_import_MODULE_NAME`
+    /// (declared by the header `--emit lib` writes). Repeatable.
+    #[arg(long = "link", value_name = "FILE")]
+    link: Vec<PathBuf>,
     /// Optimisation level: 0 (fast compile, no inlining), 1 (speed), 2
     /// (speed and size). 1 and 2 inline small wasm functions at their direct
     /// calls.
@@ -100,6 +115,7 @@ enum BoundsArg {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum EmitArg {
     Exe,
+    Lib,
     Obj,
     Clif,
 }
@@ -120,7 +136,11 @@ fn compile(args: CompileArgs) -> Result<(), String> {
         EmitArg::Exe => Emit::Exe,
         EmitArg::Obj => Emit::Obj,
         EmitArg::Clif => Emit::Clif,
+        EmitArg::Lib => Emit::Lib,
     };
+    opts.prefix = args.prefix;
+    opts.header = args.header;
+    opts.link_inputs = args.link;
     opts.env = args.env;
     opts.inherit_env = args.inherit_env;
     for d in &args.dirs {
@@ -144,6 +164,10 @@ fn compile(args: CompileArgs) -> Result<(), String> {
             Emit::Exe => args.input.with_extension("out"),
             Emit::Obj => args.input.with_extension("o"),
             Emit::Clif => args.input.with_extension("clif"),
+            Emit::Lib => {
+                let stem = args.input.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+                args.input.with_file_name(format!("lib{stem}.a"))
+            }
         }
     });
     kiln::compile_file(&args.input, &output, &opts).map_err(|e| e.to_string())

@@ -262,7 +262,7 @@ static void command(const char *line) {
          * leaves no usable instance, though its effects on shared memories
          * and tables remain, as the spec says). */
         instantiated[m->index] = 2;
-        uint32_t trap = kiln_instantiate(m->vmctx);
+        uint32_t trap = (kiln_instance_static(m), kiln_instantiate(m->vmctx));
         if (!trap) instantiated[m->index] = 1;
         if (trap) {
             buf_str(&b, "trap ");

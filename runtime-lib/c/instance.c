@@ -16,6 +16,56 @@
 kiln_jmpbuf *kiln_trap_catcher;
 struct kiln_memory *kiln_mirror_request;
 
+#ifndef KILN_EMBED
+/* An executable's instances all run on the one wasm stack start.c made. */
+struct kiln_instance *kiln_instance_static(const struct kiln_module *m) {
+    struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)m->vmctx;
+    if (!h->instance) {
+        struct kiln_instance *inst = rt_alloc(sizeof *inst);
+        inst->vmctx = m->vmctx;
+        inst->stack_limit = kiln_proc.stack_limit;
+        inst->stack_lo = kiln_proc.stack_lo;
+        inst->stack_hi = kiln_proc.stack_hi;
+        h->instance = inst;
+    }
+    return h->instance;
+}
+
+bool kiln_wasm_stack_contains(uintptr_t fp) {
+    return fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi;
+}
+
+/* An executable reports on stderr and exits. */
+struct kiln_instance *kiln_running_instance(void) { return 0; }
+struct kiln_text *kiln_report_text(void) { return 0; }
+
+/* The embedding API, for an executable's `--link` objects (the library
+ * flavour is embed.c): host imports may call exports and read memory of
+ * the one instance. A trap in such a call ends the process, as any trap
+ * of an executable does; an executable has no other instances to make. */
+uint32_t kiln_api_call(struct kiln_instance *inst, uint32_t index, uint64_t *values) {
+    const struct kiln_module *m = kiln_vmctx_module(inst->vmctx);
+    if (index >= m->n_exports || m->exports[index].kind != KILN_EXTERN_FUNC || !m->exports[index].trampoline)
+        return KILN_OUTCOME_ERROR;
+    ((kiln_array_call)m->exports[index].trampoline)(inst->vmctx, inst->vmctx, values);
+    return KILN_OUTCOME_OK;
+}
+void *kiln_api_export(struct kiln_instance *inst, uint32_t index) {
+    const struct kiln_module *m = kiln_vmctx_module(inst->vmctx);
+    return index < m->n_exports ? kiln_export_entity(inst->vmctx, &m->exports[index]) : 0;
+}
+uint32_t kiln_api_new(const void *config, struct kiln_instance **out) {
+    (void)config;
+    *out = 0;
+    return KILN_OUTCOME_ERROR;
+}
+void kiln_api_free(struct kiln_instance *inst) { (void)inst; }
+const char *kiln_api_message(const struct kiln_instance *inst) { (void)inst; return ""; }
+uint32_t kiln_api_trap_kind(const struct kiln_instance *inst) { (void)inst; return 0; }
+int kiln_api_exit_code(const struct kiln_instance *inst) { (void)inst; return 0; }
+void *kiln_api_user_data(const struct kiln_instance *inst) { (void)inst; return 0; }
+#endif
+
 #define MAX_REGISTERED 256
 /* Allocated at the first `register` (test driver only; see driver.c on
  * keeping .bss small). */
@@ -167,7 +217,7 @@ uint32_t kiln_instantiate(uint8_t *vmctx) {
     const struct kiln_module *m = kiln_vmctx_module(vmctx);
     if (m->abi_version != KILN_ABI_VERSION) kiln_fatal("module compiled for another runtime ABI", m->name);
     struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)vmctx;
-    h->stack_limit = kiln_proc.stack_limit;
+    h->stack_limit = h->instance->stack_limit;
     for (uint32_t i = 0; i < m->n_memories; i++) {
         struct kiln_memory *mem = kiln_vmctx_memory(vmctx, i);
         kiln_memory_setup(mem);

@@ -78,7 +78,17 @@ void buf_hex(struct kiln_buf *b, uint64_t v) {
 }
 
 void buf_flush(struct kiln_buf *b, int fd) {
-    os_write_all(fd, b->data, b->len);
+    if (b->text) {
+        struct kiln_text *t = b->text;
+        size_t n = b->len;
+        if (t->len + 1 >= t->cap) n = 0;
+        else if (n > t->cap - 1 - t->len) n = t->cap - 1 - t->len;
+        memcpy(t->data + t->len, b->data, n);
+        t->len += n;
+        if (t->cap) t->data[t->len] = 0;
+    } else {
+        os_write_all(fd, b->data, b->len);
+    }
     b->len = 0;
 }
 

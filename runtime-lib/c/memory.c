@@ -65,6 +65,14 @@ static bool explicit_map(struct kiln_memory *m, uint64_t bytes) {
     return true;
 }
 
+void kiln_memory_release(struct kiln_memory *m) {
+    if (!m->base) return;
+    if (m->flags & KILN_MEMORY_FLAG_EXPLICIT) os_munmap(m->base, m->mapped);
+    else os_munmap(m->base, KILN_MEMORY_RESERVATION);
+    m->base = 0;
+    m->length = 0;
+}
+
 void kiln_memory_setup(struct kiln_memory *m) {
     uint64_t cap = index_type_max_pages(m);
     if (m->max_pages > cap) m->max_pages = cap;

@@ -105,7 +105,10 @@ static void run(void *unused) {
     const struct kiln_module *cmd = kiln_modules[kiln_module_count - 1];
     if (cmd->n_memories) kiln_wasi_memory = kiln_vmctx_memory(cmd->vmctx, 0);
     if (cmd->n_memories && has_config(KILN_CONFIG_DEBUG_MIRROR)) kiln_mirror_request = kiln_wasi_memory;
-    for (uint32_t i = 0; i < kiln_module_count; i++) kiln_instantiate(kiln_modules[i]->vmctx);
+    for (uint32_t i = 0; i < kiln_module_count; i++) {
+        kiln_instance_static(kiln_modules[i]);
+        kiln_instantiate(kiln_modules[i]->vmctx);
+    }
     if (cmd->entry) kiln_call_catching(cmd->entry, cmd->vmctx, 0);
     os_exit(0);
 }

@@ -12,11 +12,38 @@
  * a guard against a single table.grow asking for gigabytes). */
 #define TABLE_LIMIT 10000000u
 
+/* Element storage, all null. An executable's tables live as long as the
+ * process, so they come from the bump allocator (fresh from mmap, never
+ * reused); an embedding frees its instances, so each table has its own
+ * mapping. */
+static uint64_t *elements_alloc(uint64_t n) {
+#ifdef KILN_EMBED
+    void *p = os_mmap(0, (size_t)n * 8, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS);
+    if (p == K_MAP_FAILED) kiln_fatal("out of memory", "table elements");
+    return p;
+#else
+    return rt_alloc((size_t)n * 8);
+#endif
+}
+
+static void elements_free(uint64_t *e, uint64_t n) {
+#ifdef KILN_EMBED
+    os_munmap(e, (size_t)n * 8);
+#else
+    (void)e;
+    (void)n;
+#endif
+}
+
+void kiln_table_release(struct kiln_table *t) {
+    if (t->elements) elements_free(t->elements, t->capacity);
+    t->elements = 0;
+}
+
 void kiln_table_setup(struct kiln_table *t) {
     if (t->min > TABLE_LIMIT) kiln_fatal("cannot instantiate", "a table's minimum size is over the limit of 10000000 elements");
     uint32_t cap = t->min ? t->min : 1;
-    /* rt_alloc memory comes fresh from mmap and is never reused: all null. */
-    t->elements = rt_alloc((size_t)cap * 8);
+    t->elements = elements_alloc(cap);
     t->capacity = cap;
     t->size = t->min;
 }
@@ -29,8 +56,9 @@ uint32_t kiln_rt_table_grow(struct kiln_table *t, uint64_t init, uint32_t delta)
         uint64_t cap = t->capacity * 2ull;
         if (cap < want) cap = want;
         if (cap > TABLE_LIMIT) cap = TABLE_LIMIT;
-        uint64_t *e = rt_alloc((size_t)cap * 8);
+        uint64_t *e = elements_alloc(cap);
         memcpy(e, t->elements, (size_t)old * 8);
+        elements_free(t->elements, t->capacity);
         t->elements = e;
         t->capacity = (uint32_t)cap;
     }

@@ -284,12 +284,12 @@ static uint32_t innermost(const uint8_t *inlined) {
 /* Frame 0 is given (the trapping instruction, or the call into the
  * runtime, with its inlining levels and the function `outer` holding its
  * code); fp is the frame pointer of the wasm frame that holds it. */
-static void backtrace(const struct kiln_module *m, uint32_t func, uint32_t offset, const char *file, uint32_t line,
-                      const uint8_t *inlined, uint32_t outer, uintptr_t fp) {
-    struct kiln_buf b = {.len = 0};
+static void backtrace(struct kiln_text *text, const struct kiln_module *m, uint32_t func, uint32_t offset, const char *file,
+                      uint32_t line, const uint8_t *inlined, uint32_t outer, uintptr_t fp) {
+    struct kiln_buf b = {.len = 0, .text = text};
     buf_str(&b, "wasm backtrace:\n");
     unsigned n = frame_lines(&b, 0, m, func, offset, file, line, inlined, outer);
-    while (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0) {
+    while (kiln_wasm_stack_contains(fp) && (fp & 7) == 0) {
         uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
         struct kiln_call_info c;
         if (!kiln_call_lookup(ret, &c)) break;
@@ -332,14 +332,33 @@ static void location(struct kiln_buf *b, const struct kiln_module *m, uint32_t f
     }
 }
 
-static KILN_NORETURN void report(uint32_t kind, const struct trap_site *e, uintptr_t fp) {
-    struct kiln_buf b = {.len = 0};
+/* Writes a trap's line and wasm backtrace to `text`, or stderr if NULL. */
+static void format_trap(struct kiln_text *text, uint32_t kind, const struct trap_site *e, uintptr_t fp) {
+    struct kiln_buf b = {.len = 0, .text = text};
     buf_str(&b, "kiln: wasm trap: ");
     buf_str(&b, kind < KILN_TRAP_KIND_COUNT ? kiln_trap_messages[kind] : "unknown trap");
     if (e) location(&b, e->module, e->func_index, e->wasm_offset);
     buf_str(&b, "\n");
     buf_flush(&b, 2);
-    if (e && fp) backtrace(e->module, e->func_index, e->wasm_offset, e->file, e->line, e->inlined, e->outer, fp);
+    if (e && fp) backtrace(text, e->module, e->func_index, e->wasm_offset, e->file, e->line, e->inlined, e->outer, fp);
+}
+
+/* Ends a report. An executable exits with `status`. In an embedding the
+ * report went into the running instance's message (`inst`), and the
+ * instance's export call returns `outcome` to the host instead: nothing
+ * of the host is touched, and the instance stays usable. */
+static KILN_NORETURN void finish(struct kiln_instance *inst, int status, uint32_t outcome) {
+#ifdef KILN_EMBED
+    if (inst) kiln_embed_unwind(inst, outcome);
+#else
+    (void)inst;
+    (void)outcome;
+#endif
+    os_exit(status);
+}
+
+static KILN_NORETURN void report(uint32_t kind, const struct trap_site *e, uintptr_t fp) {
+    format_trap(0, kind, e, fp);
     os_exit(KILN_TRAP_EXIT_STATUS);
 }
 
@@ -351,7 +370,7 @@ void kiln_wasm_caller(uintptr_t *ret, uintptr_t *fp) {
      * pointer is followed only inside the wasm stack. */
     for (int i = 0; i < 2 && !kiln_call_lookup(*ret, &c); i++) {
         uintptr_t f = *fp;
-        if (!(f >= kiln_proc.stack_lo && f + 16 <= kiln_proc.stack_hi && (f & 7) == 0)) return;
+        if (!(kiln_wasm_stack_contains(f) && (f & 7) == 0)) return;
         *ret = ((uintptr_t *)f)[1];
         *fp = ((uintptr_t *)f)[0];
     }
@@ -366,12 +385,12 @@ void kiln_report_at_call(struct kiln_buf *b, uintptr_t ret, uintptr_t fp, int st
     if (found) location(b, c.module, func, c.wasm_offset);
     buf_str(b, "\n");
     buf_flush(b, 2);
-    if (found) backtrace(c.module, func, c.wasm_offset, c.file, c.line, inl, c.func_index, fp);
-    os_exit(status);
+    if (found) backtrace(b->text, c.module, func, c.wasm_offset, c.file, c.line, inl, c.func_index, fp);
+    finish(kiln_running_instance(), status, status == KILN_TRAP_EXIT_STATUS ? KILN_OUTCOME_TRAP : KILN_OUTCOME_ERROR);
 }
 
 void kiln_wasm_call_error(const char *msg, uint64_t value, uintptr_t ret, uintptr_t caller_fp) {
-    struct kiln_buf b = {.len = 0};
+    struct kiln_buf b = {.len = 0, .text = kiln_report_text()};
     buf_str(&b, "kiln: error: ");
     buf_str(&b, msg);
     buf_str(&b, ": ");
@@ -385,7 +404,7 @@ void kiln_trap_report(uint32_t kind, uintptr_t pc) {
 }
 
 void kiln_fatal(const char *msg, const char *detail) {
-    struct kiln_buf b = {.len = 0};
+    struct kiln_buf b = {.len = 0, .text = kiln_report_text()};
     buf_str(&b, "kiln: ");
     buf_str(&b, msg);
     if (detail) {
@@ -394,13 +413,15 @@ void kiln_fatal(const char *msg, const char *detail) {
     }
     buf_str(&b, "\n");
     buf_flush(&b, 2);
-    os_exit(1);
+    finish(kiln_running_instance(), 1, KILN_OUTCOME_ERROR);
 }
 
+#ifndef KILN_EMBED
 static void restore_default(int sig) {
     struct k_sigaction sa = {0};
     os_sigaction(sig, &sa, 0); /* SIG_DFL */
 }
+#endif
 
 /* Set only while kiln_probe_instruction runs a probe. */
 static kiln_jmpbuf *probe_catcher;
@@ -421,6 +442,7 @@ bool kiln_probe_instruction(void (*fn)(void)) {
  * Explicit memories are left out on purpose: generated code checks every
  * access to them before making it, so a fault there means the check is
  * wrong, and that must crash rather than pass for a wasm trap. */
+#ifndef KILN_EMBED
 static bool in_memory_reservation(uintptr_t addr) {
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         const struct kiln_module *m = kiln_modules[i];
@@ -433,7 +455,85 @@ static bool in_memory_reservation(uintptr_t addr) {
     }
     return false;
 }
+#endif
 
+#ifdef KILN_EMBED
+/* The actions that were installed before ours, to chain to. */
+static struct k_sigaction previous[32];
+
+/* Hands a fault that is not ours to whoever handled it before: the host
+ * program, another Kiln library, or the default action (by reinstalling
+ * it and returning, so the instruction faults again and kills the process
+ * as it would have without us). */
+static void chain(int sig, void *info, void *uc) {
+    struct k_sigaction *old = &previous[sig];
+    if ((uintptr_t)old->handler <= 1 /* SIG_DFL, SIG_IGN */) {
+        os_sigaction(sig, old, 0);
+        return;
+    }
+    if (old->flags & K_SA_SIGINFO) old->handler(sig, info, uc);
+    else ((void (*)(int))(uintptr_t)old->handler)(sig);
+}
+
+/* Whether addr lies in the reservation of one of inst's guarded memories
+ * (see in_memory_reservation for why explicit memories are left out). */
+static bool in_instance_memory(struct kiln_instance *inst, uintptr_t addr) {
+    const struct kiln_module *m = kiln_vmctx_module(inst->vmctx);
+    for (uint32_t j = 0; j < m->n_memories; j++) {
+        const struct kiln_memory *mem = kiln_vmctx_memory(inst->vmctx, j);
+        if (mem->flags & KILN_MEMORY_FLAG_EXPLICIT) continue;
+        uintptr_t base = (uintptr_t)mem->base;
+        if (base && addr >= base && addr - base < KILN_MEMORY_RESERVATION) return true;
+    }
+    return false;
+}
+
+/* SANDBOX-CRITICAL (embedding). The process is the host's: a fault is
+ * claimed only if (1) its PC is in this library's trap table, (2) the
+ * interrupted stack pointer is on the wasm stack of one of this library's
+ * instances that is running an export call, so the fault happened in that
+ * call, and (3) for SIGSEGV/SIGBUS, the address is inside that instance's
+ * guarded memory. Then the trap and its backtrace go into the instance's
+ * message and the export call returns KILN_EMBED_TRAP: everything between
+ * its recovery point and here is wasm frames (and host imports the wasm
+ * called, which the host wrote to be unwound through, as documented).
+ * Every other fault belongs to someone else and is chained. */
+static void handler(int sig, void *info, void *uc) {
+    uintptr_t pc = *kiln_uc_pc(uc);
+    struct trap_site site;
+    const struct trap_site *e = trap_lookup(pc, &site) ? &site : 0;
+    struct kiln_instance *inst = e ? kiln_instance_on_stack(*kiln_uc_sp(uc)) : 0;
+    if (inst && (sig == K_SIGSEGV || sig == K_SIGBUS)) {
+        uintptr_t addr = *(uintptr_t *)((char *)info + 16); /* si_addr */
+        if (!in_instance_memory(inst, addr)) inst = 0;
+    }
+    if (!inst) {
+        chain(sig, info, uc);
+        return;
+    }
+    inst->trap_kind = e->kind;
+    inst->message.len = 0;
+    format_trap(&inst->message, e->kind, e, *kiln_uc_fp(uc));
+    kiln_embed_unwind(inst, KILN_OUTCOME_TRAP);
+}
+
+/* Installed once per library, by the first instance created. No
+ * alternate stack: sigaltstack is per thread and the threads are the
+ * host's. A trap's handler runs on the instance's wasm stack, whose
+ * stack limit keeps KILN_EMBED_HOST_STACK_RESERVE bytes free for it. */
+void kiln_signals_install(void) {
+    for (size_t i = 0; i < sizeof trap_signals / sizeof trap_signals[0]; i++) {
+        struct k_sigaction sa = {0};
+        sa.handler = handler;
+        sa.flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER;
+#if KILN_ARCH_NEEDS_RESTORER
+        sa.flags |= K_SA_RESTORER;
+        sa.restorer = kiln_arch_restorer;
+#endif
+        os_sigaction(trap_signals[i], &sa, &previous[trap_signals[i]]);
+    }
+}
+#else
 static void handler(int sig, void *info, void *uc) {
     if (sig == K_SIGILL && probe_catcher) kiln_arch_longjmp(probe_catcher, 1);
     uintptr_t pc = *kiln_uc_pc(uc);
@@ -481,3 +581,4 @@ void kiln_signals_install(void) {
         if (os_sigaction(trap_signals[i], &sa, 0) != 0) kiln_fatal("cannot install signal handler", 0);
     }
 }
+#endif

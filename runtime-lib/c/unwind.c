@@ -91,7 +91,12 @@ static KILN_NORETURN void uncaught(struct kiln_exn *exn, uintptr_t ret, uintptr_
         kiln_trap_catcher = 0;
         kiln_arch_longjmp(c, (int)KILN_UNCAUGHT_EXCEPTION);
     }
-    struct kiln_buf b = {.len = 0};
+#ifdef KILN_EMBED
+    /* An embedding: the export call that is running returns a trap. */
+    struct kiln_instance *inst = kiln_running_instance();
+    if (inst) inst->trap_kind = KILN_UNCAUGHT_EXCEPTION;
+#endif
+    struct kiln_buf b = {.len = 0, .text = kiln_report_text()};
     buf_str(&b, "kiln: wasm trap: uncaught exception");
     if (exn->tag->name) {
         buf_str(&b, " with tag ");
@@ -116,7 +121,7 @@ static KILN_NORETURN void unwind(const uint8_t *vmctx, struct kiln_exn *exn, uin
             if (h->tag == KILN_CATCH_ALL || handler_tag(vmctx, c.module, h) == exn->tag)
                 kiln_arch_resume((uintptr_t)h->pc, fp - c.frame_offset, fp, (uintptr_t)exn);
         }
-        if (!(fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi && (fp & 7) == 0)) break;
+        if (!(kiln_wasm_stack_contains(fp) && (fp & 7) == 0)) break;
         uintptr_t next = ((uintptr_t *)fp)[0];
         pc = ((uintptr_t *)fp)[1];
         if (next <= fp) break; /* frames grow towards higher addresses */

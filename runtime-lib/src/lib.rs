@@ -9,9 +9,38 @@
 /// (a `kiln_targets::Target::name`), or `None` for an unknown name.
 pub fn archive(name: &str) -> Option<&'static [u8]> {
     match name {
-        "x86_64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/x86_64/libkilnrt.a"))),
-        "aarch64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/aarch64/libkilnrt.a"))),
-        "riscv64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/riscv64/libkilnrt.a"))),
+        "x86_64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/x86_64/exe/libkilnrt.a"
+        ))),
+        "aarch64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/aarch64/exe/libkilnrt.a"
+        ))),
+        "riscv64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/riscv64/exe/libkilnrt.a"
+        ))),
+        _ => None,
+    }
+}
+
+/// The embedding flavour of the runtime for the target named `name`
+/// (instances created by a host program: `kiln compile --emit lib`).
+pub fn embed_archive(name: &str) -> Option<&'static [u8]> {
+    match name {
+        "x86_64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/x86_64/embed/libkilnrt_embed.a"
+        ))),
+        "aarch64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/aarch64/embed/libkilnrt_embed.a"
+        ))),
+        "riscv64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/riscv64/embed/libkilnrt_embed.a"
+        ))),
         _ => None,
     }
 }
@@ -21,8 +50,16 @@ mod tests {
     #[test]
     fn every_target_has_a_runtime() {
         for t in kiln_targets::TARGETS {
-            let a = super::archive(t.name).expect("archive");
-            assert!(a.starts_with(b"!<arch>\n"), "{} runtime is not an ar archive", t.name);
+            for a in [
+                super::archive(t.name).expect("archive"),
+                super::embed_archive(t.name).expect("embed archive"),
+            ] {
+                assert!(
+                    a.starts_with(b"!<arch>\n"),
+                    "{} runtime is not an ar archive",
+                    t.name
+                );
+            }
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum HelperKind {
     Trampoline(u32),
     /// Calls the C host function `.0` of module type `.1`.
     HostAdapter(FuncId, u32),
+    /// Calls the host's C function `.0` for an import of module type
+    /// `.1`, passing the calling instance (embedding, `--link`).
+    HostImport(FuncId, u32),
 }
 
 pub struct Helpers {
@@ -43,9 +46,10 @@ pub struct Helpers {
     /// Array-call trampolines of exported functions, by function index
     /// (only for executables whose modules are driven from outside).
     pub exports: Vec<(u32, FuncId)>,
-    /// Host adapters: (adapter, C host function, module type index), in
-    /// import order.
-    pub adapters: Vec<(FuncId, FuncId, u32)>,
+    /// Host adapters: (adapter, C host function, module type index,
+    /// whether it is the host's own import rather than WASI), in import
+    /// order.
+    pub adapters: Vec<(FuncId, FuncId, u32, bool)>,
     pub compiled: Vec<(FuncId, CompiledFunc)>,
 }
 
@@ -56,7 +60,7 @@ impl Helpers {
         index: u32,
         is_command: bool,
         export_trampolines: bool,
-        host_funcs: &[(FuncId, u32)],
+        host_funcs: &[(FuncId, u32, bool)],
     ) -> ModuleResult<Helpers> {
         let sig = ctx.array_call_signature();
         let init = module.declare_function(&format!("kiln_m{index}_init"), Linkage::Local, &sig)?;
@@ -80,10 +84,10 @@ impl Helpers {
             }
         }
         let mut adapters = vec![];
-        for (i, (c_fn, ty)) in host_funcs.iter().enumerate() {
+        for (i, (c_fn, ty, custom)) in host_funcs.iter().enumerate() {
             let sig = ctx.wasm_signature(&ctx.env.types[*ty as usize]);
             let id = module.declare_function(&format!("kiln_m{index}_host_{i}"), Linkage::Local, &sig)?;
-            adapters.push((id, *c_fn, *ty));
+            adapters.push((id, *c_fn, *ty, *custom));
         }
         Ok(Helpers { init, start, entry, start_func, entry_func, exports, adapters, compiled: vec![] })
     }
@@ -97,7 +101,9 @@ impl Helpers {
             v.push((id, HelperKind::Trampoline(f)));
         }
         v.extend(self.exports.iter().map(|(f, id)| (*id, HelperKind::Trampoline(*f))));
-        v.extend(self.adapters.iter().map(|(id, c_fn, ty)| (*id, HelperKind::HostAdapter(*c_fn, *ty))));
+        v.extend(self.adapters.iter().map(|(id, c_fn, ty, custom)| {
+            (*id, if *custom { HelperKind::HostImport(*c_fn, *ty) } else { HelperKind::HostAdapter(*c_fn, *ty) })
+        }));
         v
     }
 }
@@ -105,7 +111,10 @@ impl Helpers {
 pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &ModuleCtx, id: FuncId, kind: HelperKind) {
     func.name = UserFuncName::user(0, id.as_u32());
     if let HelperKind::HostAdapter(c_fn, ty) = kind {
-        return build_host_adapter(func, fctx, ctx, c_fn, ty);
+        return build_host_adapter(func, fctx, ctx, c_fn, ty, false);
+    }
+    if let HelperKind::HostImport(c_fn, ty) = kind {
+        return build_host_adapter(func, fctx, ctx, c_fn, ty, true);
     }
     func.signature = ctx.array_call_signature();
     let mut env = FuncEnv::new(ctx);
@@ -120,7 +129,7 @@ pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &M
     match kind {
         HelperKind::Init => build_init(&mut b, &mut env),
         HelperKind::Trampoline(f) => build_trampoline(&mut b, &mut env, f, values),
-        HelperKind::HostAdapter(..) => unreachable!("built above"),
+        HelperKind::HostAdapter(..) | HelperKind::HostImport(..) => unreachable!("built above"),
     }
     b.ins().return_(&[]);
     b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
@@ -131,11 +140,14 @@ pub fn build(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &M
 }
 
 /// `tail` function with the import's wasm signature that calls the C host
-/// function with the same arguments and returns its results.
-fn build_host_adapter(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &ModuleCtx, c_fn: FuncId, ty: u32) {
+/// function with the same arguments and returns its results. A WASI
+/// function takes the two VMContexts first, as wasm functions do; a
+/// host's own import (`custom`) takes the calling instance's
+/// `kiln_instance *` (from its VMContext header) instead.
+fn build_host_adapter(func: &mut ir::Function, fctx: &mut FunctionBuilderContext, ctx: &ModuleCtx, c_fn: FuncId, ty: u32, custom: bool) {
     let fty = &ctx.env.types[ty as usize];
     func.signature = ctx.wasm_signature(fty);
-    let sig = func.import_signature(ctx.host_signature(fty));
+    let sig = func.import_signature(if custom { ctx.host_import_signature(fty) } else { ctx.host_signature(fty) });
     let name = func.declare_imported_user_function(ir::UserExternalName::new(0, c_fn.as_u32()));
     let callee = func.import_function(ir::ExtFuncData {
         name: ir::ExternalName::user(name),
@@ -148,7 +160,14 @@ fn build_host_adapter(func: &mut ir::Function, fctx: &mut FunctionBuilderContext
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let params = b.block_params(entry).to_vec();
+    let mut params = b.block_params(entry).to_vec();
+    if custom {
+        // (callee_vmctx, caller_vmctx, args...) -> (instance, args...).
+        let caller = params[1];
+        let off = kiln_abi::VMCTX_HEADER.offset("instance") as i32;
+        let instance = b.ins().load(types::I64, crate::func_env::readonly(), caller, off);
+        params.splice(0..2, [instance]);
+    }
     let call = b.ins().call(callee, &params);
     let results = b.inst_results(call).to_vec();
     b.ins().return_(&results);

@@ -166,6 +166,13 @@ pub struct ModuleOptions<'o> {
     pub is_command: bool,
     /// How imports are bound.
     pub link: LinkMode,
+    /// With [`LinkMode::Wasi`]: the function imports (by index among
+    /// imported functions) that the host provides in C, and the symbol of
+    /// each (`crate::embed::host_imports`); every other import is WASI.
+    pub host_imports: Vec<(u32, String)>,
+    /// Whether every exported function gets an array-call trampoline (the
+    /// runtime calls exports: test driver, embedding).
+    pub export_trampolines: bool,
     /// Whether to translate the module's DWARF (`-g`).
     pub debug: bool,
     /// Whether to inline small functions at their direct calls (see
@@ -314,14 +321,23 @@ pub fn compile_module(
         ctx.runtime = RuntimeFuncs { throw, ..runtime };
     }
 
-    // Host functions for imports (resolved by `crate::imports` beforehand),
-    // in C; wasm reaches each through a generated `tail` adapter.
+    // Host functions for imports (resolved by `crate::imports` or
+    // `crate::embed` beforehand), in C; wasm reaches each through a
+    // generated `tail` adapter. WASI functions take the VMContexts, a
+    // host's own imports the instance (`kiln_instance *`).
     let mut host_c_funcs = Vec::new();
+    let mut fi = 0u32;
     for imp in env.imports.iter().filter(|_| opts.link == LinkMode::Wasi) {
         if let ImportKind::Func(ty) = imp.kind {
-            let sig = ctx.host_signature(&env.types[ty as usize]);
-            let name = format!("{}{}", symbols::WASI_PREFIX, imp.name);
-            host_c_funcs.push((module.declare_function(&name, Linkage::Import, &sig).map_err(decl_err)?, ty));
+            let fty = &env.types[ty as usize];
+            let host = opts.host_imports.iter().find(|(i, _)| *i == fi);
+            let (name, sig) = match host {
+                Some((_, sym)) => (sym.clone(), ctx.host_import_signature(fty)),
+                None => (format!("{}{}", symbols::WASI_PREFIX, imp.name), ctx.host_signature(fty)),
+            };
+            let id = module.declare_function(&name, Linkage::Import, &sig).map_err(decl_err)?;
+            host_c_funcs.push((id, ty, host.is_some()));
+            fi += 1;
         }
     }
 
@@ -413,9 +429,9 @@ pub fn compile_module(
 
     // Generated helpers: init, start and entry trampolines.
     let mut helpers =
-        init::Helpers::declare(&mut module, &ctx, index, opts.is_command, opts.link == LinkMode::Dynamic, &host_c_funcs)
+        init::Helpers::declare(&mut module, &ctx, index, opts.is_command, opts.export_trampolines, &host_c_funcs)
             .map_err(decl_err)?;
-    let host_funcs: Vec<(FuncId, u32)> = helpers.adapters.iter().map(|(a, _, ty)| (*a, *ty)).collect();
+    let host_funcs: Vec<(FuncId, u32)> = helpers.adapters.iter().map(|(a, _, ty, _)| (*a, *ty)).collect();
     let mut cctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
     for (id, kind) in helpers.list() {
@@ -424,7 +440,7 @@ pub fn compile_module(
         // Traps in init are attributed to instantiation (index u32::MAX);
         // a trampoline's to the function it calls.
         let owner = match kind {
-            init::HelperKind::Init | init::HelperKind::HostAdapter(..) => u32::MAX,
+            init::HelperKind::Init | init::HelperKind::HostAdapter(..) | init::HelperKind::HostImport(..) => u32::MAX,
             init::HelperKind::Trampoline(f) => f,
         };
         let f = finish_function(&mut cctx, isa, owner, id, opts.keep_clif, 0, &[], None)

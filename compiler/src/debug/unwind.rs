@@ -16,7 +16,10 @@ use object::{RelocationEncoding, RelocationFlags, RelocationKind};
 /// Adds an `.eh_frame` section describing `functions` to `obj`. Functions
 /// without System V unwind info are left out (they have no frame).
 pub fn write_eh_frame(obj: &mut Object<'static>, isa: &dyn TargetIsa, functions: Vec<(SymbolId, UnwindInfo)>) -> Result<(), String> {
-    let Some(cie) = isa.create_systemv_cie() else { return Ok(()) };
+    let Some(mut cie) = isa.create_systemv_cie() else { return Ok(()) };
+    // FDEs name their code PC-relatively, as compilers do: no dynamic
+    // relocation in a position-independent host (embedding libraries).
+    cie.fde_address_encoding = gimli::DwEhPe(gimli::constants::DW_EH_PE_pcrel.0 | gimli::constants::DW_EH_PE_sdata4.0);
     let mut table = FrameTable::default();
     let cie = table.add_cie(cie);
     let mut symbols = Vec::new();

@@ -713,6 +713,28 @@ pub mod symbols {
     pub const WASI_PREFIX: &str = "kiln_wasi_";
 }
 
+/// What an embedded instance's export call (and instantiation) returns to
+/// the host: the `kiln_status` values of the generated header
+/// (docs/embedding.md).
+pub mod embed {
+    /// The call returned normally.
+    pub const OK: u32 = 0;
+    /// The call trapped (or threw an exception nobody caught); the
+    /// instance's message holds the trap and its wasm backtrace.
+    pub const TRAP: u32 = 1;
+    /// The module called WASI `proc_exit`; the exit code is kept.
+    pub const EXIT: u32 = 2;
+    /// The runtime refused to go on (an out-of-range exit code, a resource
+    /// that could not be had, an instance that failed to instantiate).
+    pub const ERROR: u32 = 3;
+    /// Bytes of wasm stack an instance gets unless its config says otherwise.
+    pub const DEFAULT_STACK_SIZE: u64 = 1 << 20;
+    /// Bytes of that stack kept free for host imports and the runtime
+    /// (generated code's stack limit sits this far above the bottom), at
+    /// most half the stack.
+    pub const HOST_STACK_RESERVE: u64 = 256 << 10;
+}
+
 /// The configuration the compiler bakes into an executable, read by the
 /// runtime at start-up: a sequence of NUL-terminated strings, ended by an
 /// empty string. Each is `KEY=VALUE` for a granted environment variable, or
@@ -946,6 +968,8 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_EXN_ESCAPED {EXN_ESCAPED}u").unwrap();
     writeln!(h, "#define KILN_STACK_RED_ZONE {STACK_RED_ZONE}ull").unwrap();
     writeln!(h, "#define KILN_GLOBAL_CELL_SIZE {GLOBAL_CELL_SIZE}u").unwrap();
+    writeln!(h, "#define KILN_EMBED_OK {}u\n#define KILN_EMBED_TRAP {}u\n#define KILN_EMBED_EXIT {}u\n#define KILN_EMBED_ERROR {}u", embed::OK, embed::TRAP, embed::EXIT, embed::ERROR).unwrap();
+    writeln!(h, "#define KILN_EMBED_DEFAULT_STACK_SIZE {}ull\n#define KILN_EMBED_HOST_STACK_RESERVE {}ull", embed::DEFAULT_STACK_SIZE, embed::HOST_STACK_RESERVE).unwrap();
     writeln!(h, "#define KILN_CONFIG_INHERIT_ENV \"\\001inherit-env\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_DRIVER \"\\001driver\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_CPU_PREFIX \"\\001cpu=\"").unwrap();

@@ -82,10 +82,17 @@ size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 
-/* A tiny formatted writer for diagnostics (no printf). */
+/* A tiny formatted writer for diagnostics (no printf). buf_flush writes
+ * to the file descriptor, or, when `text` is set, appends to that text
+ * instead (an embedding's trap message), truncating when it is full. */
+struct kiln_text {
+    char *data;
+    size_t len, cap; /* cap includes the terminating NUL */
+};
 struct kiln_buf {
     char data[512];
     size_t len;
+    struct kiln_text *text;
 };
 void buf_str(struct kiln_buf *b, const char *s);
 void buf_u64(struct kiln_buf *b, uint64_t v);
@@ -122,6 +129,9 @@ void kiln_memory_mirror(struct kiln_memory *m);
 /* The memory to mirror when it is set up (debug builds), or NULL. */
 extern struct kiln_memory *kiln_mirror_request;
 void kiln_table_setup(struct kiln_table *t);
+/* Unmap a memory's pages and a table's elements (embedding: freeing an instance). */
+void kiln_memory_release(struct kiln_memory *m);
+void kiln_table_release(struct kiln_table *t);
 
 /* The memory WASI functions read and write: memory 0 of the command. */
 extern struct kiln_memory *kiln_wasi_memory;
@@ -188,6 +198,50 @@ KILN_NORETURN void kiln_report_at_call(struct kiln_buf *line, uintptr_t ret, uin
 extern kiln_jmpbuf *kiln_trap_catcher;
 /* Whether kiln_call_catching recovers from traps (driver mode only). */
 extern bool kiln_trap_recovery;
+
+/* ---- The runtime's side of an instance (the VMContext header points at
+ * it). An executable has one per module, made by kiln_instance_static; an
+ * embedding makes one per kiln_api_new (embed.c). ---- */
+struct kiln_wasi;
+struct kiln_instance {
+    uint8_t *vmctx;
+    struct kiln_wasi *wasi;  /* WASI context, or NULL: no WASI for this instance */
+    uintptr_t stack_limit;   /* what generated code's stack check compares with */
+    uintptr_t stack_lo, stack_hi; /* the wasm stack the instance runs on */
+#ifdef KILN_EMBED
+    void *user_data;
+    uint8_t *mapping;        /* one mapping: this struct, the VMContext, the stack */
+    size_t mapping_size;
+    kiln_jmpbuf *volatile catcher; /* innermost export call's recovery point */
+    volatile uint32_t depth; /* export calls in progress (host imports may re-enter) */
+    uint32_t trap_kind;      /* of the last trap (KILN_UNCAUGHT_EXCEPTION for an exception) */
+    int exit_code;           /* of the last proc_exit */
+    bool broken;             /* instantiation failed: no export may run */
+    struct kiln_text message;
+    char message_data[4096];
+#endif
+};
+/* An embedding's export call ends (kiln_api_call's result). */
+#define KILN_OUTCOME_OK KILN_EMBED_OK
+#define KILN_OUTCOME_TRAP KILN_EMBED_TRAP
+#define KILN_OUTCOME_EXIT KILN_EMBED_EXIT
+#define KILN_OUTCOME_ERROR KILN_EMBED_ERROR
+/* The instance whose export call this thread is running (embedding), else NULL. */
+struct kiln_instance *kiln_running_instance(void);
+/* Where a report goes: the running instance's message, emptied first; or
+ * NULL, for stderr. */
+struct kiln_text *kiln_report_text(void);
+#ifdef KILN_EMBED
+/* Ends the running export call of inst with `outcome` (never 0). */
+KILN_NORETURN void kiln_embed_unwind(struct kiln_instance *inst, uint32_t outcome);
+/* The instance running an export call on the wasm stack that holds sp, or NULL. */
+struct kiln_instance *kiln_instance_on_stack(uintptr_t sp);
+#endif
+/* The instance of module m in an executable (created on first use). */
+struct kiln_instance *kiln_instance_static(const struct kiln_module *m);
+/* Whether fp lies on a wasm stack that code is running on, so a frame
+ * walk may follow it. */
+bool kiln_wasm_stack_contains(uintptr_t fp);
 
 /* ---- instance.c: instances, instantiation and linking by name ----
  * An instance is identified by its VMContext block (see kiln-abi's

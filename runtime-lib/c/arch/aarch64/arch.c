@@ -2,6 +2,7 @@
  * the signal-return trampoline (vDSO), so no restorer is needed. */
 #include "kiln_rt.h"
 
+#ifndef KILN_EMBED /* an embedding has no process entry of its own */
 __asm__(".text\n"
         ".globl _start\n"
         ".type _start,%function\n"
@@ -12,6 +13,7 @@ __asm__(".text\n"
         "    and sp, x0, #-16\n"
         "    bl kiln_main\n"
         "    udf #0\n");
+#endif
 
 __asm__(".text\n"
         ".globl kiln_arch_call_on_stack\n"

@@ -2,6 +2,7 @@
  * the signal-return trampoline (vDSO). */
 #include "kiln_rt.h"
 
+#ifndef KILN_EMBED /* an embedding has no process entry of its own */
 __asm__(".text\n"
         ".globl _start\n"
         ".type _start,@function\n"
@@ -15,6 +16,7 @@ __asm__(".text\n"
         "    call kiln_main\n"
         "    unimp\n"
         "    .option pop\n");
+#endif
 
 __asm__(".text\n"
         ".globl kiln_arch_call_on_stack\n"

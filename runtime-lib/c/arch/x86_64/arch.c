@@ -2,6 +2,7 @@
  * Every arch/<arch>/arch.c defines the same three symbols. */
 #include "kiln_rt.h"
 
+#ifndef KILN_EMBED /* an embedding has no process entry of its own */
 /* _start: the kernel enters with %rsp pointing at argc. Clear the frame
  * pointer, align the stack and hand the initial stack pointer to C. */
 __asm__(".text\n"
@@ -14,6 +15,7 @@ __asm__(".text\n"
         "    call kiln_main\n"
         "    ud2\n"
         ".size _start, .-_start\n");
+#endif
 
 __asm__(".text\n"
         ".globl kiln_arch_restorer\n"
