@@ -48,6 +48,9 @@ pub enum Emit {
     /// A static library (`ar` archive) and its C header, for embedding
     /// (see [`embed`]).
     Lib,
+    /// Only the C header: the interface `--emit lib` would have, and the
+    /// declarations a `--link` object implements.
+    Header,
 }
 
 /// Everything `kiln compile` can be told.
@@ -270,7 +273,7 @@ fn check_simd_support(name: &str, bytes: &[u8], opts: &Options) -> Result<(), Co
 pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) -> Result<(), CompileError> {
     // Host imports: an embedding library's, or an executable's whose
     // imports the `--link` inputs define.
-    let hosted = opts.emit == Emit::Lib || !opts.link_inputs.is_empty();
+    let hosted = matches!(opts.emit, Emit::Lib | Emit::Header) || !opts.link_inputs.is_empty();
     let env = match environ::ModuleEnv::parse(name, bytes) {
         // An executable's error names everything that stands in the way.
         Err(CompileError::NotBuildable { features, .. }) if opts.emit == Emit::Exe && !hosted => {
@@ -281,6 +284,11 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     };
     check_simd_support(name, bytes, opts)?;
     let prefix = embed::prefix_for(opts.prefix.as_deref(), None, name)?;
+    if opts.emit == Emit::Header {
+        imports::check_wasi_imports(name, bytes)?;
+        let host = embed::host_imports(name, &env, &prefix)?;
+        return link::write_atomic(output, embed::header(&env, &prefix, name, &host)?.as_bytes());
+    }
     let host_imports = if hosted {
         imports::check_wasi_imports(name, bytes)?;
         embed::host_imports(name, &env, &prefix)?
@@ -338,6 +346,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     match opts.emit {
         Emit::Clif => link::write_atomic(output, out.clif.as_bytes()),
         Emit::Obj => link::write_atomic(output, &out.object),
+        Emit::Header => unreachable!("written above"),
         Emit::Lib => {
             let tables = codegen::executable_object(&isa, 1, &[0])?;
             let linker = linker.as_ref().expect("found above");

@@ -37,7 +37,8 @@ struct CompileArgs {
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// What to write: a static executable, a static library with a C header
-    /// for embedding (`lib`, see docs/embedding.md), a relocatable object,
+    /// for embedding (`lib`, see docs/embedding.md), only that header
+    /// (`header`: what `--link` objects implement), a relocatable object,
     /// or CLIF text.
     #[arg(long, value_enum, default_value = "exe")]
     emit: EmitArg,
@@ -116,6 +117,7 @@ enum BoundsArg {
 enum EmitArg {
     Exe,
     Lib,
+    Header,
     Obj,
     Clif,
 }
@@ -137,6 +139,7 @@ fn compile(args: CompileArgs) -> Result<(), String> {
         EmitArg::Obj => Emit::Obj,
         EmitArg::Clif => Emit::Clif,
         EmitArg::Lib => Emit::Lib,
+        EmitArg::Header => Emit::Header,
     };
     opts.prefix = args.prefix;
     opts.header = args.header;
@@ -164,6 +167,11 @@ fn compile(args: CompileArgs) -> Result<(), String> {
             Emit::Exe => args.input.with_extension("out"),
             Emit::Obj => args.input.with_extension("o"),
             Emit::Clif => args.input.with_extension("clif"),
+            Emit::Header => {
+                let prefix = kiln::embed::prefix_for(opts.prefix.as_deref(), None, &args.input.display().to_string())
+                    .unwrap_or_else(|_| "module".into());
+                args.input.with_file_name(format!("{prefix}.h"))
+            }
             Emit::Lib => {
                 let stem = args.input.file_stem().unwrap_or_default().to_string_lossy().into_owned();
                 args.input.with_file_name(format!("lib{stem}.a"))

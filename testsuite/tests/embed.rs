@@ -1,0 +1,146 @@
+//! Embedding tests (`kiln compile --emit lib`, `--emit header`, `--link`):
+//! C hosts linked with Kiln libraries, for every target this machine can
+//! run (qemu-user for the others), against glibc (the host's, or Debian's
+//! aarch64 and riscv64 cross sysroots), statically.
+//!
+//! - `host`: `testsuite/embed/host.c` links two libraries, `calc.wat`
+//!   (host imports) and `files.c` (a WASI reactor), runs three instances of
+//!   one and two of the other, on three threads, and prints every result;
+//!   its stdout must equal `host.stdout` (values, Kiln's trap messages).
+//! - `lodepng`: a real reactor published by others (npm `@cwasm/lodepng`,
+//!   fetched at a pinned version and sha256 by `embed/fetch.py`), driven by
+//!   `lodepng_host.c`; `lodepng.stdout` was recorded by running the same
+//!   calls through wasmtime (`embed/lodepng_reference.py`).
+//! - `link`: a command whose host import `app_host.c` (freestanding C
+//!   written against the header `--emit header` wrote) provides through
+//!   `--link`; `app.stdout` is its expected output.
+
+use kiln_testsuite::*;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+
+fn dir() -> PathBuf {
+    root().join("testsuite/embed")
+}
+
+/// The clang target triple of a C host for `target` (glibc).
+fn host_triple(target: &Target) -> String {
+    format!("{}-linux-gnu", target.name)
+}
+
+fn lib(target: &'static Target, wasm: &Path, out_dir: &Path, prefix: &str) -> Result<(), String> {
+    let mut o = kiln::Options::new(target);
+    o.emit = kiln::Emit::Lib;
+    o.prefix = Some(prefix.to_string());
+    o.header = Some(out_dir.join(format!("{prefix}.h")));
+    kiln::compile_file(wasm, &out_dir.join(format!("lib{prefix}.a")), &o).map_err(|e| e.to_string())
+}
+
+/// Builds a C host program statically with clang-19 for `target`.
+fn cc(target: &Target, out: &Path, args: &[&str]) -> Result<(), String> {
+    let r = tool("clang-19")
+        .arg(format!("--target={}", host_triple(target)))
+        .args(["-fuse-ld=lld", "-static", "-O1", "-Wall", "-Wextra", "-Werror", "-o"])
+        .arg(out)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run clang-19: {e}"))?;
+    if !r.status.success() {
+        return Err(format!("clang-19 failed:\n{}", String::from_utf8_lossy(&r.stderr)));
+    }
+    Ok(())
+}
+
+fn compare(name: &str, target: &Target, exe: &Path, args: &[String], cwd: &Path) -> Result<(), Failed> {
+    let out = run_in(target, None, exe, args, None, cwd, &[])?;
+    if out.status != 0 {
+        return Err(format!(
+            "{name} exited with {}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    check_file(&dir().join(format!("{name}.stdout")), &out.stdout, "stdout")?;
+    Ok(())
+}
+
+fn host_test(target: &'static Target) -> Result<(), Failed> {
+    let d = dir();
+    let work = scratch(&format!("embed/{}/host", target.name));
+    let files_wasm = scratch("embed").join("files.wasm");
+    build_c(&d.join("files.c"), &files_wasm, &["-mexec-model=reactor"])?;
+    lib(target, &d.join("calc.wat"), &work, "calc")?;
+    lib(target, &files_wasm, &work, "files")?;
+    let exe = work.join("host");
+    let inc = format!("-I{}", work.display());
+    let libs = format!("-L{}", work.display());
+    cc(target, &exe, &[&inc, d.join("host.c").to_str().unwrap(), &libs, "-lcalc", "-lfiles", "-lpthread"])?;
+    // The directory the granted instance sees, fresh for each run.
+    let run_dir = work.join("run");
+    let _ = std::fs::remove_dir_all(&run_dir);
+    std::fs::create_dir_all(run_dir.join("data")).map_err(|e| e.to_string())?;
+    std::fs::copy(d.join("fixture/data/poem.txt"), run_dir.join("data/poem.txt")).map_err(|e| e.to_string())?;
+    compare("host", target, &exe, &[], &run_dir)
+}
+
+fn lodepng_test(target: &'static Target) -> Result<(), Failed> {
+    let d = dir();
+    let work = scratch(&format!("embed/{}/lodepng", target.name));
+    let out = tool("python3")
+        .arg(d.join("fetch.py"))
+        .arg(scratch("embed"))
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("embed/fetch.py failed:\n{}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let wasm = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    lib(target, &wasm, &work, "lodepng")?;
+    let exe = work.join("lodepng_host");
+    let inc = format!("-I{}", work.display());
+    let libs = format!("-L{}", work.display());
+    cc(target, &exe, &[&inc, d.join("lodepng_host.c").to_str().unwrap(), &libs, "-llodepng"])?;
+    compare("lodepng", target, &exe, &[], &work)
+}
+
+fn link_test(target: &'static Target) -> Result<(), Failed> {
+    let d = dir();
+    let work = scratch(&format!("embed/{}/link", target.name));
+    let wasm = scratch("embed").join("app.wasm");
+    build_c(&d.join("app.c"), &wasm, &[])?;
+    let mut o = kiln::Options::new(target);
+    o.emit = kiln::Emit::Header;
+    kiln::compile_file(&wasm, &work.join("app.h"), &o).map_err(|e| e.to_string())?;
+    // Freestanding: a Kiln executable has no C library.
+    let host_o = work.join("app_host.o");
+    let r = tool("clang-19")
+        .arg(format!("--target={}", host_triple(target)))
+        .args(["-ffreestanding", "-fno-stack-protector", "-fPIE", "-O1", "-Wall", "-Wextra", "-Werror", "-c"])
+        .arg(format!("-I{}", work.display()))
+        .arg(d.join("app_host.c"))
+        .arg("-o")
+        .arg(&host_o)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !r.status.success() {
+        return Err(format!("clang-19 failed:\n{}", String::from_utf8_lossy(&r.stderr)).into());
+    }
+    let mut o = kiln::Options::new(target);
+    o.link_inputs = vec![host_o];
+    let exe = work.join("app");
+    kiln::compile_file(&wasm, &exe, &o).map_err(|e| e.to_string())?;
+    compare("app", target, &exe, &["kiln".to_string(), "WASM".to_string()], &work)
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for target in test_targets() {
+        trials.push(Trial::test(format!("{}::host", target.name), move || host_test(target)));
+        trials.push(Trial::test(format!("{}::lodepng", target.name), move || lodepng_test(target)));
+        trials.push(Trial::test(format!("{}::link", target.name), move || link_test(target)));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
