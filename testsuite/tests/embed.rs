@@ -11,6 +11,8 @@
 //!   fetched at a pinned version and sha256 by `embed/fetch.py`), driven by
 //!   `lodepng_host.c`; `lodepng.stdout` was recorded by running the same
 //!   calls through wasmtime (`embed/lodepng_reference.py`).
+//! - `example`: `docs/embedding-example.c`, the document's C example, with
+//!   its output `docs/embedding-example.stdout`.
 //! - `link`: a command whose host import `app_host.c` (freestanding C
 //!   written against the header `--emit header` wrote) provides through
 //!   `--link`; `app.stdout` is its expected output.
@@ -85,6 +87,24 @@ fn host_test(target: &'static Target) -> Result<(), Failed> {
     compare("host", target, &exe, &[], &run_dir)
 }
 
+/// docs/embedding.md's complete C example, exactly as the document shows it.
+fn example_test(target: &'static Target) -> Result<(), Failed> {
+    let d = dir();
+    let work = scratch(&format!("embed/{}/example", target.name));
+    lib(target, &d.join("calc.wat"), &work, "calc")?;
+    let exe = work.join("example");
+    let inc = format!("-I{}", work.display());
+    let libs = format!("-L{}", work.display());
+    let src = root().join("docs/embedding-example.c");
+    cc(target, &exe, &[&inc, src.to_str().unwrap(), &libs, "-lcalc"])?;
+    let out = run_in(target, None, &exe, &[], None, &work, &[])?;
+    if out.status != 0 {
+        return Err(format!("the example exited with {}", out.status).into());
+    }
+    check_file(&root().join("docs/embedding-example.stdout"), &out.stdout, "stdout")?;
+    Ok(())
+}
+
 fn lodepng_test(target: &'static Target) -> Result<(), Failed> {
     let d = dir();
     let work = scratch(&format!("embed/{}/lodepng", target.name));
@@ -141,6 +161,7 @@ fn main() {
         trials.push(Trial::test(format!("{}::host", target.name), move || host_test(target)));
         trials.push(Trial::test(format!("{}::lodepng", target.name), move || lodepng_test(target)));
         trials.push(Trial::test(format!("{}::link", target.name), move || link_test(target)));
+        trials.push(Trial::test(format!("{}::example", target.name), move || example_test(target)));
     }
     libtest_mimic::run(&args, trials).exit();
 }
