@@ -401,3 +401,53 @@ fn bounds_check_modes_are_built_and_reported() {
     let o = kiln(&["compile", "exit5.wat", "--bounds-checks", "none"], d.path());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// `--emit lib`: the archive and header are written, the archive defines
+/// only the prefixed API, and what the embedding ABI cannot carry is
+/// refused with every import named, leaving nothing behind.
+#[test]
+fn emit_lib_writes_archive_and_header_or_nothing() {
+    let d = tmp();
+    let wat = r#"(module
+  (import "env" "log" (func (param i32)))
+  (memory (export "memory") 1)
+  (func (export "free") (param i32))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
+    write(d.path(), "my-plugin.wat", wat.as_bytes());
+    let o = kiln(&["compile", "--emit", "lib", "my-plugin.wat"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Default names: libSTEM.a and PREFIX.h, the prefix a C identifier.
+    let header = std::fs::read_to_string(d.path().join("my_plugin.h")).unwrap();
+    for want in [
+        "kiln_status my_plugin_new(const kiln_config *config, my_plugin_instance **out);",
+        "static inline kiln_status my_plugin_add(my_plugin_instance *instance, int32_t a0, int32_t a1, int32_t *r0)",
+        "static inline kiln_status my_plugin_export_free(my_plugin_instance *instance, int32_t a0)",
+        "static inline uint8_t *my_plugin_memory(my_plugin_instance *instance, uint64_t *length)",
+        "void my_plugin_import_env_log(my_plugin_instance *instance, int32_t a0);",
+    ] {
+        assert!(header.contains(want), "missing `{want}` in:\n{header}");
+    }
+    let archive = std::fs::read(d.path().join("libmy-plugin.a")).unwrap();
+    assert!(archive.starts_with(b"!<arch>\n"));
+    // An explicit prefix and header path; a bad prefix is refused.
+    let o = kiln(&["compile", "--emit", "lib", "my-plugin.wat", "--prefix", "p2", "--header", "inc.h", "-o", "libp2.a"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(d.path().join("inc.h")).unwrap().contains("p2_add("));
+    let o = kiln(&["compile", "--emit", "lib", "my-plugin.wat", "--prefix", "9x", "-o", "bad.a"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--prefix must be a C identifier"), "{}", stderr(&o));
+
+    // Imports the ABI cannot carry: all named at once; no output.
+    let wat = r#"(module
+  (import "env" "mem" (memory 1))
+  (import "env" "pair" (func (result i32 i32)))
+  (import "env" "g" (global i32)))"#;
+    write(d.path(), "bad.wat", wat.as_bytes());
+    let o = kiln(&["compile", "--emit", "lib", "bad.wat", "-o", "libbad.a"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    for want in ["env::mem", "memory imports are not provided", "env::pair", "returns 2 values", "env::g"] {
+        assert!(e.contains(want), "missing `{want}` in:\n{e}");
+    }
+    assert!(!d.path().join("libbad.a").exists() && !d.path().join("bad.h").exists());
+}
