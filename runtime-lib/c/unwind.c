@@ -48,16 +48,30 @@
 #define FREE_CLASSES 16
 static struct kiln_exn *free_list[FREE_CLASSES];
 
+/* In an embedding, instances throw on several threads at once: a spin lock
+ * (held for a few instructions, never across a fault) guards the lists. */
+#ifdef KILN_EMBED
+static int free_lock;
+static void lock(void) {
+    while (__atomic_exchange_n(&free_lock, 1, __ATOMIC_ACQUIRE)) os_sched_yield();
+}
+static void unlock(void) { __atomic_store_n(&free_lock, 0, __ATOMIC_RELEASE); }
+#else
+static void lock(void) {}
+static void unlock(void) {}
+#endif
+
 static struct kiln_exn **next_free(struct kiln_exn *e) {
     return (struct kiln_exn **)((uint8_t *)e + KILN_EXN_VALUES_OFFSET);
 }
 
 struct kiln_exn *kiln_rt_exn_new(const struct kiln_tag *tag) {
     uint32_t n = tag->n_values;
+    lock();
     struct kiln_exn *e = n < FREE_CLASSES ? free_list[n] : 0;
-    if (e) {
-        free_list[n] = *next_free(e);
-    } else {
+    if (e) free_list[n] = *next_free(e);
+    unlock();
+    if (!e) {
         size_t cells = n ? n : 1; /* room for the free-list link */
         e = rt_alloc(KILN_EXN_VALUES_OFFSET + cells * KILN_GLOBAL_CELL_SIZE);
     }
@@ -69,8 +83,10 @@ struct kiln_exn *kiln_rt_exn_new(const struct kiln_tag *tag) {
 
 void kiln_rt_exn_free(struct kiln_exn *e) {
     if (e->mark == KILN_EXN_ESCAPED || e->n_values >= FREE_CLASSES) return;
+    lock();
     *next_free(e) = free_list[e->n_values];
     free_list[e->n_values] = e;
+    unlock();
 }
 
 /* The tag that handler `h` of a call site in module `m` catches, read
