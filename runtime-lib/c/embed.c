@@ -169,6 +169,19 @@ static KILN_NORETURN void on_wasm_stack(void *p) {
  * KILN_OUTCOME_OK, or how it ended. Re-entrant: a host import the wasm
  * called may call into the same instance again. */
 static uint32_t run(struct kiln_instance *inst, void (*body)(struct kiln_instance *, void *), void *arg) {
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    bool on_own_stack = here >= inst->stack_lo && here < inst->stack_hi;
+    if (inst->depth && !on_own_stack) {
+        /* The instance is running further up this thread's stack (its
+         * import called another instance, which called back into it): its
+         * wasm stack is in use below a point we do not know, so there is
+         * no free stack to switch to. Refused rather than risked. */
+        struct kiln_buf buf = {.len = 0, .text = &inst->message};
+        inst->message.len = 0;
+        buf_str(&buf, "the instance is already running further up this thread's stack (re-entered through another instance)");
+        buf_flush(&buf, 2);
+        return KILN_OUTCOME_ERROR;
+    }
     kiln_jmpbuf jb;
     kiln_jmpbuf *volatile outer = inst->catcher;
     uint32_t depth = inst->depth;
@@ -176,8 +189,8 @@ static uint32_t run(struct kiln_instance *inst, void (*body)(struct kiln_instanc
     if (outcome == 0) {
         inst->catcher = &jb;
         inst->depth = depth + 1;
-        uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-        if (depth && sp >= inst->stack_lo && sp < inst->stack_hi) {
+        if (depth) {
+            /* A host import re-entering: already on the wasm stack. */
             body(inst, arg);
         } else {
             struct call c = {.body = body, .inst = inst, .arg = arg};
