@@ -92,9 +92,15 @@ void buf_u64(struct kiln_buf *b, uint64_t v);
 void buf_hex(struct kiln_buf *b, uint64_t v);
 void buf_flush(struct kiln_buf *b, int fd);
 
-/* Bump allocator over anonymous mmap for runtime-side state. Never freed or
- * reused, so what it returns is always zero-filled. */
+/* Bump allocator over anonymous mmap for runtime-side state that lives as
+ * long as the process. Never freed or reused, so what it returns is always
+ * zero-filled. Thread-safe; exits with a message when out of memory. */
 void *rt_alloc(size_t size);
+/* Memory that can be given back: a zero-filled anonymous mapping of `size`
+ * bytes rounded up to whole pages, or NULL on failure. Thread-safe. */
+void *rt_zalloc(size_t size);
+/* Unmaps what rt_zalloc(size) returned (the same size); NULL is ignored. */
+void rt_free(void *p, size_t size);
 
 /* ---- start.c: process state. ---- */
 struct kiln_process {
