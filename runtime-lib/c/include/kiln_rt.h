@@ -129,9 +129,6 @@ void kiln_memory_mirror(struct kiln_memory *m);
 extern struct kiln_memory *kiln_mirror_request;
 void kiln_table_setup(struct kiln_table *t);
 
-/* The memory WASI functions read and write: memory 0 of the command. */
-extern struct kiln_memory *kiln_wasi_memory;
-
 /* ---- trap.c ---- */
 void kiln_signals_install(void);
 /* Report a trap raised outside generated code (e.g. by the runtime). */
@@ -264,9 +261,43 @@ long os_sendmsg(int fd, const void *msghdr, int flags);
 long os_shutdown(int fd, int how);
 long os_ioctl(int fd, unsigned long request, void *arg);
 
-/* ---- wasi/: sets up the WASI descriptor table (stdio, then the granted
- * directories, opened now); exits with a message if a grant cannot be
- * opened. Runs once, before any module is instantiated. */
-void kiln_wasi_init(void);
+/* ---- wasi/: WASI preview1 contexts. A context holds all of one
+ * instance's WASI state: its descriptor table (stdio, the granted
+ * directories, what it opened beneath them), arguments, environment and
+ * the linear memory its WASI calls read and write. Capabilities are deny by
+ * default: a context has exactly what its configuration grants. Contexts
+ * share no mutable state, so different contexts may be used on different
+ * threads at the same time; one context, one thread at a time. ---- */
+struct kiln_wasi;
+struct kiln_wasi_dir {
+    const char *host;  /* host path, relative to the working directory or absolute */
+    const char *guest; /* the name the program sees it under */
+    int read_only;     /* nothing beneath it can be created, changed or removed */
+};
+struct kiln_wasi_config {
+    int argc; const char *const *argv;          /* argv[0] included */
+    size_t envc; const char *const *env;        /* "KEY=VALUE" entries the program may see */
+    size_t n_dirs; const struct kiln_wasi_dir *dirs; /* preopens, in fd order from 3 */
+    int stdin_fd, stdout_fd, stderr_fd;         /* host fds for wasm fds 0,1,2; -1 = none (EBADF) */
+};
+/* Creates a WASI context; the config's strings are copied. On failure
+ * (a directory cannot be opened) returns NULL and sets *error to a
+ * message naming the path; nothing leaks. The message, e.g. "cannot open
+ * granted directory data: No such file or directory", stays valid for the
+ * life of the process (a few bytes per failure are never reused). Host
+ * stdio descriptors are used, not owned: the caller keeps them open while
+ * the context lives, and they are never closed by it, even when the program
+ * closes its 0-2. Thread-safe. */
+struct kiln_wasi *kiln_wasi_new(const struct kiln_wasi_config *c, const char **error);
+/* Closes every host descriptor the context opened (never the stdio fds it was given) and frees it. */
+void kiln_wasi_free(struct kiln_wasi *w);
+/* The linear memory WASI functions of this context read and write. */
+void kiln_wasi_set_memory(struct kiln_wasi *w, struct kiln_memory *m);
+/* The WASI context of the instance whose VMContext is vmctx (instance.c).
+ * WASI host functions call it with their caller's VMContext; it must not
+ * return NULL for an instance whose module imports WASI functions. */
+struct kiln_wasi *kiln_wasi_of(void *vmctx);
+/* proc_exit: ends the instance's run with `status` (instance.c): in an executable, exits the process. */
+KILN_NORETURN void kiln_exit(void *vmctx, int status);
 
 #endif
