@@ -282,12 +282,15 @@ struct kiln_wasi_config {
 };
 /* Creates a WASI context; the config's strings are copied. On failure
  * (a directory cannot be opened) returns NULL and sets *error to a
- * message naming the path; nothing leaks. The message, e.g. "cannot open
- * granted directory data: No such file or directory", stays valid for the
- * life of the process (a few bytes per failure are never reused). Host
- * stdio descriptors are used, not owned: the caller keeps them open while
- * the context lives, and they are never closed by it, even when the program
- * closes its 0-2. Thread-safe. */
+ * message naming the path; nothing leaks. Other failures: "invalid WASI
+ * configuration" (a NULL string or array, argc < 0, a stdio fd < -1) and
+ * "out of memory". A relative host path is resolved against the process's
+ * working directory now. The message, e.g. "cannot open granted directory
+ * data: No such file or directory", stays valid for the life of the process
+ * (it is the one thing a failure allocates for good: a few bytes from
+ * rt_alloc). Host stdio descriptors are used, not owned: the caller keeps
+ * them open while the context lives; the context never closes them, even
+ * when the program closes its 0-2. Thread-safe. */
 struct kiln_wasi *kiln_wasi_new(const struct kiln_wasi_config *c, const char **error);
 /* Closes every host descriptor the context opened (never the stdio fds it was given) and frees it. */
 void kiln_wasi_free(struct kiln_wasi *w);

@@ -1,8 +1,8 @@
 /* path.c: sandboxed path resolution and the path_* functions.
  *
  * SANDBOX-CRITICAL. Every path a program gives is resolved beneath a
- * directory descriptor from the table, and resolution can never reach
- * anything outside that directory:
+ * directory descriptor from its context's table, and resolution can never
+ * reach anything outside that directory:
  *   - absolute paths are refused (EPERM, as wasmtime answers);
  *   - `..` may climb back up only as far as the directory it started from;
  *   - symlinks are followed only if where they lead stays beneath it too:

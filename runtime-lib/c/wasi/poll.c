@@ -13,7 +13,8 @@
  * what wasmtime reports, and programs see the same.
  *
  * SANDBOX-CRITICAL: the subscription and event arrays are checked whole by
- * WPTR before use, and only host descriptors from the table are polled.
+ * WPTR before use, and only host descriptors from the context's table are
+ * polled.
  */
 #include "wasi_internal.h"
 
