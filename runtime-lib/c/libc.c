@@ -86,7 +86,7 @@ void buf_flush(struct kiln_buf *b, int fd) {
 static uint8_t *arena_next, *arena_end;
 static bool arena_lock; /* several threads may allocate (an embedding's instances) */
 
-void *rt_alloc(size_t size) {
+KILN_INLINE_ATOMICS void *rt_alloc(size_t size) {
     size = (size + 15) & ~(size_t)15;
     while (__atomic_test_and_set(&arena_lock, __ATOMIC_ACQUIRE)) os_sched_yield();
     if ((size_t)(arena_end - arena_next) < size) {

@@ -85,7 +85,7 @@ void os_write_all(int fd, const void *buf, size_t len) {
  * may have changed a directory since the cache was filled. A relaxed
  * atomic: WASI contexts on several threads may bump and read it at once. */
 uint64_t kiln_os_namespace_generation;
-static void namespace_changed(void) { __atomic_fetch_add(&kiln_os_namespace_generation, 1, __ATOMIC_RELAXED); }
+static KILN_INLINE_ATOMICS void namespace_changed(void) { __atomic_fetch_add(&kiln_os_namespace_generation, 1, __ATOMIC_RELAXED); }
 
 long os_openat(int dirfd, const char *path, int flags, int mode) {
     if (flags & K_O_CREAT) namespace_changed();

@@ -92,6 +92,18 @@ void buf_u64(struct kiln_buf *b, uint64_t v);
 void buf_hex(struct kiln_buf *b, uint64_t v);
 void buf_flush(struct kiln_buf *b, int fd);
 
+/* For a function that uses atomic read-modify-write operations. On aarch64
+ * clang may call libgcc's outline-atomics helpers (__aarch64_ldadd8_relax,
+ * ...) for them, which a Kiln executable does not have (clang does so when
+ * it finds an aarch64 GCC installed): this keeps them inline. noinline,
+ * because inlined into a caller without the attribute the operation would
+ * be outlined again. */
+#if defined(__aarch64__)
+#define KILN_INLINE_ATOMICS __attribute__((target("no-outline-atomics"), noinline))
+#else
+#define KILN_INLINE_ATOMICS
+#endif
+
 /* Bump allocator over anonymous mmap for runtime-side state that lives as
  * long as the process. Never freed or reused, so what it returns is always
  * zero-filled. Thread-safe; exits with a message when out of memory. */
