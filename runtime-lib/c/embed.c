@@ -30,20 +30,6 @@
 
 void kiln_arch_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
 
-/* MERGE-TEMP: the per-instance WASI interface (kiln_rt.h after the WASI
- * context work lands). */
-struct kiln_wasi_dir { const char *host; const char *guest; int read_only; };
-struct kiln_wasi_config {
-    int argc; const char *const *argv;
-    size_t envc; const char *const *env;
-    size_t n_dirs; const struct kiln_wasi_dir *dirs;
-    int stdin_fd, stdout_fd, stderr_fd;
-};
-struct kiln_wasi *kiln_wasi_new(const struct kiln_wasi_config *c, const char **error);
-void kiln_wasi_free(struct kiln_wasi *w);
-void kiln_wasi_set_memory(struct kiln_wasi *w, struct kiln_memory *m);
-struct kiln_wasi *kiln_wasi_of(void *vmctx);
-KILN_NORETURN void kiln_exit(void *vmctx, int status);
 
 /* ---- Which instances exist, for the signal handler ----
  *
@@ -138,10 +124,6 @@ struct kiln_text *kiln_report_text(void) {
 
 void kiln_embed_unwind(struct kiln_instance *inst, uint32_t outcome) {
     kiln_arch_longjmp((kiln_jmpbuf *)inst->catcher, (int)outcome);
-}
-
-struct kiln_wasi *kiln_wasi_of(void *vmctx) {
-    return ((struct kiln_vmctx_header *)vmctx)->instance->wasi;
 }
 
 void kiln_exit(void *vmctx, int status) {
@@ -383,16 +365,4 @@ void *kiln_api_user_data(const struct kiln_instance *inst) { return inst->user_d
 uint64_t kiln_getauxval(uint64_t type) {
     (void)type;
     return 0;
-}
-
-/* MERGE-TEMP: stand-ins until the per-instance WASI context lands. */
-struct kiln_wasi *kiln_wasi_new(const struct kiln_wasi_config *c, const char **error) {
-    (void)c;
-    (void)error;
-    return (struct kiln_wasi *)1;
-}
-void kiln_wasi_free(struct kiln_wasi *w) { (void)w; }
-void kiln_wasi_set_memory(struct kiln_wasi *w, struct kiln_memory *m) {
-    (void)w;
-    (void)m;
 }

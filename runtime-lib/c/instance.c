@@ -16,13 +16,19 @@
 kiln_jmpbuf *kiln_trap_catcher;
 struct kiln_memory *kiln_mirror_request;
 
+struct kiln_wasi *kiln_wasi_of(void *vmctx) {
+    return ((struct kiln_vmctx_header *)vmctx)->instance->wasi;
+}
+
 #ifndef KILN_EMBED
-/* An executable's instances all run on the one wasm stack start.c made. */
+/* An executable's instances all run on the one wasm stack start.c made,
+ * and share its WASI context (made before any instance). */
 struct kiln_instance *kiln_instance_static(const struct kiln_module *m) {
     struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)m->vmctx;
     if (!h->instance) {
         struct kiln_instance *inst = rt_alloc(sizeof *inst);
         inst->vmctx = m->vmctx;
+        inst->wasi = kiln_process_wasi;
         inst->stack_limit = kiln_proc.stack_limit;
         inst->stack_lo = kiln_proc.stack_lo;
         inst->stack_hi = kiln_proc.stack_hi;
@@ -33,6 +39,12 @@ struct kiln_instance *kiln_instance_static(const struct kiln_module *m) {
 
 bool kiln_wasm_stack_contains(uintptr_t fp) {
     return fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi;
+}
+
+/* proc_exit ends an executable. */
+void kiln_exit(void *vmctx, int status) {
+    (void)vmctx;
+    os_exit(status);
 }
 
 /* An executable reports on stderr and exits. */

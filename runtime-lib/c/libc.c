@@ -1,5 +1,6 @@
 /* libc.c: the few libc routines the runtime and clang-generated code need,
- * a diagnostic string builder, and a bump allocator. Freestanding: these
+ * a diagnostic string builder, a bump allocator for process-lifetime state
+ * and page allocations that can be freed. Freestanding: these
  * are the only definitions of memcpy & co. in a Kiln executable. */
 #include "kiln_rt.h"
 
@@ -93,9 +94,11 @@ void buf_flush(struct kiln_buf *b, int fd) {
 }
 
 static uint8_t *arena_next, *arena_end;
+static bool arena_lock; /* several threads may allocate (an embedding's instances) */
 
 void *rt_alloc(size_t size) {
     size = (size + 15) & ~(size_t)15;
+    while (__atomic_test_and_set(&arena_lock, __ATOMIC_ACQUIRE)) os_sched_yield();
     if ((size_t)(arena_end - arena_next) < size) {
         size_t chunk = size > (1u << 20) ? size : (1u << 20);
         void *p = os_mmap(0, chunk, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS);
@@ -105,5 +108,25 @@ void *rt_alloc(size_t size) {
     }
     void *r = arena_next;
     arena_next += size;
+    __atomic_clear(&arena_lock, __ATOMIC_RELEASE);
     return r;
+}
+
+/* Whole 4 KiB pages; the kernel rounds a length up to its own page size
+ * (16 or 64 KiB on some aarch64 kernels) the same way in mmap and munmap. */
+static size_t page_round(size_t size) {
+    if (size == 0) size = 1;
+    if (size > SIZE_MAX - 4095) return 0;
+    return (size + 4095) & ~(size_t)4095;
+}
+
+void *rt_zalloc(size_t size) {
+    size_t n = page_round(size);
+    if (!n) return 0;
+    void *p = os_mmap(0, n, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS);
+    return p == K_MAP_FAILED ? 0 : p;
+}
+
+void rt_free(void *p, size_t size) {
+    if (p) os_munmap(p, page_round(size));
 }

@@ -82,37 +82,39 @@ void os_write_all(int fd, const void *buf, size_t len) {
 /* Every call that can add, remove or rename a directory entry bumps
  * kiln_os_namespace_generation (whether it succeeded or not), so a cache of
  * directory state (fd_readdir's resume point) can tell that this process
- * may have changed a directory since the cache was filled. */
+ * may have changed a directory since the cache was filled. A relaxed
+ * atomic: WASI contexts on several threads may bump and read it at once. */
 uint64_t kiln_os_namespace_generation;
+static void namespace_changed(void) { __atomic_fetch_add(&kiln_os_namespace_generation, 1, __ATOMIC_RELAXED); }
 
 long os_openat(int dirfd, const char *path, int flags, int mode) {
-    if (flags & K_O_CREAT) kiln_os_namespace_generation++;
+    if (flags & K_O_CREAT) namespace_changed();
     return SC(SYS_openat, dirfd, path, flags, mode, 0, 0);
 }
 long os_openat2(int dirfd, const char *path, const void *how, size_t size) {
     /* struct open_how starts with the u64 open flags. */
-    if (*(const uint64_t *)how & K_O_CREAT) kiln_os_namespace_generation++;
+    if (*(const uint64_t *)how & K_O_CREAT) namespace_changed();
     return SC(SYS_openat2, dirfd, path, how, size, 0, 0);
 }
 long os_fstatat(int dirfd, const char *path, void *st, int flags) { return SC(SYS_newfstatat, dirfd, path, st, flags, 0, 0); }
 long os_mkdirat(int dirfd, const char *path, int mode) {
-    kiln_os_namespace_generation++;
+    namespace_changed();
     return SC(SYS_mkdirat, dirfd, path, mode, 0, 0, 0);
 }
 long os_unlinkat(int dirfd, const char *path, int flags) {
-    kiln_os_namespace_generation++;
+    namespace_changed();
     return SC(SYS_unlinkat, dirfd, path, flags, 0, 0, 0);
 }
 long os_symlinkat(const char *target, int dirfd, const char *path) {
-    kiln_os_namespace_generation++;
+    namespace_changed();
     return SC(SYS_symlinkat, target, dirfd, path, 0, 0, 0);
 }
 long os_linkat(int olddir, const char *oldpath, int newdir, const char *newpath, int flags) {
-    kiln_os_namespace_generation++;
+    namespace_changed();
     return SC(SYS_linkat, olddir, oldpath, newdir, newpath, flags, 0);
 }
 long os_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags) {
-    kiln_os_namespace_generation++;
+    namespace_changed();
     return SC(SYS_renameat2, olddir, oldpath, newdir, newpath, flags, 0);
 }
 long os_readlinkat(int dirfd, const char *path, char *buf, size_t len) { return SC(SYS_readlinkat, dirfd, path, buf, len, 0, 0); }

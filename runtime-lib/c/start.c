@@ -1,9 +1,10 @@
 /* start.c: process start-up. Reads argv/envp from the initial stack, applies
  * the build-time configuration (environment grants), installs the trap
  * handler, moves onto a dedicated wasm stack whose lowest usable address is
- * the `stack_limit` every generated prologue checks, opens the granted
- * directories (kiln_wasi_init, wasi/fdtable.c), instantiates each module in
- * order and runs the command's `_start`.
+ * the `stack_limit` every generated prologue checks, creates the WASI
+ * context from the build's grants (opening the granted directories; see
+ * wasi_start), instantiates each module in order and runs the command's
+ * `_start`.
  *
  * Stack layout (grows down):
  *   [ guard page, PROT_NONE ][ red zone: runtime & WASI calls ][ wasm frames ... top ]
@@ -15,7 +16,6 @@
 #include "kiln_rt.h"
 
 struct kiln_process kiln_proc;
-struct kiln_memory *kiln_wasi_memory;
 
 #define WASM_STACK_SIZE (8ull << 20)
 #define GUARD_SIZE 4096ull /* at least; see kiln_main */
@@ -96,15 +96,168 @@ static int has_config(const char *flag) {
     return 0;
 }
 
+/* The executable's one WASI context, shared by its instances
+ * (kiln_instance_static): the command's grants. */
+struct kiln_wasi *kiln_process_wasi;
+
+/* ---- the executable's WASI context ----
+ *
+ * SANDBOX-CRITICAL: what the program may reach is exactly what the build
+ * granted: the compile-time directory grants (`\001dir=ro:HOST::GUEST` /
+ * `\001dir=rw:HOST::GUEST` config entries), then, only if the build
+ * allowed it (`\001runtime-dirs`), those whoever runs the executable names
+ * in KILN_DIRS; the environment setup_environment computed; the process's
+ * arguments and stdio. */
+
+/* Position of the first "::" in s[0..len), or len. */
+static size_t find_sep(const char *s, size_t len) {
+    for (size_t i = 0; i + 1 < len; i++)
+        if (s[i] == ':' && s[i + 1] == ':') return i;
+    return len;
+}
+
+/* A NUL-terminated copy of s[0..len), for the life of the process. */
+static const char *copy_str(const char *s, size_t len) {
+    char *c = rt_alloc(len + 1);
+    memcpy(c, s, len);
+    c[len] = 0;
+    return c;
+}
+
+static KILN_NORETURN void bad_runtime_entry(const char *s, size_t len) {
+    struct kiln_buf b = {.len = 0};
+    buf_str(&b, "kiln: invalid " KILN_RUNTIME_DIRS_ENV " entry `");
+    for (size_t i = 0; i < len; i++) {
+        char one[2] = {s[i], 0};
+        buf_str(&b, one);
+    }
+    buf_str(&b, "` (expected HOST::GUEST or HOST::GUEST::ro)\n");
+    buf_flush(&b, 2);
+    os_exit(1);
+}
+
+struct grants {
+    struct kiln_wasi_dir *dirs;
+    size_t n;
+    const char *bad;   /* the first malformed KILN_DIRS entry, or NULL */
+    size_t bad_len;
+};
+
+/* KILN_DIRS=HOST::GUEST[::ro];HOST::GUEST[::ro];... (empty entries are
+ * skipped). The host part ends at the first "::", as in the compile-time
+ * grants; a trailing "::ro" makes the grant read-only. Stops at the first
+ * malformed entry: the grants before it are still opened first, so that
+ * errors come out in the order the entries are written. */
+static void add_runtime_grants(struct grants *g, const char *v) {
+    while (*v) {
+        size_t len = 0;
+        while (v[len] && v[len] != ';') len++;
+        if (len) {
+            size_t sep = find_sep(v, len);
+            const char *guest = v + sep + 2;
+            size_t glen = sep + 2 < len ? len - sep - 2 : 0;
+            int ro = 0;
+            if (glen > 4 && memcmp(guest + glen - 4, "::ro", 4) == 0) {
+                ro = 1;
+                glen -= 4;
+            }
+            /* Any other "::" left in the guest part is a mistyped mode
+             * (`::RO`, `::r`): refuse it rather than grant read-write. */
+            if (sep == 0 || sep + 2 >= len || find_sep(guest, glen) != glen) {
+                g->bad = v;
+                g->bad_len = len;
+                return;
+            }
+            g->dirs[g->n++] = (struct kiln_wasi_dir){copy_str(v, sep), copy_str(guest, glen), ro};
+        }
+        v += len;
+        if (*v == ';') v++;
+    }
+}
+
+static void wasi_start(void) {
+    /* Writing to a pipe or socket that nobody reads any more is EPIPE for
+     * the program, which has no way to handle a signal: SIGPIPE is ignored,
+     * as it is under wasmtime (like every Rust program). Only the handler
+     * word is set, so the per-arch sigaction layouts do not matter. */
+    uint64_t ignore[4] = {1 /* SIG_IGN */, 0, 0, 0};
+    os_sigaction(13 /* SIGPIPE */, ignore, 0);
+
+    /* If the process was started with 0, 1 or 2 closed, fill the hole with
+     * /dev/null so that a file the program opens cannot become its stdio.
+     * (F_GETFD, EBADF, AT_FDCWD and O_RDWR: the same on all three targets.) */
+    for (int i = 0; i < 3; i++)
+        if (os_fcntl(i, 1 /* F_GETFD */, 0) == -9 /* EBADF */) os_openat(-100 /* AT_FDCWD */, "/dev/null", 2 /* O_RDWR */, 0);
+
+    /* Room for every grant: at most one per config entry, and one per
+     * KILN_DIRS entry (at most one more than its ';'s). */
+    size_t plen = strlen(KILN_CONFIG_DIR_PREFIX), dlen = strlen(KILN_RUNTIME_DIRS_ENV);
+    size_t cap = 0;
+    int runtime = 0;
+    for (const char *c = kiln_config; *c; c += strlen(c) + 1) {
+        cap++;
+        if (strcmp(c, KILN_CONFIG_RUNTIME_DIRS) == 0) runtime = 1;
+    }
+    if (runtime)
+        for (char **e = kiln_proc.envp; *e; e++)
+            if (strncmp(*e, KILN_RUNTIME_DIRS_ENV, dlen) == 0 && (*e)[dlen] == '=') {
+                cap++;
+                for (const char *p = *e; *p; p++) cap += *p == ';';
+            }
+    struct grants g = {.dirs = rt_alloc((cap + 1) * sizeof *g.dirs)};
+
+    for (const char *c = kiln_config; *c; c += strlen(c) + 1) {
+        if (strncmp(c, KILN_CONFIG_DIR_PREFIX, plen) != 0) continue;
+        /* ro:HOST::GUEST or rw:HOST::GUEST; the compiler never writes
+         * anything else, and a malformed entry is skipped, never granted
+         * more than it says. */
+        const char *spec = c + plen;
+        size_t len = strlen(spec);
+        if (len < 3 || spec[2] != ':' || (memcmp(spec, "ro", 2) != 0 && memcmp(spec, "rw", 2) != 0)) continue;
+        int ro = spec[0] == 'r' && spec[1] == 'o';
+        spec += 3;
+        len -= 3;
+        size_t sep = find_sep(spec, len);
+        if (sep == 0 || sep + 2 >= len) continue;
+        g.dirs[g.n++] = (struct kiln_wasi_dir){copy_str(spec, sep), spec + sep + 2, ro};
+    }
+    if (runtime)
+        for (char **e = kiln_proc.envp; *e && !g.bad; e++)
+            if (strncmp(*e, KILN_RUNTIME_DIRS_ENV, dlen) == 0 && (*e)[dlen] == '=') add_runtime_grants(&g, *e + dlen + 1);
+
+    struct kiln_wasi_config config = {
+        .argc = kiln_proc.argc,
+        .argv = (const char *const *)kiln_proc.argv,
+        .envc = kiln_proc.wasi_envc,
+        .env = (const char *const *)kiln_proc.wasi_env,
+        .n_dirs = g.n,
+        .dirs = g.dirs,
+        .stdin_fd = 0,
+        .stdout_fd = 1,
+        .stderr_fd = 2,
+    };
+    const char *error = 0;
+    kiln_process_wasi = kiln_wasi_new(&config, &error);
+    if (!kiln_process_wasi) {
+        struct kiln_buf b = {.len = 0};
+        buf_str(&b, "kiln: ");
+        buf_str(&b, error);
+        buf_str(&b, "\n");
+        buf_flush(&b, 2);
+        os_exit(1);
+    }
+    if (g.bad) bad_runtime_entry(g.bad, g.bad_len);
+}
+
 static void run(void *unused) {
     (void)unused;
-    kiln_wasi_init();
+    wasi_start();
     if (has_config(KILN_CONFIG_DRIVER)) kiln_driver_run();
     /* A command: its imports were bound at compile time. A trap anywhere
      * is reported by the signal handler, which exits. */
     const struct kiln_module *cmd = kiln_modules[kiln_module_count - 1];
-    if (cmd->n_memories) kiln_wasi_memory = kiln_vmctx_memory(cmd->vmctx, 0);
-    if (cmd->n_memories && has_config(KILN_CONFIG_DEBUG_MIRROR)) kiln_mirror_request = kiln_wasi_memory;
+    if (cmd->n_memories) kiln_wasi_set_memory(kiln_process_wasi, kiln_vmctx_memory(cmd->vmctx, 0));
+    if (cmd->n_memories && has_config(KILN_CONFIG_DEBUG_MIRROR)) kiln_mirror_request = kiln_vmctx_memory(cmd->vmctx, 0);
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         kiln_instance_static(kiln_modules[i]);
         kiln_instantiate(kiln_modules[i]->vmctx);

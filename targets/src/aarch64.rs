@@ -5,7 +5,10 @@ pub const TARGET: Target = Target {
     name: "aarch64",
     triple: "aarch64-unknown-linux-gnu",
     clang_triple: "aarch64-unknown-linux-gnu",
-    clang_flags: &["-march=armv8-a"],
+    // Atomics inline, never calls to libgcc's outline helpers (which clang
+    // picks by default when it finds a cross GCC installed): the runtime
+    // links no libgcc.
+    clang_flags: &["-march=armv8-a", "-mno-outline-atomics"],
     lld_emulation: "aarch64linux",
     baseline: "armv8.0-a",
     features: &[Feature { name: "lse", isa_flag: "has_lse" }],

@@ -99,9 +99,16 @@ void buf_u64(struct kiln_buf *b, uint64_t v);
 void buf_hex(struct kiln_buf *b, uint64_t v);
 void buf_flush(struct kiln_buf *b, int fd);
 
-/* Bump allocator over anonymous mmap for runtime-side state. Never freed or
- * reused, so what it returns is always zero-filled. */
+
+/* Bump allocator over anonymous mmap for runtime-side state that lives as
+ * long as the process. Never freed or reused, so what it returns is always
+ * zero-filled. Thread-safe; exits with a message when out of memory. */
 void *rt_alloc(size_t size);
+/* Memory that can be given back: a zero-filled anonymous mapping of `size`
+ * bytes rounded up to whole pages, or NULL on failure. Thread-safe. */
+void *rt_zalloc(size_t size);
+/* Unmaps what rt_zalloc(size) returned (the same size); NULL is ignored. */
+void rt_free(void *p, size_t size);
 
 /* ---- start.c: process state. ---- */
 struct kiln_process {
@@ -132,9 +139,6 @@ void kiln_table_setup(struct kiln_table *t);
 /* Unmap a memory's pages and a table's elements (embedding: freeing an instance). */
 void kiln_memory_release(struct kiln_memory *m);
 void kiln_table_release(struct kiln_table *t);
-
-/* The memory WASI functions read and write: memory 0 of the command. */
-extern struct kiln_memory *kiln_wasi_memory;
 
 /* ---- trap.c ---- */
 void kiln_signals_install(void);
@@ -237,6 +241,8 @@ KILN_NORETURN void kiln_embed_unwind(struct kiln_instance *inst, uint32_t outcom
 /* The instance running an export call on the wasm stack that holds sp, or NULL. */
 struct kiln_instance *kiln_instance_on_stack(uintptr_t sp);
 #endif
+/* The executable's WASI context (start.c), which its instances share. */
+extern struct kiln_wasi *kiln_process_wasi;
 /* The instance of module m in an executable (created on first use). */
 struct kiln_instance *kiln_instance_static(const struct kiln_module *m);
 /* Whether fp lies on a wasm stack that code is running on, so a frame
@@ -312,9 +318,46 @@ long os_sendmsg(int fd, const void *msghdr, int flags);
 long os_shutdown(int fd, int how);
 long os_ioctl(int fd, unsigned long request, void *arg);
 
-/* ---- wasi/: sets up the WASI descriptor table (stdio, then the granted
- * directories, opened now); exits with a message if a grant cannot be
- * opened. Runs once, before any module is instantiated. */
-void kiln_wasi_init(void);
+/* ---- wasi/: WASI preview1 contexts. A context holds all of one
+ * instance's WASI state: its descriptor table (stdio, the granted
+ * directories, what it opened beneath them), arguments, environment and
+ * the linear memory its WASI calls read and write. Capabilities are deny by
+ * default: a context has exactly what its configuration grants. Contexts
+ * share no mutable state, so different contexts may be used on different
+ * threads at the same time; one context, one thread at a time. ---- */
+struct kiln_wasi;
+struct kiln_wasi_dir {
+    const char *host;  /* host path, relative to the working directory or absolute */
+    const char *guest; /* the name the program sees it under */
+    int read_only;     /* nothing beneath it can be created, changed or removed */
+};
+struct kiln_wasi_config {
+    int argc; const char *const *argv;          /* argv[0] included */
+    size_t envc; const char *const *env;        /* "KEY=VALUE" entries the program may see */
+    size_t n_dirs; const struct kiln_wasi_dir *dirs; /* preopens, in fd order from 3 */
+    int stdin_fd, stdout_fd, stderr_fd;         /* host fds for wasm fds 0,1,2; -1 = none (EBADF) */
+};
+/* Creates a WASI context; the config's strings are copied. On failure
+ * (a directory cannot be opened) returns NULL and sets *error to a
+ * message naming the path; nothing leaks. Other failures: "invalid WASI
+ * configuration" (a NULL string or array, argc < 0, a stdio fd < -1) and
+ * "out of memory". A relative host path is resolved against the process's
+ * working directory now. The message, e.g. "cannot open granted directory
+ * data: No such file or directory", stays valid for the life of the process
+ * (it is the one thing a failure allocates for good: a few bytes from
+ * rt_alloc). Host stdio descriptors are used, not owned: the caller keeps
+ * them open while the context lives; the context never closes them, even
+ * when the program closes its 0-2. Thread-safe. */
+struct kiln_wasi *kiln_wasi_new(const struct kiln_wasi_config *c, const char **error);
+/* Closes every host descriptor the context opened (never the stdio fds it was given) and frees it. */
+void kiln_wasi_free(struct kiln_wasi *w);
+/* The linear memory WASI functions of this context read and write. */
+void kiln_wasi_set_memory(struct kiln_wasi *w, struct kiln_memory *m);
+/* The WASI context of the instance whose VMContext is vmctx (instance.c).
+ * WASI host functions call it with their caller's VMContext; it must not
+ * return NULL for an instance whose module imports WASI functions. */
+struct kiln_wasi *kiln_wasi_of(void *vmctx);
+/* proc_exit: ends the instance's run with `status` (instance.c): in an executable, exits the process. */
+KILN_NORETURN void kiln_exit(void *vmctx, int status);
 
 #endif

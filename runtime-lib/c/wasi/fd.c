@@ -1,9 +1,9 @@
 /* fd.c: operations on open descriptors: read, write, pread, pwrite, seek,
  * tell, advise, allocate, sync, datasync, filestat, and readdir.
  *
- * SANDBOX-CRITICAL: these act only on host descriptors found in the table
- * (fdtable.c), i.e. on what the program was granted or opened beneath a
- * grant, and touch guest memory only through WPTR/w_iovecs. What each may
+ * SANDBOX-CRITICAL: these act only on host descriptors found in the
+ * context's table (fdtable.c), i.e. on what the program was granted or
+ * opened beneath a grant, and touch guest memory only through WPTR/w_iovecs. What each may
  * do is decided by the entry: its kind (stdio streams are neither seekable
  * nor stat-able, directories cannot be read like files), its rights (a
  * descriptor not opened for writing has no FD_WRITE right and cannot be
@@ -22,11 +22,11 @@ enum transfer { T_READ, T_WRITE, T_PREAD, T_PWRITE };
 /* The common part of fd_read/fd_write/fd_pread/fd_pwrite, once the
  * descriptor has passed its checks: translate the iovecs, move the data
  * (retrying on EINTR), store the byte count. */
-static int32_t transfer(struct wfd *e, enum transfer op, int32_t iovs, int32_t iovs_len, int64_t offset, int32_t count_ptr) {
-    WPTR(count, uint8_t, count_ptr, 4);
+static int32_t transfer(struct kiln_wasi *w, struct wfd *e, enum transfer op, int32_t iovs, int32_t iovs_len, int64_t offset, int32_t count_ptr) {
+    WPTR(w, count, uint8_t, count_ptr, 4);
     struct k_iovec io[W_IOV_MAX];
     int n;
-    int32_t err = w_iovecs(iovs, iovs_len, io, &n);
+    int32_t err = w_iovecs(w, iovs, iovs_len, io, &n);
     if (err) return err;
     long r;
     do {
@@ -43,39 +43,43 @@ static int32_t transfer(struct wfd *e, enum transfer op, int32_t iovs, int32_t i
 }
 
 int32_t kiln_wasi_fd_read(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int32_t nread_ptr) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e || e->kind == WK_DIR || !(e->base & W_RIGHT_FD_READ)) return W_EBADF;
-    return transfer(e, T_READ, iovs, iovs_len, 0, nread_ptr);
+    return transfer(w, e, T_READ, iovs, iovs_len, 0, nread_ptr);
 }
 
 int32_t kiln_wasi_fd_write(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int32_t nwritten_ptr) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e || e->kind == WK_DIR || !(e->base & W_RIGHT_FD_WRITE)) return W_EBADF;
-    return transfer(e, T_WRITE, iovs, iovs_len, 0, nwritten_ptr);
+    return transfer(w, e, T_WRITE, iovs, iovs_len, 0, nwritten_ptr);
 }
 
 int32_t kiln_wasi_fd_pread(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int64_t offset, int32_t nread_ptr) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
     if (e->kind == WK_STDIN) return W_ESPIPE;
     if (e->kind != WK_FILE || !(e->base & W_RIGHT_FD_READ)) return W_EBADF;
-    return transfer(e, T_PREAD, iovs, iovs_len, offset, nread_ptr);
+    return transfer(w, e, T_PREAD, iovs, iovs_len, offset, nread_ptr);
 }
 
 /* In append mode Linux ignores the offset and appends; wasmtime implements
  * the same rule. */
 int32_t kiln_wasi_fd_pwrite(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int64_t offset, int32_t nwritten_ptr) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
     if (e->kind == WK_STDOUT || e->kind == WK_STDERR) return W_ESPIPE;
     if (e->kind != WK_FILE || !(e->base & W_RIGHT_FD_WRITE)) return W_EBADF;
-    return transfer(e, T_PWRITE, iovs, iovs_len, offset, nwritten_ptr);
+    return transfer(w, e, T_PWRITE, iovs, iovs_len, offset, nwritten_ptr);
 }
 
 /* Only files seek; stdio answers ESPIPE even when the host stream is a
  * regular file (wasmtime treats stdio as streams). */
-static int32_t seekable(int32_t fd, struct wfd **out) {
-    struct wfd *e = wfd_get(fd);
+static int32_t seekable(struct kiln_wasi *w, int32_t fd, struct wfd **out) {
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
     if (e->kind == WK_STDIN || e->kind == WK_STDOUT || e->kind == WK_STDERR || e->kind == WK_SOCKET) return W_ESPIPE;
     if (e->kind != WK_FILE) return W_EBADF;
@@ -84,11 +88,12 @@ static int32_t seekable(int32_t fd, struct wfd **out) {
 }
 
 int32_t kiln_wasi_fd_seek(void *c, void *v, int32_t fd, int64_t offset, int32_t whence, int32_t newoffset_ptr) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)whence > 2) return W_EINVAL;
     struct wfd *e;
-    int32_t err = seekable(fd, &e);
+    int32_t err = seekable(w, fd, &e);
     if (err) return err;
-    WPTR(out, uint8_t, newoffset_ptr, 8);
+    WPTR(w, out, uint8_t, newoffset_ptr, 8);
     long r = os_lseek(e->host, offset, whence); /* WASI's SET, CUR, END are Linux's 0, 1, 2 */
     if (r < 0) return werr(r);
     put_u64(out, (uint64_t)r);
@@ -96,24 +101,26 @@ int32_t kiln_wasi_fd_seek(void *c, void *v, int32_t fd, int64_t offset, int32_t 
 }
 
 int32_t kiln_wasi_fd_tell(void *c, void *v, int32_t fd, int32_t offset_ptr) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     struct wfd *e;
-    int32_t err = seekable(fd, &e);
+    int32_t err = seekable(w, fd, &e);
     if (err) return err;
-    WPTR(out, uint8_t, offset_ptr, 8);
+    WPTR(w, out, uint8_t, offset_ptr, 8);
     long r = os_lseek(e->host, 0, K_SEEK_CUR);
     if (r < 0) return werr(r);
     put_u64(out, (uint64_t)r);
     return W_ESUCCESS;
 }
 
-static struct wfd *file(int32_t fd) {
-    struct wfd *e = wfd_get(fd);
+static struct wfd *file(struct kiln_wasi *w, int32_t fd) {
+    struct wfd *e = wfd_get(w, fd);
     return e && e->kind == WK_FILE ? e : 0;
 }
 
 int32_t kiln_wasi_fd_advise(void *c, void *v, int32_t fd, int64_t offset, int64_t len, int32_t advice) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)advice > 5) return W_EINVAL;
-    struct wfd *e = file(fd);
+    struct wfd *e = file(w, fd);
     if (!e) return W_EBADF;
     /* WASI: normal, sequential, random, willneed, dontneed, noreuse;
      * Linux swaps sequential (2) and random (1). */
@@ -126,28 +133,32 @@ int32_t kiln_wasi_fd_advise(void *c, void *v, int32_t fd, int64_t offset, int64_
  * be a file it answers ENOTSUP, and so does Kiln, so that programs take the
  * same path under both (wasi-libc's posix_fallocate returns it). */
 int32_t kiln_wasi_fd_allocate(void *c, void *v, int32_t fd, int64_t offset, int64_t len) {
-    if (!file(fd)) return W_EBADF;
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    if (!file(w, fd)) return W_EBADF;
     return W_ENOTSUP;
 }
 
 int32_t kiln_wasi_fd_datasync(void *c, void *v, int32_t fd) {
-    struct wfd *e = file(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = file(w, fd);
     if (!e) return W_EBADF;
     long r = os_fdatasync(e->host);
     return r < 0 ? werr(r) : W_ESUCCESS;
 }
 
 int32_t kiln_wasi_fd_sync(void *c, void *v, int32_t fd) {
-    struct wfd *e = file(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = file(w, fd);
     if (!e) return W_EBADF;
     long r = os_fsync(e->host);
     return r < 0 ? werr(r) : W_ESUCCESS;
 }
 
 int32_t kiln_wasi_fd_filestat_get(void *c, void *v, int32_t fd, int32_t buf) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
-    WPTR(out, uint8_t, buf, 64);
+    WPTR(w, out, uint8_t, buf, 64);
     if (e->kind == WK_STDIN || e->kind == WK_STDOUT || e->kind == WK_STDERR) {
         /* Streams have no metadata to show (wasmtime): only their type. */
         memset(out, 0, 64);
@@ -163,7 +174,8 @@ int32_t kiln_wasi_fd_filestat_get(void *c, void *v, int32_t fd, int32_t buf) {
 
 /* SANDBOX-CRITICAL: a file under a read-only grant never changes size. */
 int32_t kiln_wasi_fd_filestat_set_size(void *c, void *v, int32_t fd, int64_t size) {
-    struct wfd *e = file(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = file(w, fd);
     if (!e) return W_EBADF;
     if (!(e->fperm & WP_WRITE)) return W_EPERM;
     long r = os_ftruncate(e->host, size);
@@ -173,10 +185,11 @@ int32_t kiln_wasi_fd_filestat_set_size(void *c, void *v, int32_t fd, int64_t siz
 /* SANDBOX-CRITICAL: nothing under a read-only grant changes its times
  * (files need the grant's WRITE, directories its MUTATE). */
 int32_t kiln_wasi_fd_filestat_set_times(void *c, void *v, int32_t fd, int64_t atim, int64_t mtim, int32_t fst) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     int64_t ts[4];
     int32_t err = w_times((uint64_t)atim, (uint64_t)mtim, fst, ts);
     if (err) return err;
-    struct wfd *e = wfd_get(fd);
+    struct wfd *e = wfd_get(w, fd);
     if (!e || (e->kind != WK_FILE && e->kind != WK_DIR)) return W_EBADF;
     if (e->kind == WK_FILE ? !(e->fperm & WP_WRITE) : !(e->dperm & WP_MUTATE)) return W_EPERM;
     long r = os_utimensat(e->host, 0, ts, 0);
@@ -256,13 +269,12 @@ static uint8_t dt_type(int dirfd, const char *name, uint8_t d_type) {
     }
 }
 
-static uint8_t dents[8192] __attribute__((aligned(8)));
-
 int32_t kiln_wasi_fd_readdir(void *c, void *v, int32_t fd, int32_t buf, int32_t buf_len, int64_t cookie, int32_t used_ptr) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e || e->kind != WK_DIR) return W_EBADF;
-    WPTR(used, uint8_t, used_ptr, 4);
-    WPTR(out, uint8_t, buf, (uint32_t)buf_len);
+    WPTR(w, used, uint8_t, used_ptr, 4);
+    WPTR(w, out, uint8_t, buf, (uint32_t)buf_len);
     struct dirent_out o = {out, (uint32_t)buf_len};
     uint64_t want = (uint64_t)cookie;
 
@@ -274,17 +286,18 @@ int32_t kiln_wasi_fd_readdir(void *c, void *v, int32_t fd, int32_t buf, int32_t 
         put_u32(used, (uint32_t)buf_len);
         return W_ESUCCESS;
     }
+    uint64_t gen = __atomic_load_n(&kiln_os_namespace_generation, __ATOMIC_RELAXED);
     uint64_t first = want < 2 ? 0 : want - 2; /* first host entry wanted */
     uint64_t index = 0;                       /* number of the next host entry */
     int64_t off = 0;                          /* host offset of that entry */
-    if (first > 0 && e->rd_valid && e->rd_index == first && e->rd_gen == kiln_os_namespace_generation &&
+    if (first > 0 && e->rd_valid && e->rd_index == first && e->rd_gen == gen &&
         e->rd_stamp[0] == self.st_mtime_sec && e->rd_stamp[1] == self.st_mtime_nsec &&
         e->rd_stamp[2] == self.st_ctime_sec && e->rd_stamp[3] == self.st_ctime_nsec) {
         index = first;
         off = e->rd_off;
     }
     e->rd_valid = 0;
-    e->rd_gen = kiln_os_namespace_generation;
+    e->rd_gen = gen;
     e->rd_stamp[0] = self.st_mtime_sec;
     e->rd_stamp[1] = self.st_mtime_nsec;
     e->rd_stamp[2] = self.st_ctime_sec;
@@ -292,12 +305,12 @@ int32_t kiln_wasi_fd_readdir(void *c, void *v, int32_t fd, int32_t buf, int32_t 
     r = os_lseek(e->host, off, K_SEEK_SET);
     if (r < 0) return werr(r);
     for (;;) {
-        long n = os_getdents64(e->host, dents, sizeof dents);
+        long n = os_getdents64(e->host, w->dents, sizeof w->dents);
         if (n < 0) return werr(n);
         if (n == 0) break;
         for (long at = 0; at < n;) {
             /* linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name */
-            const uint8_t *d = dents + at;
+            const uint8_t *d = w->dents + at;
             uint16_t reclen = get_u16(d + 16);
             const char *name = (const char *)d + 19;
             int64_t start = off;

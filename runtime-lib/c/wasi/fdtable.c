@@ -1,70 +1,75 @@
-/* fdtable.c: the WASI descriptor table, the directory grants, and the
- * functions that act on the table itself (fd_close, fd_renumber,
- * fd_prestat_*, fd_fdstat_*).
+/* fdtable.c: WASI contexts (kiln_wasi_new, kiln_wasi_free), their
+ * descriptor tables, the directory grants, and the functions that act on
+ * the table itself (fd_close, fd_renumber, fd_prestat_*, fd_fdstat_*).
  *
- * SANDBOX-CRITICAL: capabilities are deny-by-default. A program starts with
- * stdio and exactly the directories granted to it: at compile time
- * (`\001dir=ro:HOST::GUEST` / `\001dir=rw:HOST::GUEST` config entries),
- * and, only if the build allowed it (`\001runtime-dirs`), by whoever runs
- * the executable through KILN_DIRS. Every other host descriptor the program
- * ever holds was opened by path.c beneath one of those, and inherits that
- * grant's permissions (a read-only grant can never yield a writable file or
- * a mutation: see path.c). A guest descriptor number is only ever an index
- * into this table; the host descriptor behind it is never exposed.
+ * SANDBOX-CRITICAL: capabilities are deny-by-default. A context starts with
+ * the stdio descriptors and exactly the directories its configuration
+ * grants (an executable's start-up builds that from its compile-time grants,
+ * `\001dir=ro:HOST::GUEST` / `\001dir=rw:HOST::GUEST` config entries,
+ * and, only if the build allowed it, `\001runtime-dirs`, from KILN_DIRS;
+ * see start.c). Every other host descriptor the program ever holds was
+ * opened by path.c beneath one of those, and inherits that grant's
+ * permissions (a read-only grant can never yield a writable file or a
+ * mutation: see path.c). A guest descriptor number is only ever an index
+ * into its context's table; the host descriptor behind it is never exposed.
  *
- * Numbering follows wasmtime: 0-2 stdio, then the grants from 3 in order
- * (compile-time first), and a new descriptor takes the highest number
- * freed so far, else one past the highest ever used.
+ * Numbering follows wasmtime: 0-2 stdio, then the grants from 3 in order,
+ * and a new descriptor takes the highest number freed so far, else one past
+ * the highest ever used.
  */
 #include "wasi_internal.h"
 
-static struct wfd *tab;
-static uint32_t tab_len; /* slots ever used (highest number + 1) */
-static uint32_t tab_cap;
-
-struct wfd *wfd_get(int32_t fd) {
+struct wfd *wfd_get(struct kiln_wasi *w, int32_t fd) {
     uint32_t i = (uint32_t)fd;
-    if (i >= tab_len || tab[i].kind == WK_FREE) return 0;
-    return &tab[i];
+    if (i >= w->tab_len || w->tab[i].kind == WK_FREE || w->tab[i].kind == WK_ABSENT) return 0;
+    return &w->tab[i];
+}
+
+static int is_stdio(const struct wfd *e) {
+    return e->kind == WK_STDIN || e->kind == WK_STDOUT || e->kind == WK_STDERR;
 }
 
 void wfd_close_host(const struct wfd *e) {
-    /* Host 0-2 stay open for the life of the process even when the program
-     * closes its stdio: the runtime reports traps on 2, and keeping them
-     * means no file the program opens later can land on those numbers. */
-    if (e->host > 2) os_close(e->host);
+    /* The stdio descriptors were given to the context, not opened by it:
+     * closing wasm's 0-2 drops only the entry. (In an executable, host 0-2
+     * so stay open for the life of the process: the runtime reports traps
+     * on 2, and no file the program opens later can land on those numbers.) */
+    if (!is_stdio(e)) os_close(e->host);
 }
 
-static int grow(uint32_t need) {
-    if (need <= tab_cap) return 1;
-    uint32_t cap = tab_cap ? tab_cap : 16;
+static int grow(struct kiln_wasi *w, uint32_t need) {
+    if (need <= w->tab_cap) return 1;
+    uint32_t cap = w->tab_cap ? w->tab_cap : 16;
     while (cap < need) {
         if (cap > 0x3fffffff) return 0;
         cap *= 2;
     }
-    struct wfd *t = rt_alloc((size_t)cap * sizeof *t); /* zero-filled: WK_FREE */
-    if (tab_len) memcpy(t, tab, (size_t)tab_len * sizeof *t);
-    tab = t;
-    tab_cap = cap;
+    struct wfd *t = rt_zalloc((size_t)cap * sizeof *t); /* zero-filled: WK_FREE */
+    if (!t) return 0;
+    if (w->tab_len) memcpy(t, w->tab, (size_t)w->tab_len * sizeof *t);
+    rt_free(w->tab, (size_t)w->tab_cap * sizeof *t);
+    w->tab = t;
+    w->tab_cap = cap;
     return 1;
 }
 
-int32_t wfd_insert(const struct wfd *e, int32_t *fd_out) {
-    uint32_t i = tab_len;
-    while (i > 0 && tab[i - 1].kind != WK_FREE) i--;
+int32_t wfd_insert(struct kiln_wasi *w, const struct wfd *e, int32_t *fd_out) {
+    uint32_t i = w->tab_len;
+    while (i > 0 && w->tab[i - 1].kind != WK_FREE) i--;
     /* i is now the lowest index of the run of used slots at the top; the
      * highest free slot, if any, is just below it. */
     if (i > 0) {
         i--;
     } else {
-        i = tab_len;
-        if (i >= 0x7fffffffu || !grow(i + 1)) {
+        i = w->tab_len;
+        int32_t err = i >= 0x7fffffffu ? W_EMFILE : !grow(w, i + 1) ? W_ENOMEM : W_ESUCCESS;
+        if (err) {
             wfd_close_host(e);
-            return W_EMFILE;
+            return err;
         }
-        tab_len = i + 1;
+        w->tab_len = i + 1;
     }
-    tab[i] = *e;
+    w->tab[i] = *e;
     *fd_out = (int32_t)i;
     return W_ESUCCESS;
 }
@@ -100,7 +105,7 @@ uint64_t wfd_rights(uint8_t filetype, uint8_t mode) {
      W_RIGHT_FD_FILESTAT_GET | W_RIGHT_FD_FILESTAT_SET_SIZE | W_RIGHT_FD_FILESTAT_SET_TIMES |              \
      W_RIGHT_POLL_FD_READWRITE)
 
-/* ---- start-up ---- */
+/* ---- contexts ---- */
 
 static const char *reason(long neg) {
     switch (-neg) {
@@ -114,34 +119,42 @@ static const char *reason(long neg) {
     }
 }
 
-static KILN_NORETURN void grant_failed(const char *host, long err) {
-    struct kiln_buf b = {.len = 0};
-    buf_str(&b, "kiln: cannot open granted directory ");
-    buf_str(&b, host);
-    buf_str(&b, ": ");
+/* "cannot open granted directory HOST: REASON", allocated for the life of
+ * the process (kiln_wasi_new's *error). */
+static const char *grant_failed(const char *host, long err) {
     const char *r = reason(err);
-    if (r) {
-        buf_str(&b, r);
-    } else {
-        buf_str(&b, "error ");
-        buf_u64(&b, (uint64_t)-err);
+    char num[32] = "error ";
+    if (!r) {
+        char tmp[24];
+        int k = 0;
+        uint64_t v = (uint64_t)-err;
+        do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+        size_t at = 6;
+        while (k) num[at++] = tmp[--k];
+        num[at] = 0;
+        r = num;
     }
-    buf_str(&b, "\n");
-    buf_flush(&b, 2);
-    os_exit(1);
+    const char *parts[4] = {"cannot open granted directory ", host, ": ", r};
+    size_t len = 0;
+    for (int i = 0; i < 4; i++) len += strlen(parts[i]);
+    char *msg = rt_alloc(len + 1), *p = msg;
+    for (int i = 0; i < 4; i++) {
+        size_t n = strlen(parts[i]);
+        memcpy(p, parts[i], n);
+        p += n;
+    }
+    *p = 0;
+    return msg;
 }
 
-/* Opens a granted directory, relative to the working directory the
- * executable was started in, and appends it to the table. A directory we
+/* Opens a granted directory (a relative host path is relative to the
+ * process's working directory) and appends it to the table. A directory we
  * may search but not list is still granted (O_PATH): lookups work, listing
- * it answers EBADF. */
-static void add_grant(const char *host, size_t host_len, const char *guest, size_t guest_len, int read_only) {
-    char *h = rt_alloc(host_len + 1);
-    memcpy(h, host, host_len);
-    h[host_len] = 0;
-    long fd = os_openat(K_AT_FDCWD, h, K_O_RDONLY | K_O_DIRECTORY | K_O_CLOEXEC, 0);
-    if (fd == -K_EACCES) fd = os_openat(K_AT_FDCWD, h, K_O_PATH | K_O_DIRECTORY | K_O_CLOEXEC, 0);
-    if (fd < 0) grant_failed(h, fd);
+ * it answers EBADF. Returns 0 or the error message. */
+static const char *add_grant(struct kiln_wasi *w, const char *host, const char *guest, int read_only) {
+    long fd = os_openat(K_AT_FDCWD, host, K_O_RDONLY | K_O_DIRECTORY | K_O_CLOEXEC, 0);
+    if (fd == -K_EACCES) fd = os_openat(K_AT_FDCWD, host, K_O_PATH | K_O_DIRECTORY | K_O_CLOEXEC, 0);
+    if (fd < 0) return grant_failed(host, fd);
     struct wfd e = {
         .kind = WK_DIR,
         .filetype = W_FILETYPE_DIRECTORY,
@@ -152,56 +165,12 @@ static void add_grant(const char *host, size_t host_len, const char *guest, size
         .base = PREOPEN_BASE,
         .inheriting = PREOPEN_INHERITING,
         .preopen = guest,
-        .preopen_len = (uint32_t)guest_len,
+        .preopen_len = (uint32_t)strlen(guest),
     };
     int32_t n;
-    if (wfd_insert(&e, &n)) grant_failed(h, -24);
-}
-
-/* Position of the first "::" in s[0..len), or len. */
-static size_t find_sep(const char *s, size_t len) {
-    for (size_t i = 0; i + 1 < len; i++)
-        if (s[i] == ':' && s[i + 1] == ':') return i;
-    return len;
-}
-
-static KILN_NORETURN void bad_runtime_entry(const char *s, size_t len) {
-    struct kiln_buf b = {.len = 0};
-    buf_str(&b, "kiln: invalid " KILN_RUNTIME_DIRS_ENV " entry `");
-    for (size_t i = 0; i < len; i++) {
-        char one[2] = {s[i], 0};
-        buf_str(&b, one);
-    }
-    buf_str(&b, "` (expected HOST::GUEST or HOST::GUEST::ro)\n");
-    buf_flush(&b, 2);
-    os_exit(1);
-}
-
-/* KILN_DIRS=HOST::GUEST[::ro];HOST::GUEST[::ro];... (empty entries are
- * skipped). The host part ends at the first "::", as in the compile-time
- * grants; a trailing "::ro" makes the grant read-only. */
-static void add_runtime_grants(const char *v) {
-    while (*v) {
-        size_t len = 0;
-        while (v[len] && v[len] != ';') len++;
-        if (len) {
-            size_t sep = find_sep(v, len);
-            if (sep == 0 || sep + 2 >= len) bad_runtime_entry(v, len);
-            const char *guest = v + sep + 2;
-            size_t glen = len - sep - 2;
-            int ro = 0;
-            if (glen > 4 && memcmp(guest + glen - 4, "::ro", 4) == 0) {
-                ro = 1;
-                glen -= 4;
-            }
-            /* Any other "::" left in the guest part is a mistyped mode
-             * (`::RO`, `::r`): refuse it rather than grant read-write. */
-            if (find_sep(guest, glen) != glen) bad_runtime_entry(v, len);
-            add_grant(v, sep, guest, glen, ro);
-        }
-        v += len;
-        if (*v == ';') v++;
-    }
+    int32_t err = wfd_insert(w, &e, &n);
+    if (err) return grant_failed(host, err == W_EMFILE ? -24 : -12);
+    return 0;
 }
 
 static int is_tty(int fd) {
@@ -209,66 +178,128 @@ static int is_tty(int fd) {
     return os_ioctl(fd, 0x5401 /* TCGETS, the same on all three targets */, termios) == 0;
 }
 
-void kiln_wasi_init(void) {
-    /* Writing to a pipe or socket that nobody reads any more is EPIPE for
-     * the program, which has no way to handle a signal: SIGPIPE is ignored,
-     * as it is under wasmtime (like every Rust program). Only the handler
-     * word is set, so the per-arch sigaction layouts do not matter. */
-    uint64_t ignore[4] = {1 /* SIG_IGN */, 0, 0, 0};
-    os_sigaction(13 /* SIGPIPE */, ignore, 0);
+/* Copies the configuration's strings into one allocation: the argv and env
+ * pointer arrays (NULL-terminated), then the strings, then the guest names
+ * of the grants (returned in *guests, one per directory, as a pointer to
+ * their first; they follow one another, NUL-terminated). */
+static int copy_strings(struct kiln_wasi *w, const struct kiln_wasi_config *c, char **guests) {
+    size_t n_ptrs = (size_t)c->argc + 1 + c->envc + 1;
+    size_t size = n_ptrs * sizeof(char *);
+    for (int i = 0; i < c->argc; i++) size += strlen(c->argv[i]) + 1;
+    for (size_t i = 0; i < c->envc; i++) size += strlen(c->env[i]) + 1;
+    for (size_t i = 0; i < c->n_dirs; i++) size += strlen(c->dirs[i].guest) + 1;
+    char **block = rt_zalloc(size);
+    if (!block) return 0;
+    w->strings = block;
+    w->strings_size = size;
+    w->argv = block;
+    w->argc = (size_t)c->argc;
+    w->env = block + c->argc + 1;
+    w->envc = c->envc;
+    char *p = (char *)(block + n_ptrs);
+    for (int i = 0; i < c->argc; i++) {
+        size_t n = strlen(c->argv[i]) + 1;
+        w->argv[i] = memcpy(p, c->argv[i], n);
+        p += n;
+    }
+    for (size_t i = 0; i < c->envc; i++) {
+        size_t n = strlen(c->env[i]) + 1;
+        w->env[i] = memcpy(p, c->env[i], n);
+        p += n;
+    }
+    *guests = p;
+    for (size_t i = 0; i < c->n_dirs; i++) {
+        size_t n = strlen(c->dirs[i].guest) + 1;
+        memcpy(p, c->dirs[i].guest, n);
+        p += n;
+    }
+    return 1;
+}
 
-    /* If the process was started with 0, 1 or 2 closed, fill the hole with
-     * /dev/null so that a file the program opens cannot become its stdio. */
+static int valid_config(const struct kiln_wasi_config *c) {
+    if (!c || c->argc < 0 || (c->argc && !c->argv) || (c->envc && !c->env) || (c->n_dirs && !c->dirs)) return 0;
+    /* Bounds that keep the sizes below from overflowing. */
+    if (c->envc > ((size_t)1 << 40) || c->n_dirs > ((size_t)1 << 30)) return 0;
+    for (int i = 0; i < c->argc; i++)
+        if (!c->argv[i]) return 0;
+    for (size_t i = 0; i < c->envc; i++)
+        if (!c->env[i]) return 0;
+    for (size_t i = 0; i < c->n_dirs; i++)
+        if (!c->dirs[i].host || !c->dirs[i].guest) return 0;
+    int fds[3] = {c->stdin_fd, c->stdout_fd, c->stderr_fd};
     for (int i = 0; i < 3; i++)
-        if (os_fcntl(i, K_F_GETFD, 0) == -K_EBADF) os_openat(K_AT_FDCWD, "/dev/null", K_O_RDWR, 0);
+        if (fds[i] < -1) return 0;
+    return 1;
+}
+
+struct kiln_wasi *kiln_wasi_new(const struct kiln_wasi_config *c, const char **error) {
+    const char *ignored;
+    if (!error) error = &ignored;
+    if (!valid_config(c)) {
+        *error = "invalid WASI configuration";
+        return 0;
+    }
+    struct kiln_wasi *w = rt_zalloc(sizeof *w);
+    char *guest;
+    if (!w || !copy_strings(w, c, &guest)) {
+        rt_free(w, sizeof *w);
+        *error = "out of memory";
+        return 0;
+    }
 
     /* stdio: wasmtime types these as streams, reports them as character
      * devices only when they are terminals, with just the read or write
-     * right, and never lets them be seeked. */
+     * right, and never lets them be seeked. A number without a descriptor
+     * stays absent (EBADF) for good. */
     static const uint8_t kinds[3] = {WK_STDIN, WK_STDOUT, WK_STDERR};
+    int hosts[3] = {c->stdin_fd, c->stdout_fd, c->stderr_fd};
     for (int i = 0; i < 3; i++) {
         uint64_t r = i == 0 ? W_RIGHT_FD_READ : W_RIGHT_FD_WRITE;
         struct wfd e = {
-            .kind = kinds[i],
-            .filetype = is_tty(i) ? W_FILETYPE_CHARACTER_DEVICE : W_FILETYPE_UNKNOWN,
+            .kind = hosts[i] < 0 ? WK_ABSENT : kinds[i],
+            .filetype = hosts[i] >= 0 && is_tty(hosts[i]) ? W_FILETYPE_CHARACTER_DEVICE : W_FILETYPE_UNKNOWN,
             .mode = i == 0 ? WP_READ : WP_WRITE,
-            .host = i,
+            .host = hosts[i],
             .base = r,
             .inheriting = r,
         };
         int32_t n;
-        wfd_insert(&e, &n);
+        if (wfd_insert(w, &e, &n)) {
+            kiln_wasi_free(w);
+            *error = "out of memory";
+            return 0;
+        }
     }
 
-    size_t plen = strlen(KILN_CONFIG_DIR_PREFIX);
-    int runtime = 0;
-    for (const char *c = kiln_config; *c; c += strlen(c) + 1) {
-        if (strcmp(c, KILN_CONFIG_RUNTIME_DIRS) == 0) runtime = 1;
-        if (strncmp(c, KILN_CONFIG_DIR_PREFIX, plen) != 0) continue;
-        /* ro:HOST::GUEST or rw:HOST::GUEST; the compiler never writes
-         * anything else, and a malformed entry is skipped, never granted
-         * more than it says. */
-        const char *spec = c + plen;
-        size_t len = strlen(spec);
-        if (len < 3 || spec[2] != ':' || (memcmp(spec, "ro", 2) != 0 && memcmp(spec, "rw", 2) != 0)) continue;
-        int ro = spec[0] == 'r' && spec[1] == 'o';
-        spec += 3;
-        len -= 3;
-        size_t sep = find_sep(spec, len);
-        if (sep == 0 || sep + 2 >= len) continue;
-        add_grant(spec, sep, spec + sep + 2, len - sep - 2, ro);
+    for (size_t i = 0; i < c->n_dirs; i++) {
+        const char *err = add_grant(w, c->dirs[i].host, guest, c->dirs[i].read_only);
+        if (err) {
+            kiln_wasi_free(w);
+            *error = err;
+            return 0;
+        }
+        guest += strlen(guest) + 1;
     }
-    if (runtime) {
-        size_t n = strlen(KILN_RUNTIME_DIRS_ENV);
-        for (char **e = kiln_proc.envp; *e; e++)
-            if (strncmp(*e, KILN_RUNTIME_DIRS_ENV, n) == 0 && (*e)[n] == '=') add_runtime_grants(*e + n + 1);
-    }
+    return w;
 }
+
+void kiln_wasi_free(struct kiln_wasi *w) {
+    if (!w) return;
+    for (uint32_t i = 0; i < w->tab_len; i++)
+        if (w->tab[i].kind != WK_FREE && w->tab[i].kind != WK_ABSENT) wfd_close_host(&w->tab[i]);
+    rt_free(w->tab, (size_t)w->tab_cap * sizeof *w->tab);
+    rt_free(w->poll_block, w->poll_block_size);
+    rt_free(w->strings, w->strings_size);
+    rt_free(w, sizeof *w);
+}
+
+void kiln_wasi_set_memory(struct kiln_wasi *w, struct kiln_memory *m) { w->memory = m; }
 
 /* ---- functions on the table ---- */
 
 int32_t kiln_wasi_fd_close(void *c, void *v, int32_t fd) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
     /* Closing stdio or a granted directory is allowed, as in wasmtime: the
      * program only gives up its own capability. */
@@ -279,9 +310,10 @@ int32_t kiln_wasi_fd_close(void *c, void *v, int32_t fd) {
 
 /* Moves `from` onto `to`, closing what `to` held; both must be open. */
 int32_t kiln_wasi_fd_renumber(void *c, void *v, int32_t from, int32_t to) {
-    struct wfd *t = wfd_get(to);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *t = wfd_get(w, to);
     if (!t) return W_EBADF;
-    struct wfd *f = wfd_get(from);
+    struct wfd *f = wfd_get(w, from);
     if (!f) return W_EBADF;
     if (f == t) return W_ESUCCESS;
     wfd_close_host(t);
@@ -291,29 +323,32 @@ int32_t kiln_wasi_fd_renumber(void *c, void *v, int32_t from, int32_t to) {
 }
 
 int32_t kiln_wasi_fd_prestat_get(void *c, void *v, int32_t fd, int32_t buf) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e || !e->preopen) return W_EBADF; /* how wasi-libc finds the end of the grants */
-    WPTR(out, uint8_t, buf, 8);
+    WPTR(w, out, uint8_t, buf, 8);
     memset(out, 0, 8);                     /* tag 0: a directory */
     put_u32(out + 4, e->preopen_len);
     return W_ESUCCESS;
 }
 
 int32_t kiln_wasi_fd_prestat_dir_name(void *c, void *v, int32_t fd, int32_t path, int32_t len) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
     if (!e->preopen) return W_ENOTDIR;
     if (e->preopen_len > (uint32_t)len) return W_ENAMETOOLONG;
-    WPTR(out, uint8_t, path, e->preopen_len);
+    WPTR(w, out, uint8_t, path, e->preopen_len);
     memcpy(out, e->preopen, e->preopen_len);
     return W_ESUCCESS;
 }
 
 /* fdstat: filetype u8, flags u16 at 2, rights base u64 at 8, inheriting at 16. */
 int32_t kiln_wasi_fd_fdstat_get(void *c, void *v, int32_t fd, int32_t stat_ptr) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
-    WPTR(st, uint8_t, stat_ptr, 24);
+    WPTR(w, st, uint8_t, stat_ptr, 24);
     memset(st, 0, 24);
     st[0] = e->filetype;
     uint16_t flags = 0;
@@ -330,8 +365,9 @@ int32_t kiln_wasi_fd_fdstat_get(void *c, void *v, int32_t fd, int32_t stat_ptr) 
 /* Only APPEND and NONBLOCK can change, and only on files (wasmtime answers
  * EBADF for stdio and directories, EINVAL for the sync flags). */
 int32_t kiln_wasi_fd_fdstat_set_flags(void *c, void *v, int32_t fd, int32_t flags) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)flags > W_FDFLAGS_ALL) return W_EINVAL;
-    struct wfd *e = wfd_get(fd);
+    struct wfd *e = wfd_get(w, fd);
     if (!e || (e->kind != WK_FILE && e->kind != WK_SOCKET)) return W_EBADF;
     if (flags & (W_FDFLAGS_DSYNC | W_FDFLAGS_RSYNC | W_FDFLAGS_SYNC)) return W_EINVAL;
     long fl = os_fcntl(e->host, K_F_GETFL, 0);
@@ -358,7 +394,8 @@ int32_t kiln_wasi_fd_fdstat_set_flags(void *c, void *v, int32_t fd, int32_t flag
  * Rights never grow anyway; what a descriptor may do is fixed by how it was
  * opened and by its grant (dperm/fperm). */
 int32_t kiln_wasi_fd_fdstat_set_rights(void *c, void *v, int32_t fd, int64_t base, int64_t inheriting) {
-    struct wfd *e = wfd_get(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *e = wfd_get(w, fd);
     if (!e || (e->kind != WK_FILE && e->kind != WK_DIR)) return W_EBADF;
     return W_ENOTSUP;
 }

@@ -1,8 +1,8 @@
 /* path.c: sandboxed path resolution and the path_* functions.
  *
  * SANDBOX-CRITICAL. Every path a program gives is resolved beneath a
- * directory descriptor from the table, and resolution can never reach
- * anything outside that directory:
+ * directory descriptor from its context's table, and resolution can never
+ * reach anything outside that directory:
  *   - absolute paths are refused (EPERM, as wasmtime answers);
  *   - `..` may climb back up only as far as the directory it started from;
  *   - symlinks are followed only if where they lead stays beneath it too:
@@ -38,10 +38,6 @@
  */
 #include "wasi_internal.h"
 
-#define W_PATH_MAX 4096
-#define W_NAME_MAX 255
-#define W_SYMLOOP_MAX 40
-
 /* ---- reading a path from guest memory ---- */
 
 /* Strict UTF-8, as Rust's str (wasmtime answers EILSEQ otherwise). */
@@ -72,9 +68,9 @@ static int utf8_valid(const uint8_t *s, uint32_t n) {
 }
 
 /* Copies a guest path (ptr, len) into out[W_PATH_MAX], NUL-terminated. */
-static int32_t read_path(int32_t ptr, int32_t len, char *out) {
+static int32_t read_path(struct kiln_wasi *w, int32_t ptr, int32_t len, char *out) {
     uint32_t n = (uint32_t)len;
-    WPTR(src, uint8_t, ptr, n);
+    WPTR(w, src, uint8_t, ptr, n);
     if (!utf8_valid(src, n)) return W_EILSEQ;
     if (n >= W_PATH_MAX) return W_ENAMETOOLONG;
     for (uint32_t i = 0; i < n; i++)
@@ -84,10 +80,6 @@ static int32_t read_path(int32_t ptr, int32_t len, char *out) {
     return W_ESUCCESS;
 }
 
-/* Two paths may be in flight at once (rename, link, symlink). The runtime
- * is single-threaded and nothing here re-enters, so static buffers do. */
-static char path_a[W_PATH_MAX], path_b[W_PATH_MAX];
-
 /* ---- resolution ---- */
 
 struct open_how {
@@ -96,7 +88,11 @@ struct open_how {
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_BENEATH 0x08
 
-static int openat2_state; /* 0: not tried yet, 1: works, -1: unavailable */
+/* 0: not tried yet, 1: works, -1: unavailable. A fact about the process
+ * (its kernel and seccomp filter), the same for every context: relaxed
+ * atomics, since contexts may probe it from several threads at once, and
+ * any of them finds the same answer. */
+static int openat2_state;
 
 static long via_openat2(int base, const char *path, int flags, int mode) {
     struct open_how how = {
@@ -116,30 +112,24 @@ static long via_openat2(int base, const char *path, int flags, int mode) {
  * so that a kernel without it (ENOSYS) or a filter that denies it (EPERM)
  * is never mistaken for an escape. */
 static int openat2_works(int base) {
-    if (openat2_state == 0) {
+    int state = __atomic_load_n(&openat2_state, __ATOMIC_RELAXED);
+    if (state == 0) {
         long r = via_openat2(base, ".", K_O_PATH | K_O_DIRECTORY, 0);
-        openat2_state = r >= 0 ? 1 : -1;
+        state = r >= 0 ? 1 : -1;
         if (r >= 0) os_close((int)r);
+        __atomic_store_n(&openat2_state, state, __ATOMIC_RELAXED);
     }
-    return openat2_state > 0;
+    return state > 0;
 }
-
-static char walk_rest[2 * W_PATH_MAX + 4]; /* what is left of the path */
-static char walk_tmp[2 * W_PATH_MAX + 4];
-static char walk_link[W_PATH_MAX + 1];
-/* The names of the directories walk() descended into below base, each
- * NUL-terminated, and where each starts: the way back up for `..`. */
-static char walk_names[4 * W_PATH_MAX];
-static uint32_t walk_name_at[2 * W_PATH_MAX];
 
 /* The directory reached from base through the first `depth` recorded
  * names, opened again one name at a time (O_NOFOLLOW: if one has been
  * replaced by a symlink meanwhile, this fails instead of following it).
  * Returns base itself for depth 0. */
-static long reopen(int base, uint32_t depth) {
+static long reopen(struct kiln_wasi *w, int base, uint32_t depth) {
     int cur = base;
     for (uint32_t i = 0; i < depth; i++) {
-        long fd = os_openat(cur, walk_names + walk_name_at[i], K_O_PATH | K_O_NOFOLLOW | K_O_DIRECTORY | K_O_CLOEXEC, 0);
+        long fd = os_openat(cur, w->walk_names + w->walk_name_at[i], K_O_PATH | K_O_NOFOLLOW | K_O_DIRECTORY | K_O_CLOEXEC, 0);
         if (cur != base) os_close(cur);
         if (fd < 0) return fd;
         cur = (int)fd;
@@ -155,7 +145,7 @@ static long reopen(int base, uint32_t depth) {
  * Only one descriptor is held at a time (the current directory), so any
  * depth works within the descriptor limit; `..` goes back by opening the
  * recorded names again from base, never through the kernel's "..". */
-static long walk(int base, const char *path, int flags, int mode) {
+static long walk(struct kiln_wasi *w, int base, const char *path, int flags, int mode) {
     int cur = base; /* owned unless it is base */
     uint32_t depth = 0, links = 0;
     size_t names_len = 0;
@@ -164,13 +154,13 @@ static long walk(int base, const char *path, int flags, int mode) {
     int follow = !(flags & K_O_NOFOLLOW) && !((flags & K_O_CREAT) && (flags & K_O_EXCL));
     long r = -K_EINVAL;
     size_t n = strlen(path);
-    if (n + 3 > sizeof walk_rest) return -K_ENAMETOOLONG;
-    memcpy(walk_rest, path, n + 1);
+    if (n + 3 > sizeof w->walk_rest) return -K_ENAMETOOLONG;
+    memcpy(w->walk_rest, path, n + 1);
     /* "d/" is "d/.": d must be a directory. Creating "f/" is EISDIR, as
      * the kernel answers before it even looks f up. */
-    int creat_slash = (flags & K_O_CREAT) && walk_rest[n - 1] == '/';
-    if (walk_rest[n - 1] == '/' && !creat_slash) memcpy(walk_rest + n, ".", 2);
-    char *p = walk_rest;
+    int creat_slash = (flags & K_O_CREAT) && w->walk_rest[n - 1] == '/';
+    if (w->walk_rest[n - 1] == '/' && !creat_slash) memcpy(w->walk_rest + n, ".", 2);
+    char *p = w->walk_rest;
     for (;;) {
         while (*p == '/') p++;
         char *end = p;
@@ -194,10 +184,10 @@ static long walk(int base, const char *path, int flags, int mode) {
                 break;
             }
             depth--;
-            names_len = walk_name_at[depth];
+            names_len = w->walk_name_at[depth];
             if (cur != base) os_close(cur);
             cur = base;
-            r = reopen(base, depth);
+            r = reopen(w, base, depth);
             if (r < 0) break;
             cur = (int)r;
             if (last) {
@@ -208,7 +198,7 @@ static long walk(int base, const char *path, int flags, int mode) {
             /* A directory to go through. O_NOFOLLOW: if it is a symlink we
              * get ENOTDIR (or ELOOP) instead of the kernel following it. */
             size_t len = (size_t)(end - p);
-            if (depth == sizeof walk_name_at / sizeof *walk_name_at || names_len + len + 1 > sizeof walk_names) {
+            if (depth == sizeof w->walk_name_at / sizeof *w->walk_name_at || names_len + len + 1 > sizeof w->walk_names) {
                 r = -K_ENAMETOOLONG;
                 break;
             }
@@ -216,12 +206,12 @@ static long walk(int base, const char *path, int flags, int mode) {
             if (r >= 0) {
                 if (cur != base) os_close(cur);
                 cur = (int)r;
-                walk_name_at[depth++] = (uint32_t)names_len;
-                memcpy(walk_names + names_len, p, len + 1);
+                w->walk_name_at[depth++] = (uint16_t)names_len; /* < sizeof walk_names */
+                memcpy(w->walk_names + names_len, p, len + 1);
                 names_len += len + 1;
             } else {
                 if (r != -K_ENOTDIR && r != -K_ELOOP) break;
-                k = os_readlinkat(cur, p, walk_link, W_PATH_MAX);
+                k = os_readlinkat(cur, p, w->walk_link, W_PATH_MAX);
                 if (k < 0) {
                     r = k == -K_EINVAL ? -K_ENOTDIR : k; /* a file in the middle of the path */
                     break;
@@ -232,7 +222,7 @@ static long walk(int base, const char *path, int flags, int mode) {
                 r = -K_EISDIR;
                 break;
             }
-            if (follow) k = os_readlinkat(cur, p, walk_link, W_PATH_MAX);
+            if (follow) k = os_readlinkat(cur, p, w->walk_link, W_PATH_MAX);
             if (k < 0) {
                 /* Not a symlink (or not followed): open it, still with
                  * O_NOFOLLOW, so a symlink swapped in since is not followed
@@ -258,24 +248,24 @@ static long walk(int base, const char *path, int flags, int mode) {
             r = -K_ENAMETOOLONG;
             break;
         }
-        if (walk_link[0] == '/') { /* absolute: it can only lead outside */
+        if (w->walk_link[0] == '/') { /* absolute: it can only lead outside */
             r = -K_EPERM;
             break;
         }
         size_t restlen = strlen(end);
-        if ((size_t)k + restlen + 3 > sizeof walk_tmp) {
+        if ((size_t)k + restlen + 3 > sizeof w->walk_tmp) {
             r = -K_ENAMETOOLONG;
             break;
         }
         size_t m = (size_t)k;
-        memcpy(walk_tmp, walk_link, m);
-        if (walk_link[m - 1] == '/' && restlen == 0) {
+        memcpy(w->walk_tmp, w->walk_link, m);
+        if (w->walk_link[m - 1] == '/' && restlen == 0) {
             if (flags & K_O_CREAT) creat_slash = 1;
-            else walk_tmp[m++] = '.';
+            else w->walk_tmp[m++] = '.';
         }
-        memcpy(walk_tmp + m, end, restlen + 1);
-        memcpy(walk_rest, walk_tmp, m + restlen + 1);
-        p = walk_rest;
+        memcpy(w->walk_tmp + m, end, restlen + 1);
+        memcpy(w->walk_rest, w->walk_tmp, m + restlen + 1);
+        p = w->walk_rest;
     }
     if (cur != base) os_close(cur);
     return r;
@@ -284,14 +274,14 @@ static long walk(int base, const char *path, int flags, int mode) {
 /* Opens `path` beneath `base` with host open flags `flags` (K_O_NOFOLLOW:
  * do not follow a symlink in the last component). Returns an owned host fd
  * or -errno; -EPERM for any attempt to leave `base`. */
-static long open_beneath(int base, const char *path, int flags, int mode) {
+static long open_beneath(struct kiln_wasi *w, int base, const char *path, int flags, int mode) {
     if (path[0] == 0) return -K_ENOENT;
     if (path[0] == '/') return -K_EPERM;
     if (openat2_works(base)) {
         long r = via_openat2(base, path, flags, mode);
         if (r != -K_EAGAIN && r != -K_ENOSYS) return r;
     }
-    return walk(base, path, flags, mode);
+    return walk(w, base, path, flags, mode);
 }
 
 /* A path split into an open parent directory and a last name. */
@@ -302,14 +292,12 @@ struct wparent {
     char name[W_NAME_MAX + 2];   /* one component, or "." */
 };
 
-static char parent_buf[W_PATH_MAX];
-
 /* Opens the parent of `path` beneath base. The name is the last component,
  * or "." when the path names a directory itself: it ends in `.` or `..`
  * (then the whole path is resolved), or, if dot_slash, in '/'. Without
  * dot_slash a trailing '/' is left off the name and reported in
  * `trailing` (mkdir and rename give it its POSIX meaning). */
-static int32_t open_parent(int base, const char *path, int dot_slash, struct wparent *out) {
+static int32_t open_parent(struct kiln_wasi *w, int base, const char *path, int dot_slash, struct wparent *out) {
     size_t n = strlen(path);
     if (n == 0) return W_ENOENT;
     if (path[0] == '/') return W_EPERM;
@@ -324,14 +312,14 @@ static int32_t open_parent(int base, const char *path, int dot_slash, struct wpa
     out->dirlen = start;
     long fd;
     if (dots || (out->trailing && dot_slash)) {
-        fd = open_beneath(base, path, K_O_PATH | K_O_DIRECTORY, 0);
+        fd = open_beneath(w, base, path, K_O_PATH | K_O_DIRECTORY, 0);
         memcpy(out->name, ".", 2);
     } else {
         if (clen > W_NAME_MAX) return W_ENAMETOOLONG;
-        memcpy(parent_buf, path, start);
-        if (start == 0) memcpy(parent_buf, ".", 2);
-        else parent_buf[start] = 0;
-        fd = open_beneath(base, parent_buf, K_O_PATH | K_O_DIRECTORY, 0);
+        memcpy(w->parent_buf, path, start);
+        if (start == 0) memcpy(w->parent_buf, ".", 2);
+        else w->parent_buf[start] = 0;
+        fd = open_beneath(w, base, w->parent_buf, K_O_PATH | K_O_DIRECTORY, 0);
         memcpy(out->name, comp, clen);
         out->name[clen] = 0;
     }
@@ -340,30 +328,27 @@ static int32_t open_parent(int base, const char *path, int dot_slash, struct wpa
     return W_ESUCCESS;
 }
 
-static char final_buf[2 * W_PATH_MAX];
-static char final_link[W_PATH_MAX + 1];
-
 /* Like open_parent, but a symlink in the last component is followed (as
  * far as it stays beneath base), so that out->name is not a symlink. */
-static int32_t open_final(int base, const char *path, struct wparent *out) {
+static int32_t open_final(struct kiln_wasi *w, int base, const char *path, struct wparent *out) {
     size_t n = strlen(path);
-    memcpy(final_buf, path, n + 1);
+    memcpy(w->final_buf, path, n + 1);
     for (int links = 0;; links++) {
-        int32_t err = open_parent(base, final_buf, 1, out);
+        int32_t err = open_parent(w, base, w->final_buf, 1, out);
         if (err) return err;
         if (out->name[0] == '.' && out->name[1] == 0) return W_ESUCCESS;
-        long k = os_readlinkat(out->fd, out->name, final_link, W_PATH_MAX);
+        long k = os_readlinkat(out->fd, out->name, w->final_link, W_PATH_MAX);
         if (k < 0) return W_ESUCCESS; /* not a symlink: the caller's syscall decides */
         os_close(out->fd);
         if (links == W_SYMLOOP_MAX) return W_ELOOP;
         if (k == 0) return W_ENOENT;
         if (k >= W_PATH_MAX) return W_ENAMETOOLONG;
-        if (final_link[0] == '/') return W_EPERM;
+        if (w->final_link[0] == '/') return W_EPERM;
         /* The target is relative to the link's directory: the path so far
          * up to the last name, then the target. */
-        if (out->dirlen + (size_t)k + 1 > sizeof final_buf) return W_ENAMETOOLONG;
-        memcpy(final_buf + out->dirlen, final_link, (size_t)k);
-        final_buf[out->dirlen + (size_t)k] = 0;
+        if (out->dirlen + (size_t)k + 1 > sizeof w->final_buf) return W_ENAMETOOLONG;
+        memcpy(w->final_buf + out->dirlen, w->final_link, (size_t)k);
+        w->final_buf[out->dirlen + (size_t)k] = 0;
     }
 }
 
@@ -371,24 +356,25 @@ static int32_t open_final(int base, const char *path, struct wparent *out) {
 
 /* The directory a path_* call is relative to; wasmtime answers EBADF for
  * anything else (path_open says ENOTDIR for a file). */
-static struct wfd *dir_fd(int32_t fd) {
-    struct wfd *e = wfd_get(fd);
+static struct wfd *dir_fd(struct kiln_wasi *w, int32_t fd) {
+    struct wfd *e = wfd_get(w, fd);
     return e && e->kind == WK_DIR ? e : 0;
 }
 
 int32_t kiln_wasi_path_open(void *c, void *v, int32_t fd, int32_t dirflags, int32_t path_ptr, int32_t path_len,
                             int32_t oflags, int64_t rights_base, int64_t rights_inheriting, int32_t fdflags,
                             int32_t fd_out) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)dirflags > 1 || (uint32_t)oflags > 15 || (uint64_t)rights_base > W_RIGHTS_ALL ||
         (uint64_t)rights_inheriting > W_RIGHTS_ALL || (uint32_t)fdflags > W_FDFLAGS_ALL)
         return W_EINVAL;
-    int32_t err = read_path(path_ptr, path_len, path_a);
+    int32_t err = read_path(w, path_ptr, path_len, w->path_a);
     if (err) return err;
-    struct wfd *d = wfd_get(fd);
+    struct wfd *d = wfd_get(w, fd);
     if (!d) return W_EBADF;
     if (d->kind == WK_FILE) return W_ENOTDIR;
     if (d->kind != WK_DIR) return W_EBADF;
-    WPTR(out, uint8_t, fd_out, 4);
+    WPTR(w, out, uint8_t, fd_out, 4);
 
     /* What the new descriptor is opened for, as wasmtime decides it: for
      * writing if FD_WRITE is asked for or the file is created or truncated;
@@ -416,11 +402,11 @@ int32_t kiln_wasi_path_open(void *c, void *v, int32_t fd, int32_t dirflags, int3
     if (oflags & W_OFLAGS_DIRECTORY) flags |= K_O_DIRECTORY;
     if (fdflags & W_FDFLAGS_APPEND) flags |= K_O_APPEND;
     if (!(dirflags & W_LOOKUP_SYMLINK_FOLLOW)) flags |= K_O_NOFOLLOW;
-    long h = open_beneath(d->host, path_a, flags, 0666);
+    long h = open_beneath(w, d->host, w->path_a, flags, 0666);
     if (h == -K_ENOTDIR && (flags & K_O_DIRECTORY) && (flags & K_O_NOFOLLOW)) {
         /* The kernel says ENOTDIR for a symlink opened with O_DIRECTORY and
          * O_NOFOLLOW; wasmtime says ELOOP, as for any unfollowed link. */
-        long l = open_beneath(d->host, path_a, K_O_PATH | K_O_NOFOLLOW, 0);
+        long l = open_beneath(w, d->host, w->path_a, K_O_PATH | K_O_NOFOLLOW, 0);
         struct kiln_stat ls;
         if (l >= 0) {
             if (os_fstat((int)l, &ls) == 0 && (ls.st_mode & K_S_IFMT) == K_S_IFLNK) h = -K_ELOOP;
@@ -447,20 +433,21 @@ int32_t kiln_wasi_path_open(void *c, void *v, int32_t fd, int32_t dirflags, int3
     };
     e.base = e.inheriting = wfd_rights(e.filetype, mode);
     int32_t n;
-    err = wfd_insert(&e, &n);
+    err = wfd_insert(w, &e, &n);
     if (err) return err;
     put_u32(out, (uint32_t)n);
     return W_ESUCCESS;
 }
 
 int32_t kiln_wasi_path_filestat_get(void *c, void *v, int32_t fd, int32_t flags, int32_t path_ptr, int32_t path_len, int32_t buf) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)flags > 1) return W_EINVAL;
-    struct wfd *d = dir_fd(fd);
+    struct wfd *d = dir_fd(w, fd);
     if (!d) return W_EBADF;
-    int32_t err = read_path(path_ptr, path_len, path_a);
+    int32_t err = read_path(w, path_ptr, path_len, w->path_a);
     if (err) return err;
-    WPTR(out, uint8_t, buf, 64);
-    long h = open_beneath(d->host, path_a, K_O_PATH | ((flags & W_LOOKUP_SYMLINK_FOLLOW) ? 0 : K_O_NOFOLLOW), 0);
+    WPTR(w, out, uint8_t, buf, 64);
+    long h = open_beneath(w, d->host, w->path_a, K_O_PATH | ((flags & W_LOOKUP_SYMLINK_FOLLOW) ? 0 : K_O_NOFOLLOW), 0);
     if (h < 0) return werr(h);
     struct kiln_stat st;
     long r = os_fstat((int)h, &st);
@@ -472,75 +459,80 @@ int32_t kiln_wasi_path_filestat_get(void *c, void *v, int32_t fd, int32_t flags,
 
 int32_t kiln_wasi_path_filestat_set_times(void *c, void *v, int32_t fd, int32_t flags, int32_t path_ptr,
                                           int32_t path_len, int64_t atim, int64_t mtim, int32_t fst) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     int64_t ts[4];
     int32_t err = w_times((uint64_t)atim, (uint64_t)mtim, fst, ts);
     if (err) return err;
     if ((uint32_t)flags > 1) return W_EINVAL;
-    struct wfd *d = dir_fd(fd);
+    struct wfd *d = dir_fd(w, fd);
     if (!d) return W_EBADF;
-    err = read_path(path_ptr, path_len, path_a);
+    err = read_path(w, path_ptr, path_len, w->path_a);
     if (err) return err;
     if (!(d->dperm & WP_MUTATE)) return W_EPERM;
-    struct wparent w;
-    err = (flags & W_LOOKUP_SYMLINK_FOLLOW) ? open_final(d->host, path_a, &w) : open_parent(d->host, path_a, 1, &w);
+    struct wparent pw;
+    err = (flags & W_LOOKUP_SYMLINK_FOLLOW) ? open_final(w, d->host, w->path_a, &pw) : open_parent(w, d->host, w->path_a, 1, &pw);
     if (err) return err;
-    long r = os_utimensat(w.fd, w.name, ts, K_AT_SYMLINK_NOFOLLOW);
-    os_close(w.fd);
+    long r = os_utimensat(pw.fd, pw.name, ts, K_AT_SYMLINK_NOFOLLOW);
+    os_close(pw.fd);
     return r < 0 ? werr(r) : W_ESUCCESS;
 }
 
 int32_t kiln_wasi_path_create_directory(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len) {
-    struct wfd *d = dir_fd(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *d = dir_fd(w, fd);
     if (!d) return W_EBADF;
-    int32_t err = read_path(path_ptr, path_len, path_a);
+    int32_t err = read_path(w, path_ptr, path_len, w->path_a);
     if (err) return err;
     if (!(d->dperm & WP_MUTATE)) return W_EPERM;
-    struct wparent w;
-    err = open_parent(d->host, path_a, 0, &w);
+    struct wparent pw;
+    err = open_parent(w, d->host, w->path_a, 0, &pw);
     if (err) return err;
-    long r = os_mkdirat(w.fd, w.name, 0777);
-    os_close(w.fd);
+    long r = os_mkdirat(pw.fd, pw.name, 0777);
+    os_close(pw.fd);
     return r < 0 ? werr(r) : W_ESUCCESS;
 }
 
-static int32_t remove_at(int32_t fd, int32_t path_ptr, int32_t path_len, int flag) {
-    struct wfd *d = dir_fd(fd);
+static int32_t remove_at(struct kiln_wasi *w, int32_t fd, int32_t path_ptr, int32_t path_len, int flag) {
+    struct wfd *d = dir_fd(w, fd);
     if (!d) return W_EBADF;
-    int32_t err = read_path(path_ptr, path_len, path_a);
+    int32_t err = read_path(w, path_ptr, path_len, w->path_a);
     if (err) return err;
     if (!(d->dperm & WP_MUTATE)) return W_EPERM;
-    struct wparent w;
-    err = open_parent(d->host, path_a, 1, &w);
+    struct wparent pw;
+    err = open_parent(w, d->host, w->path_a, 1, &pw);
     if (err) return err;
-    long r = os_unlinkat(w.fd, w.name, flag);
-    os_close(w.fd);
+    long r = os_unlinkat(pw.fd, pw.name, flag);
+    os_close(pw.fd);
     return r < 0 ? werr(r) : W_ESUCCESS;
 }
 
 int32_t kiln_wasi_path_remove_directory(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len) {
-    return remove_at(fd, path_ptr, path_len, K_AT_REMOVEDIR);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    return remove_at(w, fd, path_ptr, path_len, K_AT_REMOVEDIR);
 }
 
 int32_t kiln_wasi_path_unlink_file(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len) {
-    return remove_at(fd, path_ptr, path_len, 0);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    return remove_at(w, fd, path_ptr, path_len, 0);
 }
 
 /* Hard links: the new name and the linked file both stay beneath their
  * directories. wasmtime refuses to follow a symlink at the source (EINVAL). */
 int32_t kiln_wasi_path_link(void *c, void *v, int32_t old_fd, int32_t old_flags, int32_t old_ptr, int32_t old_len,
                             int32_t new_fd, int32_t new_ptr, int32_t new_len) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)old_flags > 1) return W_EINVAL;
-    struct wfd *od = dir_fd(old_fd), *nd = dir_fd(new_fd);
+    struct wfd *od = dir_fd(w, old_fd), *nd = dir_fd(w, new_fd);
     if (!od || !nd) return W_EBADF;
-    int32_t err = read_path(old_ptr, old_len, path_a);
-    if (!err) err = read_path(new_ptr, new_len, path_b);
+    int32_t err = read_path(w, old_ptr, old_len, w->path_a);
+    if (!err) err = read_path(w, new_ptr, new_len, w->path_b);
     if (err) return err;
     if (!(od->dperm & WP_MUTATE) || !(nd->dperm & WP_MUTATE)) return W_EPERM;
     if (old_flags & W_LOOKUP_SYMLINK_FOLLOW) return W_EINVAL;
     struct wparent a, b;
-    err = open_parent(od->host, path_a, 1, &a);
+    err = open_parent(w, od->host, w->path_a, 1, &a);
     if (err) return err;
-    err = open_parent(nd->host, path_b, 1, &b);
+    err = open_parent(w, nd->host, w->path_b, 1, &b);
     if (err) {
         os_close(a.fd);
         return err;
@@ -553,16 +545,17 @@ int32_t kiln_wasi_path_link(void *c, void *v, int32_t old_fd, int32_t old_flags,
 
 int32_t kiln_wasi_path_rename(void *c, void *v, int32_t old_fd, int32_t old_ptr, int32_t old_len, int32_t new_fd,
                               int32_t new_ptr, int32_t new_len) {
-    struct wfd *od = dir_fd(old_fd), *nd = dir_fd(new_fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *od = dir_fd(w, old_fd), *nd = dir_fd(w, new_fd);
     if (!od || !nd) return W_EBADF;
-    int32_t err = read_path(old_ptr, old_len, path_a);
-    if (!err) err = read_path(new_ptr, new_len, path_b);
+    int32_t err = read_path(w, old_ptr, old_len, w->path_a);
+    if (!err) err = read_path(w, new_ptr, new_len, w->path_b);
     if (err) return err;
     if (!(od->dperm & WP_MUTATE) || !(nd->dperm & WP_MUTATE)) return W_EPERM;
     struct wparent a, b;
-    err = open_parent(od->host, path_a, 0, &a);
+    err = open_parent(w, od->host, w->path_a, 0, &a);
     if (err) return err;
-    err = open_parent(nd->host, path_b, 0, &b);
+    err = open_parent(w, nd->host, w->path_b, 0, &b);
     if (err) {
         os_close(a.fd);
         return err;
@@ -581,42 +574,42 @@ int32_t kiln_wasi_path_rename(void *c, void *v, int32_t old_fd, int32_t old_ptr,
  * is confined as above, so any relative target may be created (wasmtime
  * refuses absolute ones with EPERM, and so do we). */
 int32_t kiln_wasi_path_symlink(void *c, void *v, int32_t old_ptr, int32_t old_len, int32_t fd, int32_t new_ptr, int32_t new_len) {
-    struct wfd *d = dir_fd(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *d = dir_fd(w, fd);
     if (!d) return W_EBADF;
-    int32_t err = read_path(old_ptr, old_len, path_a);
-    if (!err) err = read_path(new_ptr, new_len, path_b);
+    int32_t err = read_path(w, old_ptr, old_len, w->path_a);
+    if (!err) err = read_path(w, new_ptr, new_len, w->path_b);
     if (err) return err;
     if (!(d->dperm & WP_MUTATE)) return W_EPERM;
-    if (path_a[0] == '/') return W_EPERM;
-    struct wparent w;
-    err = open_parent(d->host, path_b, 1, &w);
+    if (w->path_a[0] == '/') return W_EPERM;
+    struct wparent pw;
+    err = open_parent(w, d->host, w->path_b, 1, &pw);
     if (err) return err;
-    long r = os_symlinkat(path_a, w.fd, w.name);
-    os_close(w.fd);
+    long r = os_symlinkat(w->path_a, pw.fd, pw.name);
+    os_close(pw.fd);
     return r < 0 ? werr(r) : W_ESUCCESS;
 }
-
-static char link_buf[W_PATH_MAX + 1];
 
 /* The target is cut to buf_len bytes if longer (no error, as wasmtime).
  * An absolute target is not revealed (EPERM, as wasmtime/cap-std). */
 int32_t kiln_wasi_path_readlink(void *c, void *v, int32_t fd, int32_t path_ptr, int32_t path_len, int32_t buf,
                                 int32_t buf_len, int32_t used_ptr) {
-    struct wfd *d = dir_fd(fd);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    struct wfd *d = dir_fd(w, fd);
     if (!d) return W_EBADF;
-    int32_t err = read_path(path_ptr, path_len, path_a);
+    int32_t err = read_path(w, path_ptr, path_len, w->path_a);
     if (err) return err;
-    WPTR(out, uint8_t, buf, (uint32_t)buf_len);
-    WPTR(used, uint8_t, used_ptr, 4);
-    struct wparent w;
-    err = open_parent(d->host, path_a, 1, &w);
+    WPTR(w, out, uint8_t, buf, (uint32_t)buf_len);
+    WPTR(w, used, uint8_t, used_ptr, 4);
+    struct wparent pw;
+    err = open_parent(w, d->host, w->path_a, 1, &pw);
     if (err) return err;
-    long k = os_readlinkat(w.fd, w.name, link_buf, W_PATH_MAX);
-    os_close(w.fd);
+    long k = os_readlinkat(pw.fd, pw.name, w->link_buf, W_PATH_MAX);
+    os_close(pw.fd);
     if (k < 0) return werr(k);
-    if (k > 0 && link_buf[0] == '/') return W_EPERM;
+    if (k > 0 && w->link_buf[0] == '/') return W_EPERM;
     uint32_t n = (uint32_t)k < (uint32_t)buf_len ? (uint32_t)k : (uint32_t)buf_len;
-    memcpy(out, link_buf, n);
+    memcpy(out, w->link_buf, n);
     put_u32(used, n);
     return W_ESUCCESS;
 }

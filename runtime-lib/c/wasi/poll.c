@@ -13,7 +13,8 @@
  * what wasmtime reports, and programs see the same.
  *
  * SANDBOX-CRITICAL: the subscription and event arrays are checked whole by
- * WPTR before use, and only host descriptors from the table are polled.
+ * WPTR before use, and only host descriptors from the context's table are
+ * polled.
  */
 #include "wasi_internal.h"
 
@@ -29,17 +30,25 @@
 #define K_CLOCK_REALTIME 0
 #define K_CLOCK_MONOTONIC 1
 
-struct k_pollfd {
-    int32_t fd;
-    int16_t events, revents;
-};
-
-/* Per-call scratch, grown as needed (the bump allocator never frees; a
- * program polling ever more descriptors costs what its largest call did). */
-static struct k_pollfd *pfds;
-static int64_t *deadline; /* per subscription: monotonic ns, or -1 for a descriptor */
-static int32_t *slot;     /* per subscription: its pfds index, or -1 */
-static uint32_t scratch_cap;
+/* Grows the context's per-call scratch to n subscriptions (one
+ * allocation; the old one is freed). Returns 0 or ENOMEM. */
+static int32_t poll_scratch(struct kiln_wasi *w, uint32_t n) {
+    if (n <= w->poll_cap) return W_ESUCCESS;
+    if (n > (1u << 24)) return W_ENOMEM;
+    /* deadline (8 bytes), pollfd (8), slot (4) per subscription: each array
+     * stays aligned for its type. */
+    size_t size = (size_t)n * (sizeof *w->poll_deadline + sizeof *w->poll_fds + sizeof *w->poll_slot);
+    uint8_t *p = rt_zalloc(size);
+    if (!p) return W_ENOMEM;
+    rt_free(w->poll_block, w->poll_block_size);
+    w->poll_block = p;
+    w->poll_block_size = size;
+    w->poll_cap = n;
+    w->poll_deadline = (int64_t *)p;
+    w->poll_fds = (struct k_pollfd *)(p + (size_t)n * sizeof *w->poll_deadline);
+    w->poll_slot = (int32_t *)(p + (size_t)n * (sizeof *w->poll_deadline + sizeof *w->poll_fds));
+    return W_ESUCCESS;
+}
 
 static int64_t clock_ns(int clk) {
     int64_t s, ns;
@@ -52,18 +61,17 @@ static int64_t add_sat(int64_t a, uint64_t b) {
 }
 
 int32_t kiln_wasi_poll_oneoff(void *c, void *v, int32_t in_ptr, int32_t out_ptr, int32_t nsubs, int32_t nevents_ptr) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     uint32_t n = (uint32_t)nsubs;
     if (n == 0) return W_EINVAL; /* would sleep forever; wasmtime refuses it */
-    WPTR(in, uint8_t, in_ptr, (uint64_t)n * 48);
-    WPTR(out, uint8_t, out_ptr, (uint64_t)n * 32);
-    WPTR(nev, uint8_t, nevents_ptr, 4);
-    if (n > scratch_cap) {
-        if (n > (1u << 24)) return W_ENOMEM;
-        pfds = rt_alloc((size_t)n * sizeof *pfds);
-        deadline = rt_alloc((size_t)n * sizeof *deadline);
-        slot = rt_alloc((size_t)n * sizeof *slot);
-        scratch_cap = n;
-    }
+    WPTR(w, in, uint8_t, in_ptr, (uint64_t)n * 48);
+    WPTR(w, out, uint8_t, out_ptr, (uint64_t)n * 32);
+    WPTR(w, nev, uint8_t, nevents_ptr, 4);
+    int32_t err = poll_scratch(w, n);
+    if (err) return err;
+    struct k_pollfd *pfds = w->poll_fds;
+    int64_t *deadline = w->poll_deadline;
+    int32_t *slot = w->poll_slot;
 
     /* subscription: userdata u64, tag u8 at 8, then at 16 either
      * clock {id u32, timeout u64 at 24, precision u64, flags u16 at 40}
@@ -92,7 +100,7 @@ int32_t kiln_wasi_poll_oneoff(void *c, void *v, int32_t in_ptr, int32_t out_ptr,
             deadline[i] = add_sat(now, delay);
         } else if (s[8] == W_EVENTTYPE_FD_READ || s[8] == W_EVENTTYPE_FD_WRITE) {
             int rd = s[8] == W_EVENTTYPE_FD_READ;
-            struct wfd *e = wfd_get((int32_t)get_u32(s + 16));
+            struct wfd *e = wfd_get(w, (int32_t)get_u32(s + 16));
             if (!e) return W_EBADF;
             int ok = rd ? (e->kind == WK_STDIN || e->kind == WK_FILE || e->kind == WK_SOCKET)
                         : (e->kind == WK_STDOUT || e->kind == WK_STDERR || e->kind == WK_FILE || e->kind == WK_SOCKET);
@@ -135,7 +143,7 @@ int32_t kiln_wasi_poll_oneoff(void *c, void *v, int32_t in_ptr, int32_t out_ptr,
         ev[10] = s[8];
         if (slot[i] < 0) continue;
         put_u64(ev + 16, 1);
-        struct wfd *e = wfd_get((int32_t)get_u32(s + 16));
+        struct wfd *e = wfd_get(w, (int32_t)get_u32(s + 16));
         if (s[8] == W_EVENTTYPE_FD_READ && e->kind == WK_FILE) {
             struct kiln_stat st;
             long pos = os_lseek(e->host, 0, K_SEEK_CUR);

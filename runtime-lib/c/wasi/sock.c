@@ -33,8 +33,8 @@ struct k_msghdr {
     int32_t flags, pad1;
 };
 
-static int32_t socket_of(int32_t fd, struct wfd **out) {
-    struct wfd *e = wfd_get(fd);
+static int32_t socket_of(struct kiln_wasi *w, int32_t fd, struct wfd **out) {
+    struct wfd *e = wfd_get(w, fd);
     if (!e) return W_EBADF;
     if (e->kind == WK_STDIN || e->kind == WK_STDOUT || e->kind == WK_STDERR) {
         struct kiln_stat st;
@@ -47,11 +47,12 @@ static int32_t socket_of(int32_t fd, struct wfd **out) {
 }
 
 int32_t kiln_wasi_sock_accept(void *c, void *v, int32_t fd, int32_t flags, int32_t fd_out) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)flags & ~(uint32_t)W_FDFLAGS_NONBLOCK) return W_EINVAL;
     struct wfd *e;
-    int32_t err = socket_of(fd, &e);
+    int32_t err = socket_of(w, fd, &e);
     if (err) return err;
-    WPTR(out, uint8_t, fd_out, 4);
+    WPTR(w, out, uint8_t, fd_out, 4);
     int nonblock = (flags & W_FDFLAGS_NONBLOCK) != 0;
     long r;
     do r = os_accept4(e->host, K_SOCK_CLOEXEC | (nonblock ? K_SOCK_NONBLOCK : 0)); while (r == -K_EINTR);
@@ -67,7 +68,7 @@ int32_t kiln_wasi_sock_accept(void *c, void *v, int32_t fd, int32_t flags, int32
         .base = rights,
     };
     int32_t n;
-    err = wfd_insert(&s, &n);
+    err = wfd_insert(w, &s, &n);
     if (err) return err;
     put_u32(out, (uint32_t)n);
     return W_ESUCCESS;
@@ -75,15 +76,16 @@ int32_t kiln_wasi_sock_accept(void *c, void *v, int32_t fd, int32_t flags, int32
 
 int32_t kiln_wasi_sock_recv(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int32_t ri_flags,
                             int32_t datalen_ptr, int32_t roflags_ptr) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if ((uint32_t)ri_flags > (W_RIFLAGS_RECV_PEEK | W_RIFLAGS_RECV_WAITALL)) return W_EINVAL;
     struct wfd *e;
-    int32_t err = socket_of(fd, &e);
+    int32_t err = socket_of(w, fd, &e);
     if (err) return err;
-    WPTR(datalen, uint8_t, datalen_ptr, 4);
-    WPTR(roflags, uint8_t, roflags_ptr, 2);
+    WPTR(w, datalen, uint8_t, datalen_ptr, 4);
+    WPTR(w, roflags, uint8_t, roflags_ptr, 2);
     struct k_iovec io[W_IOV_MAX];
     int n;
-    err = w_iovecs(iovs, iovs_len, io, &n);
+    err = w_iovecs(w, iovs, iovs_len, io, &n);
     if (err) return err;
     struct k_msghdr m = {.iov = io, .iovlen = (size_t)n};
     int flags = ((ri_flags & W_RIFLAGS_RECV_PEEK) ? K_MSG_PEEK : 0) | ((ri_flags & W_RIFLAGS_RECV_WAITALL) ? K_MSG_WAITALL : 0);
@@ -96,14 +98,15 @@ int32_t kiln_wasi_sock_recv(void *c, void *v, int32_t fd, int32_t iovs, int32_t 
 }
 
 int32_t kiln_wasi_sock_send(void *c, void *v, int32_t fd, int32_t iovs, int32_t iovs_len, int32_t si_flags, int32_t datalen_ptr) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     if (si_flags != 0) return W_EINVAL; /* preview1 defines no send flags */
     struct wfd *e;
-    int32_t err = socket_of(fd, &e);
+    int32_t err = socket_of(w, fd, &e);
     if (err) return err;
-    WPTR(datalen, uint8_t, datalen_ptr, 4);
+    WPTR(w, datalen, uint8_t, datalen_ptr, 4);
     struct k_iovec io[W_IOV_MAX];
     int n;
-    err = w_iovecs(iovs, iovs_len, io, &n);
+    err = w_iovecs(w, iovs, iovs_len, io, &n);
     if (err) return err;
     struct k_msghdr m = {.iov = io, .iovlen = (size_t)n};
     long r;
@@ -115,10 +118,11 @@ int32_t kiln_wasi_sock_send(void *c, void *v, int32_t fd, int32_t iovs, int32_t 
 }
 
 int32_t kiln_wasi_sock_shutdown(void *c, void *v, int32_t fd, int32_t how) {
+    struct kiln_wasi *w = kiln_wasi_of(v);
     /* sdflags RD = 1, WR = 2; Linux SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2. */
     if (how < 1 || how > 3) return W_EINVAL;
     struct wfd *e;
-    int32_t err = socket_of(fd, &e);
+    int32_t err = socket_of(w, fd, &e);
     if (err) return err;
     long r = os_shutdown(e->host, how - 1);
     return r < 0 ? werr(r) : W_ESUCCESS;

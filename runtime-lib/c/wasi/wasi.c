@@ -7,8 +7,8 @@
  * signature mismatch fails the runtime build. See wasi_internal.h for how
  * the layer is split and the two sandbox rules every file keeps.
  *
- * This file: arguments, environment (the build's grants only), clocks,
- * randomness, proc_exit and sched_yield.
+ * This file: arguments, environment (the context's, i.e. only what its
+ * configuration grants), clocks, randomness, proc_exit and sched_yield.
  */
 #include "wasi_internal.h"
 
@@ -99,13 +99,13 @@ int32_t werr(long neg) {
 /* SANDBOX-CRITICAL: the iovec array itself and every buffer it names are
  * checked by WPTR before any host pointer is formed. At most W_IOV_MAX
  * buffers are used (a short transfer, which callers must accept anyway). */
-int32_t w_iovecs(int32_t iovs_ptr, int32_t iovs_len, struct k_iovec *out, int *n) {
+int32_t w_iovecs(struct kiln_wasi *w, int32_t iovs_ptr, int32_t iovs_len, struct k_iovec *out, int *n) {
     uint32_t count = (uint32_t)iovs_len;
-    WPTR(iov, uint8_t, iovs_ptr, (uint64_t)count * 8);
+    WPTR(w, iov, uint8_t, iovs_ptr, (uint64_t)count * 8);
     int k = 0;
     for (uint32_t i = 0; i < count && k < W_IOV_MAX; i++) {
         uint32_t p = get_u32(iov + 8 * i), l = get_u32(iov + 8 * i + 4);
-        WPTR(b, uint8_t, p, l);
+        WPTR(w, b, uint8_t, p, l);
         out[k].base = b;
         out[k].len = l;
         k++;
@@ -167,9 +167,9 @@ int32_t w_times(uint64_t atim, uint64_t mtim, int32_t fst, int64_t out[4]) {
 
 /* ---- arguments and environment ---- */
 
-static int32_t strings_sizes(char **list, size_t n, int32_t count_ptr, int32_t size_ptr) {
-    WPTR(count, uint8_t, count_ptr, 4);
-    WPTR(size, uint8_t, size_ptr, 4);
+static int32_t strings_sizes(struct kiln_wasi *w, char **list, size_t n, int32_t count_ptr, int32_t size_ptr) {
+    WPTR(w, count, uint8_t, count_ptr, 4);
+    WPTR(w, size, uint8_t, size_ptr, 4);
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) total += strlen(list[i]) + 1;
     if (total > 0xffffffffu) return W_E2BIG;
@@ -178,12 +178,12 @@ static int32_t strings_sizes(char **list, size_t n, int32_t count_ptr, int32_t s
     return W_ESUCCESS;
 }
 
-static int32_t strings_get(char **list, size_t n, int32_t ptrs_ptr, int32_t buf_ptr) {
-    WPTR(ptrs, uint8_t, ptrs_ptr, (uint64_t)n * 4);
+static int32_t strings_get(struct kiln_wasi *w, char **list, size_t n, int32_t ptrs_ptr, int32_t buf_ptr) {
+    WPTR(w, ptrs, uint8_t, ptrs_ptr, (uint64_t)n * 4);
     uint32_t off = (uint32_t)buf_ptr;
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(list[i]) + 1;
-        WPTR(dst, uint8_t, off, len);
+        WPTR(w, dst, uint8_t, off, len);
         memcpy(dst, list[i], len);
         put_u32(ptrs + 4 * i, off);
         off += (uint32_t)len;
@@ -192,20 +192,20 @@ static int32_t strings_get(char **list, size_t n, int32_t ptrs_ptr, int32_t buf_
 }
 
 int32_t kiln_wasi_args_sizes_get(void *c, void *v, int32_t count, int32_t size) {
-    (void)c; (void)v;
-    return strings_sizes(kiln_proc.argv, (size_t)kiln_proc.argc, count, size);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    return strings_sizes(w, w->argv, w->argc, count, size);
 }
 int32_t kiln_wasi_args_get(void *c, void *v, int32_t argv, int32_t buf) {
-    (void)c; (void)v;
-    return strings_get(kiln_proc.argv, (size_t)kiln_proc.argc, argv, buf);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    return strings_get(w, w->argv, w->argc, argv, buf);
 }
 int32_t kiln_wasi_environ_sizes_get(void *c, void *v, int32_t count, int32_t size) {
-    (void)c; (void)v;
-    return strings_sizes(kiln_proc.wasi_env, kiln_proc.wasi_envc, count, size);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    return strings_sizes(w, w->env, w->envc, count, size);
 }
 int32_t kiln_wasi_environ_get(void *c, void *v, int32_t env, int32_t buf) {
-    (void)c; (void)v;
-    return strings_get(kiln_proc.wasi_env, kiln_proc.wasi_envc, env, buf);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    return strings_get(w, w->env, w->envc, env, buf);
 }
 
 /* ---- clocks and randomness ---- */
@@ -222,11 +222,11 @@ static int clock_id(int32_t id) {
 static bool cpu_clock(int32_t id) { return id == 2 || id == 3; }
 
 int32_t kiln_wasi_clock_res_get(void *c, void *v, int32_t id, int32_t res_ptr) {
-    (void)c; (void)v;
+    struct kiln_wasi *w = kiln_wasi_of(v);
     int clk = clock_id(id);
     if (clk < 0) return W_EINVAL;
     if (cpu_clock(id)) return W_EBADF;
-    WPTR(res, uint8_t, res_ptr, 8);
+    WPTR(w, res, uint8_t, res_ptr, 8);
     int64_t s, ns;
     long r = os_clock_getres(clk, &s, &ns);
     if (r) return werr(r);
@@ -242,11 +242,12 @@ static long now_ns(int clk, uint64_t *out) {
 }
 
 int32_t kiln_wasi_clock_time_get(void *c, void *v, int32_t id, int64_t precision, int32_t time_ptr) {
-    (void)c; (void)v; (void)precision;
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    (void)precision;
     int clk = clock_id(id);
     if (clk < 0) return W_EINVAL;
     if (cpu_clock(id)) return W_EBADF;
-    WPTR(out, uint8_t, time_ptr, 8);
+    WPTR(w, out, uint8_t, time_ptr, 8);
     uint64_t t;
     long r = now_ns(clk, &t);
     if (r) return werr(r);
@@ -255,8 +256,8 @@ int32_t kiln_wasi_clock_time_get(void *c, void *v, int32_t id, int64_t precision
 }
 
 int32_t kiln_wasi_random_get(void *c, void *v, int32_t buf_ptr, int32_t len) {
-    (void)c; (void)v;
-    WPTR(buf, uint8_t, buf_ptr, (uint32_t)len);
+    struct kiln_wasi *w = kiln_wasi_of(v);
+    WPTR(w, buf, uint8_t, buf_ptr, (uint32_t)len);
     uint32_t done = 0;
     while (done < (uint32_t)len) {
         long r = os_getrandom(buf + done, (uint32_t)len - done);
@@ -275,13 +276,14 @@ int32_t kiln_wasi_random_get(void *c, void *v, int32_t buf_ptr, int32_t len) {
  * an error and status 1; Kiln follows that rule and message. Generated code
  * calls this directly, so the return address and the caller's frame
  * pointer locate the call in wasm. Anything the program buffered is its own
- * to flush before proc_exit (wasi-libc's exit does). */
+ * to flush before proc_exit (wasi-libc's exit does). kiln_exit ends the
+ * instance's run (in an executable, the process). */
 __attribute__((noinline)) void kiln_wasi_proc_exit(void *c, void *v, int32_t code) {
-    (void)c; (void)v;
+    (void)c;
     if ((uint32_t)code >= 126)
         kiln_wasm_call_error("exit with invalid exit status outside of [0..126)", (uint32_t)code,
                              (uintptr_t)__builtin_return_address(0), kiln_arch_caller_fp(__builtin_frame_address(0)));
-    os_exit(code);
+    kiln_exit(v, code);
 }
 
 int32_t kiln_wasi_sched_yield(void *c, void *v) {

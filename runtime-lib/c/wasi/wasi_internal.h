@@ -3,27 +3,39 @@
  * The layer is split by function family:
  *   wasi.c     arguments, environment, clocks, randomness, process; the
  *              errno translation and the linear-memory accessors' home
- *   fdtable.c  the descriptor table, the grants opened at start-up,
- *              fd_close/renumber/prestat/fdstat
+ *   fdtable.c  WASI contexts (kiln_wasi_new/free), the descriptor table,
+ *              the directory grants, fd_close/renumber/prestat/fdstat
  *   fd.c       operations on open descriptors (read, write, seek, stat,
  *              readdir, ...)
  *   path.c     sandboxed path resolution and every path_* function
  *   poll.c     poll_oneoff
  *   sock.c     sock_* and proc_raise
  *
+ * All state lives in a context, struct kiln_wasi below: one per instance
+ * (an executable has one, made at start-up from its baked configuration;
+ * an embedding makes one per instance from the host's configuration). Every
+ * host function starts from its caller's VMContext, finds the context with
+ * kiln_wasi_of() and passes it to every helper; nothing in wasi/ keeps
+ * mutable static state except process-wide facts that are the same for
+ * every context (whether openat2 works, path.c), kept in relaxed atomics.
+ * So contexts used on different threads at the same time share nothing
+ * mutable; one context must be used by one thread at a time.
+ *
  * SANDBOX-CRITICAL, two rules every file here keeps:
- *  1. A wasm pointer is an offset into the command's linear memory. It is
- *     turned into a host pointer only by wmem()/WPTR, which checks the
- *     whole range [ptr, ptr+len) against the memory's current length in
- *     64-bit arithmetic (no wrap-around). Nothing else dereferences guest
- *     memory. Memories never shrink; only memory.grow moves one (an
- *     explicitly checked memory, see memory.c), and WASI functions run on
- *     the wasm thread between guest instructions and never grow memory, so
- *     a checked pointer stays valid for the whole call.
- *  2. The program reaches host files only through descriptors in the table
- *     (fdtable.c), which holds what it was granted and what it opened from
- *     there, and it names files only by paths relative to a directory
- *     descriptor, resolved by path.c so that they can never leave it.
+ *  1. A wasm pointer is an offset into the context's linear memory (the
+ *     one kiln_wasi_set_memory gave it). It is turned into a host pointer
+ *     only by wmem()/WPTR, which checks the whole range [ptr, ptr+len)
+ *     against that memory's current length in 64-bit arithmetic (no
+ *     wrap-around). Nothing else dereferences guest memory. Memories never
+ *     shrink; only memory.grow moves one (an explicitly checked memory, see
+ *     memory.c), and WASI functions run on the instance's thread between
+ *     its guest instructions and never grow memory, so a checked pointer
+ *     stays valid for the whole call.
+ *  2. The program reaches host files only through descriptors in its
+ *     context's table (fdtable.c), which holds what it was granted and what
+ *     it opened from there, and it names files only by paths relative to a
+ *     directory descriptor, resolved by path.c so that they can never leave
+ *     it. A context never sees another context's descriptors.
  *
  * Behaviour (errno values, rights reported, descriptor numbering) follows
  * wasmtime's preview1 implementation, the reference the test suite records
@@ -70,20 +82,85 @@ enum {
 /* Linux -errno (as os_* return it) -> WASI errno. */
 int32_t werr(long neg);
 
+/* ---- the context ---- */
+
+struct wfd;
+struct k_pollfd {
+    int32_t fd;
+    int16_t events, revents;
+};
+
+#define W_PATH_MAX 4096
+#define W_NAME_MAX 255
+#define W_SYMLOOP_MAX 40
+#define W_DENTS_SIZE 8192
+
+/* Everything one WASI context owns. Allocated with rt_zalloc (and freed by
+ * kiln_wasi_free), about 90 KiB, most of it path.c's scratch. */
+struct kiln_wasi {
+    struct kiln_memory *memory; /* what wasm pointers point into, or NULL */
+
+    /* The descriptor table (fdtable.c): tab[0..tab_len), tab_cap slots
+     * allocated (rt_zalloc, tab_cap * sizeof *tab bytes). */
+    struct wfd *tab;
+    uint32_t tab_len; /* slots ever used (highest number + 1) */
+    uint32_t tab_cap;
+
+    /* Copies of the configuration's arguments and environment, and the
+     * guest names of the granted directories: the pointer arrays and the
+     * strings, all in one allocation of `strings_size` bytes. */
+    char **argv;
+    size_t argc;
+    char **env;
+    size_t envc;
+    void *strings;
+    size_t strings_size;
+
+    /* poll_oneoff's per-call scratch (poll.c), grown as needed: one
+     * allocation holding `poll_cap` of each array. */
+    void *poll_block;
+    size_t poll_block_size;
+    uint32_t poll_cap;
+    int64_t *poll_deadline; /* per subscription: monotonic ns, or -1 for a descriptor */
+    struct k_pollfd *poll_fds;
+    int32_t *poll_slot;     /* per subscription: its poll_fds index, or -1 */
+
+    /* fd_readdir's getdents64 buffer (fd.c). */
+    uint8_t dents[W_DENTS_SIZE] __attribute__((aligned(8)));
+
+    /* path.c's scratch. Two paths may be in flight at once (rename, link,
+     * symlink): path_a and path_b. Nothing in path.c re-enters, and one
+     * context is used by one thread at a time. */
+    char path_a[W_PATH_MAX], path_b[W_PATH_MAX];
+    char walk_rest[2 * W_PATH_MAX + 4]; /* what is left of the path */
+    char walk_tmp[2 * W_PATH_MAX + 4];
+    char walk_link[W_PATH_MAX + 1];
+    /* The names of the directories walk() descended into below its base,
+     * each NUL-terminated, and where each starts: the way back up for `..`. */
+    char walk_names[4 * W_PATH_MAX];
+    uint16_t walk_name_at[2 * W_PATH_MAX];
+    char parent_buf[W_PATH_MAX];
+    char final_buf[2 * W_PATH_MAX];
+    char final_link[W_PATH_MAX + 1];
+    char link_buf[W_PATH_MAX + 1];
+};
+/* walk_name_at holds offsets into walk_names. */
+_Static_assert(4 * W_PATH_MAX <= 65536, "walk_name_at entries are 16-bit");
+
 /* ---- linear memory (rule 1 above) ---- */
 
-/* A host pointer to [ptr, ptr+len) of the command's memory, or NULL if any
+/* A host pointer to [ptr, ptr+len) of the context's memory, or NULL if any
  * byte of it lies outside the memory's current length. */
-static inline void *wmem(uint32_t ptr, uint64_t len) {
-    struct kiln_memory *m = kiln_wasi_memory;
+static inline void *wmem(struct kiln_wasi *w, uint32_t ptr, uint64_t len) {
+    struct kiln_memory *m = w->memory;
     if (!m || (uint64_t)ptr + len > m->length) return 0;
     return m->base + ptr;
 }
 
-/* Declares `var`, a checked pointer to len bytes at wasm address ptr, or
- * returns EFAULT from the enclosing function. */
-#define WPTR(var, type, ptr, len)                      \
-    type *var = (type *)wmem((uint32_t)(ptr), (len)); \
+/* Declares `var`, a checked pointer to len bytes at wasm address ptr in
+ * context w's memory, or returns EFAULT from the enclosing function. */
+#define WPTR(w, var, type, ptr, len)                      \
+    type *var = (type *)wmem((w), (uint32_t)(ptr), (len)); \
     if (!var) return W_EFAULT
 
 static inline void put_u16(void *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -96,7 +173,7 @@ static inline uint64_t get_u64(const void *p) { uint64_t v; memcpy(&v, p, 8); re
 /* Native iovecs for a wasm iovec array (each buffer checked by wmem). */
 struct k_iovec { void *base; size_t len; };
 #define W_IOV_MAX 128
-int32_t w_iovecs(int32_t iovs_ptr, int32_t iovs_len, struct k_iovec *out, int *n);
+int32_t w_iovecs(struct kiln_wasi *w, int32_t iovs_ptr, int32_t iovs_len, struct k_iovec *out, int *n);
 
 /* ---- WASI types ---- */
 #define W_FILETYPE_UNKNOWN 0
@@ -188,7 +265,11 @@ int32_t w_iovecs(int32_t iovs_ptr, int32_t iovs_len, struct k_iovec *out, int *n
 
 /* ---- the descriptor table (fdtable.c) ---- */
 
-enum wfd_kind { WK_FREE = 0, WK_STDIN, WK_STDOUT, WK_STDERR, WK_FILE, WK_DIR, WK_SOCKET };
+/* WK_ABSENT: a stdio number the context was given no host descriptor for.
+ * It is not open (EBADF for everything) and, unlike a free slot, never
+ * reused, so no file the program opens can become its stdin, stdout or
+ * stderr. */
+enum wfd_kind { WK_FREE = 0, WK_ABSENT, WK_STDIN, WK_STDOUT, WK_STDERR, WK_FILE, WK_DIR, WK_SOCKET };
 
 /* Permission bits, as wasmtime keeps them per grant: a directory grant's
  * dperm (READ: look up and list; MUTATE: create, remove, rename, link,
@@ -220,13 +301,15 @@ struct wfd {
     int64_t rd_stamp[4];   /* the directory's mtime and ctime (sec, nsec) then */
 };
 
-/* The entry for a guest descriptor, or NULL if it is not open. */
-struct wfd *wfd_get(int32_t fd);
+/* The entry for a guest descriptor of context w, or NULL if it is not open. */
+struct wfd *wfd_get(struct kiln_wasi *w, int32_t fd);
 /* Adds an entry, numbering it as wasmtime does (the highest number freed
  * earlier, else one past the highest ever used); the table owns e->host
- * from then on. Returns 0 or a WASI errno (the host fd is closed then). */
-int32_t wfd_insert(const struct wfd *e, int32_t *fd_out);
-/* Releases the host descriptor of an entry (never the process's own 0-2). */
+ * from then on (unless it is a stdio entry). Returns 0 or a WASI errno (the
+ * host fd is closed then). */
+int32_t wfd_insert(struct kiln_wasi *w, const struct wfd *e, int32_t *fd_out);
+/* Releases the host descriptor of an entry if the context owns it: every
+ * descriptor but the stdio ones it was given. */
 void wfd_close_host(const struct wfd *e);
 /* Rights wasmtime reports for a file or directory opened with `mode`. */
 uint64_t wfd_rights(uint8_t filetype, uint8_t mode);
