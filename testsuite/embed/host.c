@@ -91,7 +91,7 @@ int main(void) {
     printf("mix: status %d, %g, %lld\n", (int)s, d, (long long)r64);
     float f;
     s = calc_negate_f32(a, 0.0f, &f);
-    printf("negate_f32(0): status %d, %s%g\n", (int)s, f == 0.0f && 1 / f < 0 ? "-" : "", f);
+    printf("negate_f32(0): status %d, %g\n", (int)s, f);
     printf("version: %llx\n", (unsigned long long)calc_global_version(a));
     printf("table size: %u\n", calc_table_size(a));
 
