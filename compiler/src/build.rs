@@ -2,11 +2,9 @@
 //! Rust crate, in the style of the `cc` crate.
 //!
 //! ```no_run
-//! // build.rs of a crate that embeds plugin.wasm; Cargo.toml has
-//! // `[build-dependencies] kiln = ...`
-//! fn main() {
-//!     kiln::Build::new().file("plugin.wasm").compile("plugin");
-//! }
+//! // In `fn main` of build.rs, in a crate that embeds plugin.wasm (its
+//! // Cargo.toml has `[build-dependencies] kiln = ...`):
+//! kiln::Build::new().file("plugin.wasm").compile("plugin");
 //! ```
 //!
 //! ```ignore
@@ -20,7 +18,9 @@
 //! [`Build::compile`] compiles the module with [`crate::compile_file`]
 //! (`Emit::Lib`) for the target Cargo builds for, writes `libNAME.a`,
 //! `NAME.h` and `NAME.rs` into `OUT_DIR`, and prints the lines that make
-//! Cargo link the library and rebuild when the module changes. `NAME.rs`
+//! Cargo link the library and rebuild when the module changes (the one
+//! place where the library prints: that is how a build script talks to
+//! Cargo). `NAME.rs`
 //! is a safe Rust wrapper, [`crate::embed::rust_bindings`] inside
 //! `pub mod NAME { ... }`; `docs/embedding.md` shows a complete host.
 

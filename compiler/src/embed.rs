@@ -1161,7 +1161,11 @@ impl<I: Imports> Instance<I> {
             }
             None => {
                 drop(unsafe { Box::from_raw(state.as_ptr()) });
-                Err(Trap::error("cannot create an instance: out of memory".to_string()))
+                Err(Trap::error(
+                    "cannot create an instance: the runtime could not map it (out of memory or address space, \
+                     or a stack_size too large)"
+                        .to_string(),
+                ))
             }
         }
     }
