@@ -17,6 +17,7 @@
 //! Library code does no printing; the `kiln` binary (`main.rs`, `cli/`)
 //! turns [`error::CompileError`] into messages.
 
+pub mod build;
 pub mod codegen;
 pub mod debug;
 pub mod embed;
@@ -29,6 +30,7 @@ pub mod isa;
 pub mod link;
 pub mod translate;
 
+pub use build::Build;
 pub use error::CompileError;
 pub use isa::OptLevel;
 pub use translate::heap::BoundsChecks;

@@ -16,6 +16,14 @@
 //! - `link`: a command whose host import `app_host.c` (freestanding C
 //!   written against the header `--emit header` wrote) provides through
 //!   `--link`; `app.stdout` is its expected output.
+//! - `rust_host` (the machine's own target only): `testsuite/embed-rust`,
+//!   a workspace crate whose build script compiles `calc.wat` with
+//!   `kiln::Build` and whose binary uses only the generated safe Rust
+//!   bindings; its stdout must equal `rust_host.stdout`, and an import
+//!   that panics must abort the process with Kiln's message.
+//! - `rust_example` (the machine's own target only): the document's Rust
+//!   example, `docs/embedding-example.rs`, a second binary of that crate,
+//!   with its output `docs/embedding-example-rust.stdout`.
 
 use kiln_testsuite::*;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -154,6 +162,69 @@ fn link_test(target: &'static Target) -> Result<(), Failed> {
     compare("app", target, &exe, &["kiln".to_string(), "WASM".to_string()], &work)
 }
 
+/// Binary `name` of the Rust host crate (`testsuite/embed-rust`), built by
+/// Cargo into the target directory this test runs from (`cargo build -p
+/// kiln-embed-rust`: its build script compiles `calc.wat` with
+/// `kiln::Build` for the machine's own target; a no-op when it is fresh).
+fn rust_bin(name: &str) -> Result<PathBuf, Failed> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    // TARGET_DIR/PROFILE/deps/embed-HASH
+    let profile_dir = me.parent().and_then(Path::parent).ok_or("unexpected test executable path")?;
+    let target_dir = profile_dir.parent().ok_or("unexpected test executable path")?;
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev".to_string(),
+        Some(p) => p.to_string(),
+        None => return Err("unexpected test executable path".into()),
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", "kiln-embed-rust", "--bin", name, "--profile", &profile])
+        .env("CARGO_TARGET_DIR", target_dir)
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo build -p kiln-embed-rust failed:\n{}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(profile_dir.join(name))
+}
+
+/// The Rust host: its output, then a panicking import.
+fn rust_host_test(target: &'static Target) -> Result<(), Failed> {
+    let exe = rust_bin("kiln-embed-rust")?;
+    let work = scratch(&format!("embed/{}/rust_host", target.name));
+    compare("rust_host", target, &exe, &[], &work)?;
+    // A panicking import aborts the process, with a message, instead of
+    // unwinding into wasm.
+    let out = run_in(target, None, &exe, &["panic".to_string()], None, &work, &[])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = "kiln: host import \"host\" \"log\" panicked (the log import was told to panic); \
+                a panic must not unwind into wasm code: aborting";
+    if out.status != 128 + 6 || !stderr.contains(want) {
+        return Err(format!("a panicking import: status {} (want 134, SIGABRT), stderr:\n{stderr}", out.status).into());
+    }
+    Ok(())
+}
+
+/// docs/embedding.md's complete Rust example: the document shows the file
+/// (all but its first line) and its output.
+fn rust_example_test(target: &'static Target) -> Result<(), Failed> {
+    let src = std::fs::read_to_string(root().join("docs/embedding-example.rs")).map_err(|e| e.to_string())?;
+    let doc = std::fs::read_to_string(root().join("docs/embedding.md")).map_err(|e| e.to_string())?;
+    let shown = src.split_once('\n').map_or("", |(_, rest)| rest);
+    if !doc.contains(&format!("```rust\n{shown}```")) {
+        return Err("docs/embedding.md does not show docs/embedding-example.rs (after its first line) as it is".into());
+    }
+    let exe = rust_bin("kiln-embed-rust-example")?;
+    let work = scratch(&format!("embed/{}/rust_example", target.name));
+    let out = run_in(target, None, &exe, &[], None, &work, &[])?;
+    if out.status != 0 {
+        return Err(format!("the Rust example exited with {}:\n{}", out.status, String::from_utf8_lossy(&out.stderr)).into());
+    }
+    check_file(&root().join("docs/embedding-example-rust.stdout"), &out.stdout, "stdout")?;
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -162,6 +233,10 @@ fn main() {
         trials.push(Trial::test(format!("{}::lodepng", target.name), move || lodepng_test(target)));
         trials.push(Trial::test(format!("{}::link", target.name), move || link_test(target)));
         trials.push(Trial::test(format!("{}::example", target.name), move || example_test(target)));
+        if target.name == std::env::consts::ARCH {
+            trials.push(Trial::test(format!("{}::rust_host", target.name), move || rust_host_test(target)));
+            trials.push(Trial::test(format!("{}::rust_example", target.name), move || rust_example_test(target)));
+        }
     }
     libtest_mimic::run(&args, trials).exit();
 }
