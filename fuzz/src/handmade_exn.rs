@@ -13,15 +13,18 @@
 //! - *workers*, all of type `$w = [i32 d, i64 x] -> [i64]`, calling each
 //!   other directly, through `call_indirect` (a funcref table), `call_ref`
 //!   (of `ref.func`, a typed global, a typed table) and the tail-call
-//!   forms of all three, always with a smaller depth `d`; every worker
-//!   clamps `d` to its own bound on entry, so recursion is bounded and the
-//!   stack never runs out (both engines' limits are far away);
+//!   forms of all three, always with a smaller depth `d`. Called from
+//!   outside (when the budget below is full), a worker counts its depth
+//!   down from its own bound (2 to 64) by the argument, `cap - d % (cap +
+//!   1)`, so that the runner's small and special arguments make deep
+//!   calls; the depth bounds the stack far below both engines' limits;
 //! - a call budget: the global the runner refills before every call
-//!   (`gen::FUEL_EXPORT`); a worker called at depth 0 or without budget
-//!   runs its *base case* instead of its body (a value, a conditional
-//!   throw, or for a quarter of the workers always a throw, so that deep
-//!   call chains end in an exception unwinding through all of them). Not a
-//!   trap: running out of budget is an ordinary, deterministic answer;
+//!   (`gen::FUEL_EXPORT`), one unit per worker call; a worker called at
+//!   depth 0 or without budget runs its *base case* instead of its body,
+//!   without calls (a value, a conditional throw, or for a quarter of the
+//!   workers always a throw, so that deep call chains end in an exception
+//!   unwinding through all of them). Not a trap: running out of budget is
+//!   an ordinary, deterministic answer;
 //! - bodies of random expressions: arithmetic on the arguments, calls,
 //!   throws guarded by conditions on the arguments and the depth (so a
 //!   throw happens at a random depth of a call chain, with a payload
@@ -39,16 +42,16 @@
 //!   payload, store a funcref or externref of the payload in an exported
 //!   global or table, rethrow an exnref carried in the payload, and
 //!   compute more (which can call, throw and catch again);
-//! - *entries*: exported functions that call a worker at a depth counted
-//!   down from a bound by their argument (so that the runner's small
-//!   arguments give deep calls), half of them inside a nest catching every
-//!   tag, so that the payloads of exceptions escaping the workers are
-//!   compared too, not just the fact of an uncaught exception.
+//! - *entries*: exported functions that call a worker, half of them
+//!   inside a nest catching every tag with handlers that neither throw
+//!   nor rethrow, so that the payloads of exceptions escaping the workers
+//!   are compared too, not just the fact of an uncaught exception.
 //!
-//! Every function is exported (workers too: their depth is clamped, the
-//! runner refills the budget), plus `acc`, the budget, a funcref and an
-//! externref global, the funcref table and (in half of the modules) a
-//! 256-byte memory of one-byte pages, all compared after every call.
+//! Every function is exported, plus `acc`, counters of throws and of
+//! handlers run, the budget, a funcref and an externref global (`set_ext`
+//! sets the latter from the runner's externref arguments), the funcref
+//! table and (in half of the modules) a 256-byte memory of one-byte
+//! pages, all compared after every call.
 //! Floats are only converted from integers or reinterpreted, never
 //! computed, so no NaN bits are left to the engines' choice; the only
 //! traps are deterministic (null references, `call_indirect` to a null

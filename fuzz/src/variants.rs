@@ -342,6 +342,69 @@ mod tests {
         assert!(!wat.contains("catch 0\n          br 3"), "the clause after catch_all is dropped: {wat}");
     }
 
+    /// The legacy operators of a module, in order.
+    fn legacy_ops(bytes: &[u8]) -> Vec<String> {
+        use wasmparser::{Operator as O, Payload};
+        let mut out = Vec::new();
+        for p in wasmparser::Parser::new(0).parse_all(bytes) {
+            let Ok(Payload::CodeSectionEntry(body)) = p else { continue };
+            let mut ops = body.get_operators_reader().unwrap();
+            while !ops.eof() {
+                match ops.read().unwrap() {
+                    O::Try { .. } => out.push("try".to_string()),
+                    O::TryTable { .. } => out.push("try_table".to_string()),
+                    O::Catch { tag_index } => out.push(format!("catch {tag_index}")),
+                    O::CatchAll => out.push("catch_all".to_string()),
+                    O::Rethrow { relative_depth } => out.push(format!("rethrow {relative_depth}")),
+                    O::Delegate { relative_depth } => out.push(format!("delegate {relative_depth}")),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// `catch_all_ref` to a block ending in `throw_ref` becomes `delegate`
+    /// to that block, past the handlers in between; `catch_ref` to one
+    /// becomes `rethrow 0`, but not past a handler.
+    #[test]
+    fn legacy_delegate_and_rethrow() {
+        let text = r#"(module
+          (tag $t (param i32))
+          (func (export "d") (param i32) (result i32)
+            (block $dx (result i32)
+              (block $dl (result exnref)
+                (block $h (result i32)
+                  (try_table (result i32) (catch $t $h)
+                    (try_table (result i32) (catch_all_ref $dl) (throw $t (local.get 0))))
+                  (br $dx))
+                (br $dx))
+              throw_ref))
+          (func (export "r") (param i32) (result i32)
+            (block $rx (result i32)
+              (block $rl (result i32 exnref)
+                (block $h
+                  (try_table (result i32) (catch_ref $t $rl) (catch_all $h) (throw $t (local.get 0)))
+                  (try_table (result i32) (catch_all $h)
+                    (try_table (result i32) (catch_ref $t $rl) (throw $t (local.get 0))))
+                  (br $rx (i32.add)))
+                (br $rx (i32.const 9)))
+              throw_ref drop unreachable)))"#;
+        let out = legacy(&wat::parse_str(text).unwrap()).unwrap();
+        wasmparser::Validator::new_with_features(features()).validate_all(&out).unwrap();
+        assert_eq!(
+            legacy_ops(&out),
+            [
+                // d: the outer try_table is a `try`; the inner one delegates
+                // to $dl, two labels out (past $h's handler).
+                "try", "try", "delegate 2", "catch 0",
+                // r: a clause straight to $rl rethrows; past the second
+                // nest's handler it cannot, so that try_table stays.
+                "try", "catch 0", "rethrow 0", "catch_all", "try", "try_table", "catch_all",
+            ]
+        );
+    }
+
     #[test]
     fn throws_replace_unreachable_but_not_the_fuel_check() {
         let text = r#"(module
