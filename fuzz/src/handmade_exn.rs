@@ -800,9 +800,17 @@ impl Gen<'_> {
             s.push_str(&format!("block {h} {} ", result(types)));
             self.labels.push(Label { name: h.clone(), types: types.clone(), kind: Kind::Handler });
         }
+        let share = budget / (handlers.len() as i32 + 2);
+        // Now and then a try_table with a parameter, computed before it
+        // (a handler drops it with the rest of the try_table's stack).
+        let param = !clauses_forced && self.one_in(5);
+        if param {
+            let pre = self.expr(share);
+            s.push_str(&pre);
+            s.push(' ');
+        }
         let tt = self.fresh("tt");
         self.labels.push(Label { name: tt.clone(), types: vec![T::I64], kind: Kind::TryTable });
-        let share = budget / (handlers.len() as i32 + 2);
         let body = match body {
             Some(b) => b,
             None => {
@@ -813,7 +821,12 @@ impl Gen<'_> {
             }
         };
         self.labels.pop();
-        s.push_str(&format!("try_table {tt} (result i64){clause_text} {body} end br {done}"));
+        if param {
+            let op = self.pick(&["add", "xor", "sub"]);
+            s.push_str(&format!("try_table {tt} (param i64) (result i64){clause_text} {body} i64.{op} end br {done}"));
+        } else {
+            s.push_str(&format!("try_table {tt} (result i64){clause_text} {body} end br {done}"));
+        }
         for (_, types) in handlers.iter().rev() {
             self.labels.pop();
             let h = self.handler(types, share);
@@ -1006,8 +1019,8 @@ mod tests {
             }
         }
         for shape in [
-            "catch", "catch_ref", "catch_all", "catch_all_ref", "throw", "throw_ref", "call_indirect", "call_ref",
-            "return_call", "return_call_indirect", "return_call_ref", "v128", "try", "legacy catch", "legacy catch_all",
+            "catch", "catch_ref", "catch_all", "catch_all_ref", "try_table param", "throw", "throw_ref", "call_indirect", "call_ref",
+            "return_call", "return_call_indirect", "return_call_ref", "v128", "try", "try param", "legacy catch", "legacy catch_all",
             "rethrow", "delegate 0", "delegate outer",
         ] {
             assert!(seen.contains(shape), "no {shape} in 240 modules: {seen:?}");
@@ -1024,6 +1037,9 @@ mod tests {
             while !ops.eof() {
                 match ops.read().unwrap() {
                     O::TryTable { try_table } => {
+                        if matches!(try_table.ty, wasmparser::BlockType::FuncType(_)) {
+                            out.push("try_table param");
+                        }
                         for c in try_table.catches {
                             out.push(match c {
                                 Catch::One { .. } => "catch",
@@ -1041,6 +1057,7 @@ mod tests {
                     O::ReturnCallIndirect { .. } => out.push("return_call_indirect"),
                     O::ReturnCallRef { .. } => out.push("return_call_ref"),
                     O::V128Store { .. } => out.push("v128"),
+                    O::Try { blockty: wasmparser::BlockType::FuncType(_) } => out.push("try param"),
                     O::Try { .. } => out.push("try"),
                     O::Catch { .. } => out.push("legacy catch"),
                     O::CatchAll => out.push("legacy catch_all"),
