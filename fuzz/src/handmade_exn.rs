@@ -143,9 +143,10 @@ struct Gen<'a> {
 /// Counts a throw of a tag (the exported `throws`).
 const COUNT_THROW: &str = "global.get $throws i64.const 1 i64.add global.set $throws";
 
-/// The worker signature, with names.
+/// The budget, as the runner sets it before every call.
 const FUEL: u32 = crate::gen::FUEL;
 
+/// The worker signature, with names.
 const SIG: &str = "(param $d i32) (param $x i64) (result i64)";
 
 /// A module of exception programs; `simd` allows v128 payloads (never at
@@ -265,8 +266,8 @@ impl Gen<'_> {
         if self.memory {
             w.push_str("  (memory (export \"mem\") 256 256 (pagesize 1))\n");
         }
-        // Workers only: an entry's depth grows (see `entry_func`).
-        // A null entry now and then (for the call_indirect and call_ref
+        // Workers only (entries are the way in from outside). A null entry
+        // now and then (for the call_indirect and call_ref
         // traps), which constant indices mostly avoid (`slot`).
         let n = self.table;
         let mut items = [Vec::new(), Vec::new()];
