@@ -170,7 +170,7 @@ pub fn save(f: &mut Finding, artifacts: &Path) {
         let _ = std::fs::write(stem.with_extension("wat"), text);
     }
     // What Kiln compiled, where it differs from what the oracle ran.
-    if gen::Profile::of_seed(f.seed) == gen::Profile::LegacyExceptions {
+    if gen::Profile::of_seed(f.seed).legacy() {
         if let Ok(text) = crate::variants::legacy(&f.module).and_then(|b| wasmprinter::print_bytes(b).map_err(|e| e.to_string())) {
             let _ = std::fs::write(stem.with_extension("kiln.wat"), text);
         }

@@ -68,9 +68,15 @@ pub fn wasmtime_features() -> WasmFeatures {
 /// Whether `bytes` needs the wasmtime oracle: it uses a feature of
 /// [`wasmtime_features`] that wasmi (which runs exactly [`features`])
 /// lacks. Only such modules go to wasmtime.
+///
+/// SIMD is allowed here although [`wasmtime_features`] leaves it out: the
+/// oracle runs v128 code, only v128 values at the boundary abort its C
+/// API, and the one generator of wasmtime modules with SIMD
+/// (`handmade_exn`) keeps them inside (exception payloads, locals,
+/// memory).
 pub fn needs_wasmtime(bytes: &[u8]) -> bool {
     wasmparser::Validator::new_with_features(features()).validate_all(bytes).is_err()
-        && wasmparser::Validator::new_with_features(wasmtime_features()).validate_all(bytes).is_ok()
+        && wasmparser::Validator::new_with_features(wasmtime_features() | WasmFeatures::SIMD).validate_all(bytes).is_ok()
 }
 
 /// The top byte of a seed whose module is of a wasmtime profile
@@ -131,15 +137,42 @@ pub enum Profile {
     /// through a typed function reference (`variants::func_refs`: `ref.func`,
     /// `ref.as_non_null`, `call_ref`, `return_call_ref`).
     FuncRefs,
+    /// Not wasm-smith: [`handmade_exn::exn_module`], programs whose throws
+    /// run: workers calling each other (directly, `call_indirect`,
+    /// `call_ref`, tail calls) to a bounded depth inside nests of
+    /// `try_table`s, throwing tags with payloads of every type at random
+    /// depths, handlers that rethrow, throw other tags and call again.
+    ExnPrograms,
+    /// The same, but Kiln gets the legacy form (`variants::legacy`, which
+    /// also makes `delegate` and `rethrow` of this generator's shapes)
+    /// while wasmtime runs the original.
+    LegacyExnPrograms,
 }
 
 impl Profile {
+    /// Whether Kiln compiles a legacy-exceptions form of the module
+    /// ([`Generated::kiln_bytes`]).
+    pub fn legacy(self) -> bool {
+        matches!(self, Profile::LegacyExceptions | Profile::LegacyExnPrograms)
+    }
+
+    /// Whether it is a profile of the wasmtime oracle.
+    pub fn wasmtime(self) -> bool {
+        matches!(
+            self,
+            Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs | Profile::ExnPrograms | Profile::LegacyExnPrograms
+        )
+    }
+
     pub fn of_seed(seed: u64) -> Profile {
         if seed >> 56 == WASMTIME_SEED_TAG {
-            return match seed % 3 {
+            // Half of them hand-written: wasm-smith's throws seldom run.
+            return match seed % 6 {
                 0 => Profile::Exceptions,
                 1 => Profile::LegacyExceptions,
-                _ => Profile::FuncRefs,
+                2 => Profile::FuncRefs,
+                3 | 5 => Profile::ExnPrograms,
+                _ => Profile::LegacyExnPrograms,
             };
         }
         match seed % 10 {
@@ -209,7 +242,7 @@ pub fn config(profile: Profile, simd: bool) -> wasm_smith::Config {
     c.memory_max_size_required = true;
     c.max_type_size = 400;
     match profile {
-        Profile::Mixed | Profile::Edges | Profile::Extremes => {}
+        Profile::Mixed | Profile::Edges | Profile::Extremes | Profile::ExnPrograms | Profile::LegacyExnPrograms => {}
         Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs => {
             let w = wasmtime_features();
             c.simd_enabled = false;
@@ -266,19 +299,20 @@ pub fn config(profile: Profile, simd: bool) -> wasm_smith::Config {
 pub struct Generated {
     pub seed: u64,
     pub profile: Profile,
-    /// The module the oracle runs (and, but for
-    /// [`Profile::LegacyExceptions`], Kiln too).
+    /// The module the oracle runs (and, but for the legacy profiles
+    /// ([`Profile::legacy`]), Kiln too).
     pub bytes: Vec<u8>,
 }
 
 impl Generated {
     /// The module Kiln compiles: [`Self::bytes`], or its legacy-exceptions
-    /// form for [`Profile::LegacyExceptions`] (`variants::legacy`, which
-    /// keeps its meaning).
+    /// form for the legacy profiles (`variants::legacy`, which keeps its
+    /// meaning).
     pub fn kiln_bytes(&self) -> Result<Vec<u8>, String> {
-        match self.profile {
-            Profile::LegacyExceptions => crate::variants::legacy(&self.bytes),
-            _ => Ok(self.bytes.clone()),
+        if self.profile.legacy() {
+            crate::variants::legacy(&self.bytes)
+        } else {
+            Ok(self.bytes.clone())
         }
     }
 }
@@ -290,14 +324,19 @@ impl Generated {
 /// (`diff::simd_compiles`), so a seed and `--cpu` name one module.
 pub fn generate(seed: u64, simd: bool) -> Result<Generated, String> {
     let profile = Profile::of_seed(seed);
-    let wasmtime = matches!(profile, Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs);
-    let simd = simd && !wasmtime;
     let mut rng = Rng::new(seed);
     match profile {
         Profile::Edges => return Ok(Generated { seed, profile, bytes: crate::handmade::edge_module(&mut rng, simd)? }),
         Profile::Extremes => return Ok(Generated { seed, profile, bytes: crate::handmade::extreme_module(&mut rng)? }),
+        // v128 only inside (payloads, locals, memory), never at the
+        // boundary, so SIMD stays (see `needs_wasmtime`).
+        Profile::ExnPrograms | Profile::LegacyExnPrograms => {
+            return Ok(Generated { seed, profile, bytes: crate::handmade_exn::exn_module(&mut rng, simd)? })
+        }
         _ => {}
     }
+    let wasmtime = profile.wasmtime();
+    let simd = simd && !wasmtime;
     let mut data = vec![0u8; 16 * 1024];
     rng.fill(&mut data);
     let mut u = arbitrary::Unstructured::new(&data);
@@ -630,13 +669,13 @@ mod tests {
             let seed = family_seed(i, true);
             let a = generate(seed, true).unwrap();
             assert_eq!(a.bytes, generate(seed, true).unwrap().bytes);
-            wasmparser::Validator::new_with_features(wasmtime_features()).validate_all(&a.bytes).unwrap();
-            wasmparser::Validator::new_with_features(legacy).validate_all(&a.kiln_bytes().unwrap()).unwrap();
+            // SIMD only in the hand-written ones (see `needs_wasmtime`).
+            let simd = if matches!(a.profile, Profile::ExnPrograms | Profile::LegacyExnPrograms) { WasmFeatures::SIMD } else { WasmFeatures::empty() };
+            wasmparser::Validator::new_with_features(wasmtime_features() | simd).validate_all(&a.bytes).unwrap();
+            wasmparser::Validator::new_with_features(legacy | simd).validate_all(&a.kiln_bytes().unwrap()).unwrap();
             using += needs_wasmtime(&a.bytes) as u32;
-            assert!(!matches!(
-                Profile::of_seed(family_seed(seed, false)),
-                Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs
-            ));
+            assert!(a.profile.wasmtime());
+            assert!(!Profile::of_seed(family_seed(seed, false)).wasmtime());
         }
         assert!(using >= 15, "only {using} of 30 modules need wasmtime");
     }

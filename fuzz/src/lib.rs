@@ -20,6 +20,7 @@
 pub mod diff;
 pub mod gen;
 pub mod handmade;
+pub mod handmade_exn;
 pub mod malformed;
 pub mod oracle;
 pub mod plan;

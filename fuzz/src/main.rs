@@ -338,7 +338,7 @@ fn main() -> ExitCode {
             } else {
                 kiln_fuzz::oracle::answer(&g.bytes, &reqs, &addrs)
             };
-            if g.profile == kiln_fuzz::gen::Profile::LegacyExceptions {
+            if g.profile.legacy() {
                 if let Ok(b) = g.kiln_bytes() {
                     println!(";; what Kiln compiles (legacy exceptions):\n{}", wasmprinter::print_bytes(&b).unwrap_or_default());
                 }

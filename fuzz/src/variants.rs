@@ -26,9 +26,9 @@ pub fn func_refs(bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(module.finish())
 }
 
-/// Every `try_table` whose clauses are all `catch` and `catch_all` becomes
-/// a legacy `try` (ones with `catch_ref`/`catch_all_ref` stay: an exnref
-/// has no legacy form):
+/// Every `try_table` that has a legacy form with the same meaning becomes
+/// that legacy `try`; the others stay (an exnref that stays in wasm has no
+/// legacy form). Clauses `catch` and `catch_all` branch on:
 ///
 /// ```text
 /// try_table bt (catch $t L) (catch_all M) ... end
@@ -42,6 +42,24 @@ pub fn func_refs(bytes: &[u8]) -> Result<Vec<u8>, String> {
 /// dropped (legacy `catch_all` must come last). A `try_table` with no
 /// clause becomes `try bt ... delegate 0`: delegating to the innermost
 /// enclosing label passes the exception on exactly as no handler would.
+///
+/// Two more shapes, where the exnref goes straight back to `throw_ref`
+/// (`handmade_exn` makes them on purpose): call a `block` whose `end` is
+/// directly followed by `throw_ref` a *throw_ref block*. Then
+/// - `try_table bt (catch_all_ref L) ... end`, its only clause, with `L`
+///   a throw_ref block, becomes `try bt ... delegate L`. The original
+///   catches everything, leaves every frame up to `L`'s end and throws the
+///   same exception again there, i.e. at `L`'s place in `L`'s parent;
+///   `delegate L` rethrows it inside block `L` (the labels in between, and
+///   their handlers, skipped), from where it leaves `L`, which has no
+///   handlers, to the same place;
+/// - a clause `catch_ref $t L` (or `catch_all_ref L`) with `L` a throw_ref
+///   block and no `try_table` (no handler) between the clause's
+///   `try_table` and `L` becomes `catch $t rethrow 0` (or `catch_all
+///   rethrow 0`): the same exception leaves the `try` and the plain
+///   blocks up to `L` and goes on from `L`'s place, as after the
+///   original's branch to `L` and `throw_ref` (the tag's values the
+///   branch delivers are left below the exnref, unused).
 pub fn legacy(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut r = Variant::new(bytes, Kind::Legacy)?;
     let mut module = wasm_encoder::Module::new();
@@ -127,11 +145,68 @@ impl Variant {
     }
 }
 
-/// An open block of a function body, for [`Kind::Legacy`]: the clauses of
-/// a `try_table` that became a `try`, emitted at its `end`.
+/// An open block of a function body, for [`Kind::Legacy`].
 enum Open {
-    Other,
-    Try(Vec<wasmparser::Catch>),
+    /// A `block`, `loop` or `if`: no handlers. `throw_ref_block`: a
+    /// `block` whose `end` is directly followed by `throw_ref` (see
+    /// [`legacy`]).
+    Plain { throw_ref_block: bool },
+    /// A `try_table` kept as it is: a frame with handlers.
+    Handlers,
+    /// A `try_table` that became a legacy `try`: its clauses, emitted at
+    /// its `end`.
+    Try(Vec<LegacyClause>),
+    /// A `try_table` that became `try ... delegate L`.
+    Delegate(u32),
+}
+
+/// A clause of a legacy `try` and its handler: `catch $t` (or
+/// `catch_all` for `None`) followed by `br label+1` or `rethrow 0`.
+enum LegacyClause {
+    Br { tag: Option<u32>, label: u32 },
+    Rethrow { tag: Option<u32> },
+}
+
+/// The legacy form of a `try_table` with `catches`, in a function whose
+/// open blocks (outside the `try_table`) are `open`: `Delegate(L)`,
+/// `Try(clauses)`, or `Handlers` if it has none (see [`legacy`]).
+fn legacy_form(catches: &[wasmparser::Catch], open: &[Open]) -> Open {
+    use wasmparser::Catch;
+    // A `block` ending in `throw_ref`, as label `label` of the try_table's
+    // clauses (relative to its outside); `None` for the function's label.
+    let throw_ref_block = |label: u32| {
+        let i = open.len().checked_sub(1 + label as usize)?;
+        matches!(open[i], Open::Plain { throw_ref_block: true }).then_some(i)
+    };
+    // ... and no handlers between the try_table and it.
+    let rethrow_target = |label: u32| throw_ref_block(label).is_some_and(|i| open[i + 1..].iter().all(|o| matches!(o, Open::Plain { .. })));
+    if let [Catch::AllRef { label }] = catches {
+        if throw_ref_block(*label).is_some() {
+            return Open::Delegate(*label);
+        }
+    }
+    let mut clauses = Vec::new();
+    for c in catches {
+        match *c {
+            Catch::One { tag, label } => clauses.push(LegacyClause::Br { tag: Some(tag), label }),
+            Catch::All { label } => {
+                clauses.push(LegacyClause::Br { tag: None, label });
+                break;
+            }
+            Catch::OneRef { tag, label } if rethrow_target(label) => clauses.push(LegacyClause::Rethrow { tag: Some(tag) }),
+            Catch::AllRef { label } if rethrow_target(label) => {
+                clauses.push(LegacyClause::Rethrow { tag: None });
+                break;
+            }
+            // An exnref that stays in wasm: no legacy form.
+            Catch::OneRef { .. } | Catch::AllRef { .. } => return Open::Handlers,
+        }
+    }
+    if clauses.is_empty() {
+        Open::Delegate(0)
+    } else {
+        Open::Try(clauses)
+    }
 }
 
 impl Reencode for Variant {
@@ -142,13 +217,33 @@ impl Reencode for Variant {
         code: &mut wasm_encoder::CodeSection,
         func: wasmparser::FunctionBody<'_>,
     ) -> Result<(), ReError<Self::Error>> {
-        use wasmparser::{Catch, Operator as O};
+        use wasmparser::Operator as O;
         let mut f = self.new_function_with_parsed_locals(&func)?;
-        let mut ops = func.get_operators_reader()?;
+        let mut reader = func.get_operators_reader()?;
+        let mut ops = Vec::new();
+        while !reader.eof() {
+            ops.push(reader.read()?);
+        }
+        // For each block's first operator: whether the operator after its
+        // `end` is `throw_ref`.
+        let mut throw_ref_after = vec![false; ops.len()];
+        if self.kind == Kind::Legacy {
+            let mut starts = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                match op {
+                    O::Block { .. } | O::Loop { .. } | O::If { .. } | O::TryTable { .. } | O::Try { .. } => starts.push(i),
+                    O::End | O::Delegate { .. } => {
+                        if let Some(s) = starts.pop() {
+                            throw_ref_after[s] = matches!(ops.get(i + 1), Some(O::ThrowRef));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
         let mut open: Vec<Open> = Vec::new();
         let mut after_if = false;
-        while !ops.eof() {
-            let op = ops.read()?;
+        for (i, op) in ops.into_iter().enumerate() {
             let was_after_if = std::mem::replace(&mut after_if, matches!(op, O::If { .. }));
             match (self.kind, op) {
                 (Kind::Throws, O::Unreachable) if !was_after_if => {
@@ -171,48 +266,40 @@ impl Reencode for Variant {
                     }
                     f.instruction(&if tail { I::ReturnCallRef(ty) } else { I::CallRef(ty) });
                 }
-                (Kind::Legacy, O::TryTable { try_table })
-                    if try_table.catches.iter().all(|c| matches!(c, Catch::One { .. } | Catch::All { .. })) =>
-                {
-                    let mut clauses = Vec::new();
-                    for c in try_table.catches {
-                        let all = matches!(c, Catch::All { .. });
-                        clauses.push(c);
-                        if all {
-                            break;
-                        }
+                (Kind::Legacy, O::TryTable { try_table }) => {
+                    let form = legacy_form(&try_table.catches, &open);
+                    if matches!(form, Open::Handlers) {
+                        f.instruction(&self.instruction(O::TryTable { try_table })?);
+                    } else {
+                        f.instruction(&I::Try(self.block_type(try_table.ty)?));
                     }
-                    f.instruction(&I::Try(self.block_type(try_table.ty)?));
-                    open.push(Open::Try(clauses));
+                    open.push(form);
                 }
                 (Kind::Legacy, O::End) => match open.pop() {
-                    Some(Open::Try(clauses)) if clauses.is_empty() => {
-                        f.instruction(&I::Delegate(0));
+                    Some(Open::Delegate(label)) => {
+                        f.instruction(&I::Delegate(label));
                     }
                     Some(Open::Try(clauses)) => {
                         for c in clauses {
-                            match c {
-                                Catch::One { tag, label } => {
-                                    f.instruction(&I::Catch(tag));
-                                    f.instruction(&I::Br(label + 1));
-                                }
-                                Catch::All { label } => {
-                                    f.instruction(&I::CatchAll);
-                                    f.instruction(&I::Br(label + 1));
-                                }
-                                // Not converted (see `legacy`).
-                                Catch::OneRef { .. } | Catch::AllRef { .. } => {}
-                            }
+                            let (tag, then) = match c {
+                                LegacyClause::Br { tag, label } => (tag, I::Br(label + 1)),
+                                LegacyClause::Rethrow { tag } => (tag, I::Rethrow(0)),
+                            };
+                            f.instruction(&match tag {
+                                Some(t) => I::Catch(t),
+                                None => I::CatchAll,
+                            });
+                            f.instruction(&then);
                         }
                         f.instruction(&I::End);
                     }
                     // A block's end, or the function's (with nothing open).
-                    Some(Open::Other) | None => {
+                    Some(Open::Plain { .. } | Open::Handlers) | None => {
                         f.instruction(&I::End);
                     }
                 },
-                (Kind::Legacy, op @ (O::Block { .. } | O::Loop { .. } | O::If { .. } | O::TryTable { .. })) => {
-                    open.push(Open::Other);
+                (Kind::Legacy, op @ (O::Block { .. } | O::Loop { .. } | O::If { .. })) => {
+                    open.push(Open::Plain { throw_ref_block: matches!(op, O::Block { .. }) && throw_ref_after[i] });
                     f.instruction(&self.instruction(op)?);
                 }
                 (_, op) => {
@@ -253,6 +340,69 @@ mod tests {
         assert_eq!(wat.matches("catch_all").count(), 2, "{wat}"); // one converted, one catch_all_ref kept
         assert_eq!(wat.matches("try_table").count(), 1, "{wat}");
         assert!(!wat.contains("catch 0\n          br 3"), "the clause after catch_all is dropped: {wat}");
+    }
+
+    /// The legacy operators of a module, in order.
+    fn legacy_ops(bytes: &[u8]) -> Vec<String> {
+        use wasmparser::{Operator as O, Payload};
+        let mut out = Vec::new();
+        for p in wasmparser::Parser::new(0).parse_all(bytes) {
+            let Ok(Payload::CodeSectionEntry(body)) = p else { continue };
+            let mut ops = body.get_operators_reader().unwrap();
+            while !ops.eof() {
+                match ops.read().unwrap() {
+                    O::Try { .. } => out.push("try".to_string()),
+                    O::TryTable { .. } => out.push("try_table".to_string()),
+                    O::Catch { tag_index } => out.push(format!("catch {tag_index}")),
+                    O::CatchAll => out.push("catch_all".to_string()),
+                    O::Rethrow { relative_depth } => out.push(format!("rethrow {relative_depth}")),
+                    O::Delegate { relative_depth } => out.push(format!("delegate {relative_depth}")),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// `catch_all_ref` to a block ending in `throw_ref` becomes `delegate`
+    /// to that block, past the handlers in between; `catch_ref` to one
+    /// becomes `rethrow 0`, but not past a handler.
+    #[test]
+    fn legacy_delegate_and_rethrow() {
+        let text = r#"(module
+          (tag $t (param i32))
+          (func (export "d") (param i32) (result i32)
+            (block $dx (result i32)
+              (block $dl (result exnref)
+                (block $h (result i32)
+                  (try_table (result i32) (catch $t $h)
+                    (try_table (result i32) (catch_all_ref $dl) (throw $t (local.get 0))))
+                  (br $dx))
+                (br $dx))
+              throw_ref))
+          (func (export "r") (param i32) (result i32)
+            (block $rx (result i32)
+              (block $rl (result i32 exnref)
+                (block $h
+                  (try_table (result i32) (catch_ref $t $rl) (catch_all $h) (throw $t (local.get 0)))
+                  (try_table (result i32) (catch_all $h)
+                    (try_table (result i32) (catch_ref $t $rl) (throw $t (local.get 0))))
+                  (br $rx (i32.add)))
+                (br $rx (i32.const 9)))
+              throw_ref drop unreachable)))"#;
+        let out = legacy(&wat::parse_str(text).unwrap()).unwrap();
+        wasmparser::Validator::new_with_features(features()).validate_all(&out).unwrap();
+        assert_eq!(
+            legacy_ops(&out),
+            [
+                // d: the outer try_table is a `try`; the inner one delegates
+                // to $dl, two labels out (past $h's handler).
+                "try", "try", "delegate 2", "catch 0",
+                // r: a clause straight to $rl rethrows; past the second
+                // nest's handler it cannot, so that try_table stays.
+                "try", "catch 0", "rethrow 0", "catch_all", "try", "try_table", "catch_all",
+            ]
+        );
     }
 
     #[test]
