@@ -125,15 +125,16 @@ impl<'a> ModuleCtx<'a> {
     /// platform convention. Wasm code reaches it through a generated
     /// adapter (`codegen/init.rs`), so funcrefs always hold `tail` code.
     pub fn host_signature(&self, ty: &FuncType) -> Signature {
+        let vmctx = AbiParam::special(types::I64, ArgumentPurpose::VMContext);
+        self.platform_signature(&[vmctx, AbiParam::new(types::I64)], ty)
+    }
+
+    /// `first` parameters, then `ty`'s, in the platform convention.
+    fn platform_signature(&self, first: &[AbiParam], ty: &FuncType) -> Signature {
         let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
-        sig.params.push(AbiParam::new(types::I64));
-        for p in &ty.params {
-            sig.params.push(self.param(clif_type(*p)));
-        }
-        for r in &ty.results {
-            sig.returns.push(self.param(clif_type(*r)));
-        }
+        sig.params.extend_from_slice(first);
+        sig.params.extend(ty.params.iter().map(|p| self.param(clif_type(*p))));
+        sig.returns.extend(ty.results.iter().map(|r| self.param(clif_type(*r))));
         sig
     }
 
@@ -141,15 +142,7 @@ impl<'a> ModuleCtx<'a> {
     /// (embedding): `(kiln_instance *, params...) -> result`, the platform
     /// convention, as the generated header declares it.
     pub fn host_import_signature(&self, ty: &FuncType) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(types::I64));
-        for p in &ty.params {
-            sig.params.push(self.param(clif_type(*p)));
-        }
-        for r in &ty.results {
-            sig.returns.push(self.param(clif_type(*r)));
-        }
-        sig
+        self.platform_signature(&[AbiParam::new(types::I64)], ty)
     }
 
     /// The array-call signature: `(callee_vmctx, caller_vmctx, values *)`.

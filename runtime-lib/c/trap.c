@@ -457,6 +457,27 @@ static bool in_memory_reservation(uintptr_t addr) {
 }
 #endif
 
+/* Installs h for every trap signal: SA_SIGINFO for the ucontext,
+ * SA_ONSTACK for an alternate stack where the thread has one, SA_NODEFER
+ * so that a trap unwound out of the handler leaves the signal deliverable.
+ * The actions replaced go to previous[sig] when previous is given.
+ * Returns 0, or the first error. */
+static long install_handler(void (*h)(int, void *, void *), struct k_sigaction *previous) {
+    for (size_t i = 0; i < sizeof trap_signals / sizeof trap_signals[0]; i++) {
+        struct k_sigaction sa = {0};
+        sa.handler = h;
+        sa.flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER;
+#if KILN_ARCH_NEEDS_RESTORER
+        sa.flags |= K_SA_RESTORER;
+        sa.restorer = kiln_arch_restorer;
+#endif
+        int sig = trap_signals[i];
+        long r = os_sigaction(sig, &sa, previous ? &previous[sig] : 0);
+        if (r != 0) return r;
+    }
+    return 0;
+}
+
 #ifdef KILN_EMBED
 /* The actions that were installed before ours, to chain to. */
 static struct k_sigaction previous[32];
@@ -522,16 +543,7 @@ static void handler(int sig, void *info, void *uc) {
  * host's. A trap's handler runs on the instance's wasm stack, whose
  * stack limit keeps KILN_EMBED_HOST_STACK_RESERVE bytes free for it. */
 void kiln_signals_install(void) {
-    for (size_t i = 0; i < sizeof trap_signals / sizeof trap_signals[0]; i++) {
-        struct k_sigaction sa = {0};
-        sa.handler = handler;
-        sa.flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER;
-#if KILN_ARCH_NEEDS_RESTORER
-        sa.flags |= K_SA_RESTORER;
-        sa.restorer = kiln_arch_restorer;
-#endif
-        os_sigaction(trap_signals[i], &sa, &previous[trap_signals[i]]);
-    }
+    install_handler(handler, previous);
 }
 #else
 static void handler(int sig, void *info, void *uc) {
@@ -570,15 +582,6 @@ void kiln_signals_install(void) {
     uint8_t *altstack = rt_alloc(size);
     struct k_stack ss = {.sp = altstack, .flags = 0, .size = size};
     os_sigaltstack(&ss, 0);
-    for (size_t i = 0; i < sizeof trap_signals / sizeof trap_signals[0]; i++) {
-        struct k_sigaction sa = {0};
-        sa.handler = handler;
-        sa.flags = K_SA_SIGINFO | K_SA_ONSTACK | K_SA_NODEFER;
-#if KILN_ARCH_NEEDS_RESTORER
-        sa.flags |= K_SA_RESTORER;
-        sa.restorer = kiln_arch_restorer;
-#endif
-        if (os_sigaction(trap_signals[i], &sa, 0) != 0) kiln_fatal("cannot install signal handler", 0);
-    }
+    if (install_handler(handler, 0) != 0) kiln_fatal("cannot install signal handler", 0);
 }
 #endif
