@@ -19,7 +19,6 @@ use crate::link::Linker;
 use kiln_abi::{MEMORY, TABLE, WASI_MODULE};
 use kiln_targets::Target;
 use std::path::Path;
-use std::process::Command;
 use wasmparser::{ExternalKind, ValType};
 
 /// Version of the embedding ABI the header states (`KILN_EMBED_ABI`).
@@ -1235,35 +1234,15 @@ pub fn exe_api_aliases(prefix: &str) -> Vec<(String, String)> {
 pub fn build_archive(linker: &Linker, target: &Target, objects: &[Vec<u8>], prefix: &str) -> Result<Vec<u8>, CompileError> {
     let runtime = kiln_runtime_lib::embed_archive(target.name)
         .ok_or_else(|| CompileError::Link(format!("no embedding runtime for target {}", target.name)))?;
-    let tmp = tempfile::tempdir().map_err(|e| CompileError::Link(format!("cannot create a temporary directory: {e}")))?;
-    let write = |name: &str, bytes: &[u8]| -> Result<std::path::PathBuf, CompileError> {
-        let p = tmp.path().join(name);
-        std::fs::write(&p, bytes).map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })?;
-        Ok(p)
-    };
-    let mut inputs = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        inputs.push(write(&format!("m{i}.o"), o)?);
-    }
-    let rt = write("libkilnrt_embed.a", runtime)?;
-    let combined = tmp.path().join("combined.o");
-    let mut cmd = Command::new(&linker.path);
-    if linker.needs_flavor {
-        cmd.args(["-flavor", "gnu"]);
-    }
-    cmd.args(["-m", target.lld_emulation, "-r"]);
+    let staged = crate::link::Staged::new(objects, runtime)?;
+    let combined = staged.dir.path().join("combined.o");
+    let mut cmd = linker.command(target);
+    cmd.arg("-r");
     for a in API {
         cmd.args(["-u", &format!("kiln_api_{a}")]);
     }
-    cmd.arg("-o").arg(&combined).args(&inputs).arg(&rt);
-    let out = cmd.output().map_err(|e| CompileError::Link(format!("cannot run {}: {e}", linker.path.display())))?;
-    if !out.status.success() {
-        return Err(CompileError::Link(format!(
-            "{} -r failed:\n{}",
-            linker.path.display(),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        )));
-    }
+    cmd.arg("-o").arg(&combined).args(&staged.objects).arg(&staged.runtime);
+    linker.run(cmd)?;
     let bytes = std::fs::read(&combined).map_err(|e| CompileError::Read { path: combined.display().to_string(), source: e })?;
     let object = localize(&bytes, prefix)?;
     Ok(ar_archive("kiln.o", &object, &exported_symbols(&object)?))

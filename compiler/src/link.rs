@@ -58,6 +58,53 @@ fn rust_lld_candidates() -> Vec<PathBuf> {
     found
 }
 
+impl Linker {
+    /// An lld command for `target`'s ELF emulation, to add arguments to.
+    pub(crate) fn command(&self, target: &Target) -> Command {
+        let mut cmd = Command::new(&self.path);
+        if self.needs_flavor {
+            cmd.args(["-flavor", "gnu"]);
+        }
+        cmd.args(["-m", target.lld_emulation]);
+        cmd
+    }
+
+    /// Runs `cmd` (from [`Linker::command`]); lld's messages become the error.
+    pub(crate) fn run(&self, mut cmd: Command) -> Result<(), CompileError> {
+        let out = cmd.output().map_err(|e| CompileError::Link(format!("cannot run {}: {e}", self.path.display())))?;
+        if !out.status.success() {
+            return Err(CompileError::Link(format!(
+                "{} failed:\n{}",
+                self.path.display(),
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Objects and a runtime archive written to a temporary directory for lld
+/// (removed when dropped).
+pub(crate) struct Staged {
+    pub dir: tempfile::TempDir,
+    pub objects: Vec<PathBuf>,
+    pub runtime: PathBuf,
+}
+
+impl Staged {
+    pub(crate) fn new(objects: &[Vec<u8>], runtime: &[u8]) -> Result<Staged, CompileError> {
+        let dir = tempfile::tempdir().map_err(|e| CompileError::Link(format!("cannot create a temporary directory: {e}")))?;
+        let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, CompileError> {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })?;
+            Ok(p)
+        };
+        let objects = objects.iter().enumerate().map(|(i, o)| write(&format!("m{i}.o"), o)).collect::<Result<_, _>>()?;
+        let runtime = write("runtime.a", runtime)?;
+        Ok(Staged { dir, objects, runtime })
+    }
+}
+
 /// Finds a linker: an explicit choice, else $KILN_LINKER, else lld from the
 /// PATH, else rust-lld from a Rust toolchain.
 pub fn find_linker(explicit: Option<&Path>) -> Result<Linker, CompileError> {
@@ -113,17 +160,7 @@ pub fn link(
         None => kiln_runtime_lib::archive(target.name)
             .ok_or_else(|| CompileError::Link(format!("no runtime for target {}", target.name)))?,
     };
-    let tmp = tempfile::tempdir().map_err(|e| CompileError::Link(format!("cannot create a temporary directory: {e}")))?;
-    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, CompileError> {
-        let p = tmp.path().join(name);
-        std::fs::write(&p, bytes).map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })?;
-        Ok(p)
-    };
-    let mut inputs = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        inputs.push(write(&format!("m{i}.o"), o)?);
-    }
-    let rt = write("libkilnrt.a", runtime)?;
+    let staged_inputs = Staged::new(objects, runtime)?;
 
     let dir = match output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -134,11 +171,8 @@ pub fn link(
         .tempfile_in(&dir)
         .map_err(|e| CompileError::Write { path: output.display().to_string(), source: e })?;
 
-    let mut cmd = Command::new(&linker.path);
-    if linker.needs_flavor {
-        cmd.args(["-flavor", "gnu"]);
-    }
-    cmd.args(["-m", target.lld_emulation, "-static", "-nostdlib", "--gc-sections", "--build-id=none", "--eh-frame-hdr"])
+    let mut cmd = linker.command(target);
+    cmd.args(["-static", "-nostdlib", "--gc-sections", "--build-id=none", "--eh-frame-hdr"])
         .args(["-z", "noexecstack", "-e", "_start", "-u", "_start"])
         // No separate RELRO segment: in a static executable with no loader
         // nobody would make it read-only, so it would only cost a segment
@@ -147,18 +181,11 @@ pub fn link(
         .args(if high_image { &["--image-base=0x100000000"][..] } else { &[][..] })
         .arg("-o")
         .arg(staged.path())
-        .args(&inputs)
+        .args(&staged_inputs.objects)
         .args(extra)
         .args(aliases.iter().map(|(name, to)| format!("--defsym={name}={to}")))
-        .arg(&rt);
-    let out = cmd.output().map_err(|e| CompileError::Link(format!("cannot run {}: {e}", linker.path.display())))?;
-    if !out.status.success() {
-        return Err(CompileError::Link(format!(
-            "{} failed:\n{}",
-            linker.path.display(),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        )));
-    }
+        .arg(&staged_inputs.runtime);
+    linker.run(cmd)?;
     set_executable(staged.path())?;
     staged
         .persist(output)

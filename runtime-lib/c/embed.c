@@ -240,15 +240,17 @@ static void set_message(struct kiln_instance *inst, const char *a, const char *b
     buf_flush(&buf, 2);
 }
 
-#define PAGE 4096u
-static size_t round_page(size_t n) { return (n + 0xffff) & ~(size_t)0xffff; /* 64 KiB: every kernel page size */ }
+/* Mappings are rounded to 64 KiB, a multiple of every page size Linux
+ * uses (4, 16 and 64 KiB), so the guard stays whole on any kernel. */
+#define MAP_UNIT ((size_t)0x10000)
+static size_t round_page(size_t n) { return (n + MAP_UNIT - 1) & ~(MAP_UNIT - 1); }
 
 uint32_t kiln_api_new(const struct kiln_api_config *cfg, struct kiln_instance **out) {
     *out = 0;
     install_signals_once();
     const struct kiln_module *m = module();
     if (m->abi_version != KILN_ABI_VERSION) return KILN_OUTCOME_ERROR;
-    size_t guard = round_page(PAGE);
+    size_t guard = MAP_UNIT;
     size_t stack = round_page(cfg && cfg->stack_size ? cfg->stack_size : KILN_EMBED_DEFAULT_STACK_SIZE);
     size_t head = (sizeof(struct kiln_instance) + 15) & ~(size_t)15;
     size_t total = guard + stack + round_page(head + m->vmctx_size);
