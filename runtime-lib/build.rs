@@ -63,72 +63,163 @@ fn main() {
     let mut all = Vec::new();
     sources(&c_dir, &mut all);
     all.sort();
-    // Two flavours per target: executables (`libkilnrt.a`: process start-up
-    // and the test driver) and embeddings (`libkilnrt_embed.a`, built with
-    // KILN_EMBED: instances created by the host, see c/embed.c).
+    // Three flavours. For every target: executables (`libkilnrt.a`:
+    // process start-up and the test driver) and embeddings
+    // (`libkilnrt_embed.a`, built with KILN_EMBED: instances created by the
+    // host, see c/embed.c). For the architecture this crate is built for
+    // (when Kiln has it as a target): the executable runtime once more,
+    // linked into the kiln binary itself for `kiln run` (KILN_JIT; see
+    // `jit_flavour`).
     let is = |p: &PathBuf, names: &[&str]| names.iter().any(|n| p.file_name().unwrap() == *n);
     let exe_only = ["start.c", "driver.c"];
     let embed_only = ["embed.c"];
-
-    for t in kiln_targets::TARGETS {
-        for embed in [false, true] {
-            let common: Vec<&PathBuf> = all
-                .iter()
-                .filter(|p| !is(p, if embed { &exe_only } else { &embed_only }))
-                .collect();
-            let tdir = out.join(t.name).join(if embed { "embed" } else { "exe" });
-            std::fs::create_dir_all(&tdir).unwrap();
-            let arch = c_dir.join("arch").join(t.name);
-            let mut build = cc::Build::new();
-            build
-                .compiler(&clang)
-                .archiver(&ar)
-                .target(t.clang_triple)
-                .host(&std::env::var("HOST").unwrap())
-                .opt_level(2)
-                .debug(false)
-                .pic(false)
-                .cargo_metadata(false)
-                .warnings(true)
-                .extra_warnings(true)
-                .warnings_into_errors(true)
-                .out_dir(&tdir)
-                .include(&inc)
-                .include(c_dir.join("include"))
-                .include(&arch)
-                .flag(format!("--target={}", t.clang_triple))
-                .flag("-std=c11")
-                .flag("-ffreestanding")
-                .flag("-nostdlibinc")
-                .flag("-fno-stack-protector")
-                .flag("-fno-builtin")
-                // Unwind tables let debuggers and profilers walk through the
-                // runtime's frames (to `_start`) as well as wasm's.
-                .flag("-fasynchronous-unwind-tables")
-                .flag("-ffunction-sections")
-                .flag("-fdata-sections")
-                .flag("-Wno-unused-parameter")
+    let build_for = |t: &kiln_targets::Target, flavour: Flavour, tdir: &Path| -> cc::Build {
+        let skip: &[&str] = if flavour == Flavour::Embed { &exe_only } else { &embed_only };
+        let common: Vec<&PathBuf> = all.iter().filter(|p| !is(p, skip)).collect();
+        std::fs::create_dir_all(tdir).unwrap();
+        let arch = c_dir.join("arch").join(t.name);
+        let mut build = cc::Build::new();
+        build
+            .compiler(&clang)
+            .archiver(&ar)
+            .target(t.clang_triple)
+            .host(&std::env::var("HOST").unwrap())
+            .opt_level(2)
+            .debug(false)
+            .pic(false)
+            .cargo_metadata(false)
+            .warnings(true)
+            .extra_warnings(true)
+            .warnings_into_errors(true)
+            .out_dir(tdir)
+            .include(&inc)
+            .include(c_dir.join("include"))
+            .include(&arch)
+            .flag(format!("--target={}", t.clang_triple))
+            .flag("-std=c11")
+            .flag("-ffreestanding")
+            .flag("-nostdlibinc")
+            .flag("-fno-stack-protector")
+            .flag("-fno-builtin")
+            // Unwind tables let debuggers and profilers walk through the
+            // runtime's frames (to `_start`) as well as wasm's.
+            .flag("-fasynchronous-unwind-tables")
+            .flag("-ffunction-sections")
+            .flag("-fdata-sections")
+            .flag("-Wno-unused-parameter")
             // No .llvm_addrsig: the embedding library is rewritten after
             // linking (compiler/src/embed.rs), which that section type stops.
             .flag("-fno-addrsig");
-            if embed {
-                // Hosts may be position-independent executables or shared
-                // libraries.
+        match flavour {
+            // Hosts may be position-independent executables or shared
+            // libraries.
+            Flavour::Embed => {
                 build.flag("-fPIC").define("KILN_EMBED", None);
-            } else {
-                // Position-independent code: -g executables are linked above
-                // 4 GiB (their low 4 GiB mirror linear memory), where x86-64's
-                // default absolute 32-bit addressing cannot reach.
+            }
+            // Position-independent code: -g executables are linked above
+            // 4 GiB (their low 4 GiB mirror linear memory), where x86-64's
+            // default absolute 32-bit addressing cannot reach; the kiln
+            // binary is a position-independent executable.
+            Flavour::Exe => {
                 build.flag("-fPIE");
             }
-            for f in t.clang_flags {
-                build.flag(f);
+            Flavour::Jit => {
+                build.flag("-fPIE").define("KILN_JIT", None);
             }
-            for s in &common {
-                build.file(s);
+        }
+        for f in t.clang_flags {
+            build.flag(f);
+        }
+        for s in &common {
+            build.file(s);
+        }
+        build.file(arch.join("arch.c"));
+        build
+    };
+
+    for t in kiln_targets::TARGETS {
+        build_for(t, Flavour::Exe, &out.join(t.name).join("exe")).compile("kilnrt");
+        build_for(t, Flavour::Embed, &out.join(t.name).join("embed")).compile("kilnrt_embed");
+    }
+
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap();
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap();
+    let jit = kiln_targets::TARGETS.iter().find(|t| t.name == arch && os == "linux");
+    let table = match jit {
+        Some(t) => {
+            let dir = out.join("jit");
+            build_for(t, Flavour::Jit, &dir).compile("kilnrt_jit");
+            format!("/// The target whose runtime this is.\npub const TARGET: Option<&str> = Some(\"{}\");\n{}", t.name, jit_flavour(&dir))
+        }
+        None => "/// No runtime for `kiln run` on this architecture.\npub const TARGET: Option<&str> = None;\n\
+                 pub fn symbols() -> Vec<(&'static str, *const u8)> { Vec::new() }\n"
+            .to_string(),
+    };
+    std::fs::write(out.join("jit_symbols.rs"), table).unwrap();
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Exe,
+    Embed,
+    Jit,
+}
+
+/// Prefix of every global symbol of the JIT flavour inside the kiln binary.
+const JIT_PREFIX: &str = "kilnjit_";
+
+/// Makes `dir/libkilnrt_jit.a` linkable into the kiln binary and returns
+/// the Rust source of its symbol table.
+///
+/// The runtime defines `memcpy`, `_start` and the like for freestanding
+/// executables; linked as they are into a program that also has glibc,
+/// they would replace glibc's for the whole process. So every global
+/// symbol, defined or referenced, gets `JIT_PREFIX` (references between
+/// the runtime's own objects stay consistent), and the table maps each
+/// original name, the one compiled code asks for, to its address.
+fn jit_flavour(dir: &Path) -> String {
+    let lib = dir.join("libkilnrt_jit.a");
+    let objcopy = find_tool("KILN_OBJCOPY", &["llvm-objcopy-19", "llvm-objcopy"]);
+    let status = Command::new(&objcopy)
+        .arg(format!("--prefix-symbols={JIT_PREFIX}"))
+        .arg(&lib)
+        .status()
+        .expect("running llvm-objcopy");
+    assert!(status.success(), "llvm-objcopy failed on {}", lib.display());
+
+    use object::read::archive::ArchiveFile;
+    use object::{Object, ObjectSymbol};
+    let bytes = std::fs::read(&lib).unwrap();
+    let archive = ArchiveFile::parse(&*bytes).expect("the JIT runtime archive");
+    let mut names = Vec::new();
+    for member in archive.members() {
+        let member = member.unwrap();
+        let data = member.data(&*bytes).unwrap();
+        let file = object::File::parse(data).expect("a runtime object");
+        for sym in file.symbols() {
+            if sym.is_global() && sym.is_definition() {
+                let name = sym.name().unwrap();
+                let plain = name.strip_prefix(JIT_PREFIX).expect("every global symbol is prefixed");
+                names.push(plain.to_string());
             }
-            build.file(arch.join("arch.c"));
-            build.compile(if embed { "kilnrt_embed" } else { "kilnrt" });
         }
     }
+    names.sort();
+    names.dedup();
+    let mut rs = String::from(
+        "// Generated by runtime-lib/build.rs: the JIT flavour's global symbols.\n\
+         unsafe extern \"C\" {\n",
+    );
+    for (i, n) in names.iter().enumerate() {
+        rs += &format!("    #[link_name = \"{JIT_PREFIX}{n}\"]\n    static S{i}: u8;\n");
+    }
+    rs += "}\n/// Every global symbol of the runtime: (its name in compiled code, its address).\n\
+           pub fn symbols() -> Vec<(&'static str, *const u8)> {\n    vec![\n";
+    for (i, n) in names.iter().enumerate() {
+        rs += &format!("        (\"{n}\", &raw const S{i}),\n");
+    }
+    rs += "    ]\n}\n";
+    println!("cargo:rustc-link-search=native={}", dir.display());
+    println!("cargo:rustc-link-lib=static=kilnrt_jit");
+    rs
 }

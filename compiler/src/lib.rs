@@ -27,6 +27,7 @@ pub mod func_env;
 pub mod imports;
 pub mod inspect;
 pub mod isa;
+pub mod jit;
 pub mod link;
 pub mod translate;
 
@@ -152,7 +153,7 @@ impl Options {
     /// The configuration blob baked into the executable (see
     /// `kiln_abi::config`). The grants are checked again here, where the
     /// blob is written, whoever built the `Options`.
-    fn config_blob(&self) -> Result<Vec<u8>, CompileError> {
+    pub(crate) fn config_blob(&self) -> Result<Vec<u8>, CompileError> {
         check_env(&self.env)?;
         for d in &self.dirs {
             DirGrant::parse(&format!("{}::{}", d.host, d.guest), d.read_only)?;
@@ -400,8 +401,13 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         check_simd_support(name, bytes, opts)?;
         objects.push(codegen::compile_module(name, &env, i as u32, &mopts, &mut interner)?.object);
     }
+    objects.push(codegen::executable_object(&isa, modules.len() as u32, &driver_config())?);
+    link::link(&linker, opts.target, &objects, output, false, &[], &[])
+}
+
+/// The configuration blob of a test driver (see `kiln_abi::config`).
+fn driver_config() -> Vec<u8> {
     let mut config = kiln_abi::config::DRIVER.as_bytes().to_vec();
     config.extend_from_slice(&[0, 0]);
-    objects.push(codegen::executable_object(&isa, modules.len() as u32, &config)?);
-    link::link(&linker, opts.target, &objects, output, false, &[], &[])
+    config
 }

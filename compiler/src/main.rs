@@ -1,10 +1,12 @@
 //! The `kiln` command line.
 //!
-//! `kiln compile app.wasm -o app` and `kiln targets`. Errors are printed as
-//! `kiln: error: ...` with exit status 1; Kiln never panics on bad input.
+//! `kiln compile app.wasm -o app`, `kiln run app.wasm ARGS...`, `kiln
+//! targets` and `kiln inspect`. Errors are printed as `kiln: error: ...`
+//! with exit status 1; Kiln never panics on bad input.
 
 use clap::{Parser, Subcommand};
 use kiln::{Emit, OptLevel, Options, Target};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,6 +21,19 @@ struct Cli {
 enum Command {
     /// Compile a WASI module (.wasm or .wat) into a static executable.
     Compile(CompileArgs),
+    /// Compile a WASI command in memory and run it in this process, as its
+    /// executable would run (same code, runtime, output, traps and exit
+    /// status), with no file written.
+    Run(RunArgs),
+    /// Run test-driver modules in memory (what `kiln::build_driver` makes
+    /// an executable of; used by the spec suite's JIT pass).
+    #[command(hide = true)]
+    RunDriver {
+        /// The modules, in order.
+        modules: Vec<PathBuf>,
+        #[command(flatten)]
+        code: CodeArgs,
+    },
     /// List the targets Kiln can compile for, with their CPU baselines.
     Targets,
     /// Show the settings baked into a Kiln executable: target, CPU
@@ -55,6 +70,29 @@ struct CompileArgs {
     /// (declared by the header `--emit lib` writes). Repeatable.
     #[arg(long = "link", value_name = "FILE")]
     link: Vec<PathBuf>,
+    /// Debug info: translate the module's DWARF so gdb and lldb debug the
+    /// executable at the source level.
+    #[arg(short = 'g')]
+    debug: bool,
+    /// Target triple or alias (x86_64, aarch64, riscv64).
+    #[arg(long, default_value = "x86_64")]
+    target: String,
+    #[command(flatten)]
+    code: CodeArgs,
+    #[command(flatten)]
+    wasi: WasiArgs,
+    /// Let whoever runs the executable grant more directories with
+    /// KILN_DIRS=HOST::GUEST[::ro];... (off by default).
+    #[arg(long)]
+    allow_runtime_dirs: bool,
+    /// The lld to link with (default: ld.lld-19, ld.lld, or rust-lld).
+    #[arg(long)]
+    linker: Option<PathBuf>,
+}
+
+/// How code is generated: the same flags for `compile` and `run`.
+#[derive(clap::Args)]
+struct CodeArgs {
     /// Optimisation level: 0 (fast compile, no inlining), 1 (speed), 2
     /// (speed and size). 1 and 2 inline small wasm functions at their direct
     /// calls.
@@ -65,36 +103,11 @@ struct CompileArgs {
     /// reported in the function whose code trapped either way.
     #[arg(long)]
     no_inline: bool,
-    /// Debug info: translate the module's DWARF so gdb and lldb debug the
-    /// executable at the source level.
-    #[arg(short = 'g')]
-    debug: bool,
-    /// Target triple or alias (x86_64, aarch64, riscv64).
-    #[arg(long, default_value = "x86_64")]
-    target: String,
     /// CPU level above the target's baseline (see `kiln targets`), a
     /// comma-separated feature list, or `native` (this machine's features).
-    /// The executable checks at start-up that the CPU has them.
+    /// The program checks at start-up that the CPU has them.
     #[arg(long)]
     cpu: Option<String>,
-    /// Grant the program an environment variable (repeatable).
-    #[arg(long = "env", value_name = "KEY=VALUE")]
-    env: Vec<String>,
-    /// Let the program see the whole environment it is started with.
-    #[arg(long)]
-    inherit_env: bool,
-    /// Grant a directory, read-write: HOST[::GUEST]. HOST is resolved when
-    /// the executable starts (`.` is its working directory then); the
-    /// program sees it as GUEST (default: HOST). Repeatable.
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
-    /// Grant a directory read-only: HOST[::GUEST]. Repeatable.
-    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
-    dirs_ro: Vec<String>,
-    /// Let whoever runs the executable grant more directories with
-    /// KILN_DIRS=HOST::GUEST[::ro];... (off by default).
-    #[arg(long)]
-    allow_runtime_dirs: bool,
     /// How linear memory is kept in bounds. `guard` (default): an 8 GiB
     /// address-space reservation per memory and no checks in code.
     /// `explicit`: a compare before every access and memories map only
@@ -102,9 +115,73 @@ struct CompileArgs {
     /// memories and 1-byte pages are always checked explicitly).
     #[arg(long, value_enum, default_value = "guard", value_name = "MODE")]
     bounds_checks: BoundsArg,
-    /// The lld to link with (default: ld.lld-19, ld.lld, or rust-lld).
+}
+
+/// What the program may reach: the same grants for `compile` and `run`.
+#[derive(clap::Args)]
+struct WasiArgs {
+    /// Grant the program an environment variable (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Let the program see the whole environment it is started with.
     #[arg(long)]
-    linker: Option<PathBuf>,
+    inherit_env: bool,
+    /// Grant a directory, read-write: HOST[::GUEST]. HOST is resolved when
+    /// the program starts (`.` is its working directory then); the
+    /// program sees it as GUEST (default: HOST). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Grant a directory read-only: HOST[::GUEST]. Repeatable.
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The module to run (binary .wasm or text .wat).
+    input: PathBuf,
+    /// The program's arguments (its argv[0] is INPUT as given).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
+    #[command(flatten)]
+    code: CodeArgs,
+    #[command(flatten)]
+    wasi: WasiArgs,
+}
+
+impl CodeArgs {
+    fn apply(&self, opts: &mut Options) -> Result<(), String> {
+        let target = opts.target;
+        opts.cpu = match self.cpu.as_deref() {
+            Some("native") => Some(native_features(target)?),
+            other => other.map(str::to_string),
+        };
+        opts.opt_level = match self.opt.as_str() {
+            "0" => OptLevel::None,
+            "1" => OptLevel::Speed,
+            _ => OptLevel::SpeedAndSize,
+        };
+        opts.inline = !self.no_inline;
+        opts.bounds_checks = match self.bounds_checks {
+            BoundsArg::Guard => kiln::BoundsChecks::Guard,
+            BoundsArg::Explicit => kiln::BoundsChecks::Explicit,
+        };
+        Ok(())
+    }
+}
+
+impl WasiArgs {
+    fn apply(&self, opts: &mut Options) -> Result<(), String> {
+        opts.env = self.env.clone();
+        opts.inherit_env = self.inherit_env;
+        for d in &self.dirs {
+            opts.dirs.push(kiln::DirGrant::parse(d, false).map_err(|e| e.to_string())?);
+        }
+        for d in &self.dirs_ro {
+            opts.dirs.push(kiln::DirGrant::parse(d, true).map_err(|e| e.to_string())?);
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -125,15 +202,8 @@ enum EmitArg {
 fn compile(args: CompileArgs) -> Result<(), String> {
     let target = Target::lookup(&args.target)?;
     let mut opts = Options::new(target);
-    opts.cpu = match args.cpu.as_deref() {
-        Some("native") => Some(native_features(target)?),
-        other => other.map(str::to_string),
-    };
-    opts.opt_level = match args.opt.as_str() {
-        "0" => OptLevel::None,
-        "1" => OptLevel::Speed,
-        _ => OptLevel::SpeedAndSize,
-    };
+    args.code.apply(&mut opts)?;
+    args.wasi.apply(&mut opts)?;
     opts.emit = match args.emit {
         EmitArg::Exe => Emit::Exe,
         EmitArg::Obj => Emit::Obj,
@@ -144,21 +214,8 @@ fn compile(args: CompileArgs) -> Result<(), String> {
     opts.prefix = args.prefix;
     opts.header = args.header;
     opts.link_inputs = args.link;
-    opts.env = args.env;
-    opts.inherit_env = args.inherit_env;
-    for d in &args.dirs {
-        opts.dirs.push(kiln::DirGrant::parse(d, false).map_err(|e| e.to_string())?);
-    }
-    for d in &args.dirs_ro {
-        opts.dirs.push(kiln::DirGrant::parse(d, true).map_err(|e| e.to_string())?);
-    }
     opts.runtime_dirs = args.allow_runtime_dirs;
     opts.debug = args.debug;
-    opts.inline = !args.no_inline;
-    opts.bounds_checks = match args.bounds_checks {
-        BoundsArg::Guard => kiln::BoundsChecks::Guard,
-        BoundsArg::Explicit => kiln::BoundsChecks::Explicit,
-    };
     opts.linker = args.linker;
     let output = args.output.unwrap_or_else(|| {
         let stem = args.input.with_extension("");
@@ -179,6 +236,32 @@ fn compile(args: CompileArgs) -> Result<(), String> {
         }
     });
     kiln::compile_file(&args.input, &output, &opts).map_err(|e| e.to_string())
+}
+
+/// `kiln run`: compile in memory, then hand the process to the program.
+fn run(args: RunArgs) -> Result<(), String> {
+    let target = kiln::jit::target().ok_or("kiln run needs a machine whose architecture Kiln targets (x86_64, aarch64, riscv64)")?;
+    let mut opts = Options::new(target);
+    args.code.apply(&mut opts)?;
+    args.wasi.apply(&mut opts)?;
+    let name = args.input.display().to_string();
+    let bytes = kiln::read_module(&args.input).map_err(|e| e.to_string())?;
+    let program = kiln::jit::compile_command(&name, &bytes, &opts).map_err(|e| e.to_string())?;
+    let mut argv = vec![args.input.clone().into_os_string()];
+    argv.extend(args.args);
+    program.run(&argv)
+}
+
+fn run_driver(modules: Vec<PathBuf>, code: CodeArgs) -> Result<(), String> {
+    let target = kiln::jit::target().ok_or("no runtime for this machine's architecture")?;
+    let mut opts = Options::new(target);
+    code.apply(&mut opts)?;
+    let mut loaded = Vec::new();
+    for m in &modules {
+        loaded.push((m.display().to_string(), kiln::read_module(m).map_err(|e| e.to_string())?));
+    }
+    let program = kiln::jit::compile_driver(&loaded, &opts).map_err(|e| e.to_string())?;
+    program.run(&[OsString::from("kiln-driver")])
 }
 
 /// `--cpu native`: every optional feature of the target that this machine
@@ -223,6 +306,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile(a) => compile(a),
+        Command::Run(a) => run(a),
+        Command::RunDriver { modules, code } => run_driver(modules, code),
         Command::Inspect { executable } => kiln::inspect::inspect(&executable).map(|i| print!("{i}")).map_err(|e| e.to_string()),
         Command::Targets => {
             for t in kiln_targets::TARGETS {

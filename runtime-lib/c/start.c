@@ -290,3 +290,16 @@ void kiln_main(uintptr_t *sp) {
     kiln_arch_call_on_stack(run, 0, stack + guard + WASM_STACK_SIZE);
     os_exit(1);
 }
+
+#ifdef KILN_JIT
+const struct kiln_module *const *kiln_jit_modules;
+uint32_t kiln_jit_module_count;
+const char *kiln_jit_config;
+
+void kiln_jit_start(uintptr_t *sp, const struct kiln_module *const *modules, uint32_t count, const char *config) {
+    kiln_jit_modules = modules;
+    kiln_jit_module_count = count;
+    kiln_jit_config = config;
+    kiln_main(sp);
+}
+#endif

@@ -45,6 +45,19 @@ pub fn embed_archive(name: &str) -> Option<&'static [u8]> {
     }
 }
 
+/// The executable runtime linked into this very program, for `kiln run`:
+/// built for the architecture this crate is compiled for, with every
+/// global symbol renamed (`kilnjit_` prefix) so that its `memcpy` and
+/// friends never replace the C library's (see build.rs, `jit_flavour`).
+pub mod jit {
+    include!(concat!(env!("OUT_DIR"), "/jit_symbols.rs"));
+
+    /// The address of the runtime symbol compiled code calls `name`.
+    pub fn symbol(name: &str) -> Option<*const u8> {
+        symbols().into_iter().find(|(n, _)| *n == name).map(|(_, p)| p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -23,6 +23,44 @@ pub fn scratch(sub: &str) -> PathBuf {
     d
 }
 
+/// The `kiln` binary of this build (beside the test binaries' `deps/`
+/// directory; `cargo test --workspace` builds it), for the harnesses that
+/// run `kiln run`.
+pub fn kiln_binary() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let bin = exe.parent().and_then(Path::parent).map(|d| d.join("kiln")).ok_or("no directory for the kiln binary")?;
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(format!("{} is missing: build it with `cargo build -p kiln`", bin.display()))
+    }
+}
+
+/// The arguments of `kiln run` or `kiln compile` that give `opts`'s code
+/// generation and WASI grants (what `kiln::Options` the test built).
+pub fn option_args(opts: &kiln::Options) -> Vec<String> {
+    let mut a = Vec::new();
+    for kv in &opts.env {
+        a.extend(["--env".to_string(), kv.clone()]);
+    }
+    if opts.inherit_env {
+        a.push("--inherit-env".into());
+    }
+    for d in &opts.dirs {
+        a.extend([if d.read_only { "--dir-ro" } else { "--dir" }.to_string(), format!("{}::{}", d.host, d.guest)]);
+    }
+    if let Some(cpu) = &opts.cpu {
+        a.extend(["--cpu".to_string(), cpu.clone()]);
+    }
+    if opts.bounds_checks == kiln::BoundsChecks::Explicit {
+        a.extend(["--bounds-checks".to_string(), "explicit".to_string()]);
+    }
+    if !opts.inline {
+        a.push("--no-inline".into());
+    }
+    a
+}
+
 /// Whether `re-bless` mode is on: expected files are rewritten from the
 /// actual output instead of compared.
 pub fn blessing() -> bool {

@@ -16,6 +16,12 @@
 //! Kiln's own format. `NAME.compile-error` instead expects compilation to
 //! fail with exactly that message and to leave no output file behind.
 //!
+//! On the target `kiln run` runs (this machine's), every program also runs
+//! through `kiln run` (`jit::NAME`) against the same expected files: the
+//! in-memory mode must give the executable's stdout, stderr and status
+//! byte for byte. Programs whose `.flags` let the runner grant directories
+//! (`--allow-runtime-dirs`, an executable's option) are left out there.
+//!
 //! `--cpu LEVEL` applies on the targets that know LEVEL (a CPU level or a
 //! feature list of theirs) and is left out on the others, so one file can
 //! say `--cpu rva23u64` for a SIMD program, which riscv64 compiles only
@@ -136,18 +142,7 @@ fn run_test(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Resu
     }
     compiled.map_err(|e| e.to_string())?;
     let stdin = base.with_extension("stdin");
-    let work = scratch(&format!("e2e-{}-work", target.name)).join(name);
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let fixture = dir.join(format!("{name}.fixture"));
-    if fixture.is_dir() {
-        copy_tree(&fixture, &work).map_err(|e| format!("copying {}: {e}", fixture.display()))?;
-    }
-    let runenv: Vec<(String, String)> = std::fs::read_to_string(base.with_extension("runenv"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-        .collect();
+    let (work, runenv) = prepare_run(dir, name, target.name)?;
     let qemu = qemu_cpu(target, opts.cpu.as_deref(), None)?;
     let out = run_in(
         target,
@@ -158,6 +153,29 @@ fn run_test(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Resu
         &work,
         &runenv,
     )?;
+    check_outcome(&base, &out)
+}
+
+/// The working directory of one run, with the test's fixture copied in,
+/// and the environment from `NAME.runenv`.
+fn prepare_run(dir: &Path, name: &str, flavour: &str) -> Result<(PathBuf, Vec<(String, String)>), String> {
+    let work = scratch(&format!("e2e-{flavour}-work")).join(name);
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let fixture = dir.join(format!("{name}.fixture"));
+    if fixture.is_dir() {
+        copy_tree(&fixture, &work).map_err(|e| format!("copying {}: {e}", fixture.display()))?;
+    }
+    let runenv = std::fs::read_to_string(dir.join(name).with_extension("runenv"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    Ok((work, runenv))
+}
+
+/// Checks a run's stdout, stderr and status against the test's files.
+fn check_outcome(base: &Path, out: &Outcome) -> Result<(), Failed> {
     let mut errors = Vec::new();
     for (ext, actual) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         if let Err(e) = check_file(&base.with_extension(ext), actual, ext) {
@@ -172,6 +190,37 @@ fn run_test(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Resu
     } else {
         Err(errors.join("\n").into())
     }
+}
+
+/// `jit::NAME`: the program through `kiln run` on this machine.
+fn run_jit(dir: &Path, name: &str, src: &Path, target: &'static Target) -> Result<(), Failed> {
+    let base = dir.join(name);
+    let bytes = module_bytes(dir, name, src)?;
+    let opts = options(target, &words(&base.with_extension("flags")))?;
+    let wasm = scratch("e2e-jit").join(format!("{name}.wasm"));
+    std::fs::write(&wasm, &bytes).map_err(|e| e.to_string())?;
+    let (work, runenv) = prepare_run(dir, name, "jit")?;
+    let mut args = vec!["run".to_string()];
+    args.extend(option_args(&opts));
+    args.push(wasm.display().to_string());
+    let compile_error = base.with_extension("compile-error");
+    if !compile_error.exists() && !name.starts_with("unresolved_") {
+        args.extend(words(&base.with_extension("args")));
+    }
+    let stdin = base.with_extension("stdin");
+    let out = run_in(target, None, &kiln_binary()?, &args, stdin.exists().then_some(stdin.as_path()), &work, &runenv)?;
+    if compile_error.exists() || name.starts_with("unresolved_") {
+        // The compiler's message, as `kiln compile` prints it.
+        let want = std::fs::read_to_string(&compile_error).unwrap_or_default();
+        let got = String::from_utf8_lossy(&out.stderr);
+        let shown = src.file_name().unwrap().to_string_lossy().to_string();
+        let got = got.replace(&wasm.display().to_string(), &shown);
+        if out.status != 1 || got != format!("kiln: error: {want}") {
+            return Err(format!("expected status 1 and `kiln: error: {want}`, got status {}: {got}", out.status).into());
+        }
+        return Ok(());
+    }
+    check_outcome(&base, &out)
 }
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -207,6 +256,19 @@ fn main() {
             let name = src.file_stem().unwrap().to_string_lossy().to_string();
             let (d, s) = (dir.clone(), src.clone());
             trials.push(Trial::test(format!("{}::{name}", target.name), move || run_test(&d, &name, &s, target)));
+        }
+    }
+    let host = test_targets().into_iter().find(|t| kiln::jit::target().is_some_and(|j| j.name == t.name));
+    for target in host {
+        for src in &srcs {
+            let name = src.file_stem().unwrap().to_string_lossy().to_string();
+            let runtime_dirs = words(&dir.join(format!("{name}.flags"))).iter().any(|f| f == "--allow-runtime-dirs");
+            let (d, s) = (dir.clone(), src.clone());
+            let trial = Trial::test(format!("jit::{name}"), {
+                let name = name.clone();
+                move || run_jit(&d, &name, &s, target)
+            });
+            trials.push(trial.with_ignored_flag(runtime_dirs));
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -12,7 +12,6 @@ use super::LinkMode;
 use crate::environ::{ElemItems, ImportKind, SegmentMode};
 use crate::func_env::ModuleCtx;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleRelocTarget, ModuleResult};
-use cranelift_object::ObjectModule;
 use kiln_abi::{
     Struct, CALL_SITE, CATCH_ALL, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG, FUNCREF,
     FUNC_INFO, HANDLER, HEAP_CONCRETE, IMPORT, MEMORY, MODULE, NO_MAX, REF_NON_NULL, SEGMENT, SOURCE_LINE, TABLE, TAG, TRAP_GROUP, InlinedAt, InlinedCall, TrapSite,
@@ -102,7 +101,7 @@ pub struct DataIds {
     pub module: DataId,
 }
 
-pub fn declare(module: &mut ObjectModule, index: u32) -> ModuleResult<DataIds> {
+pub fn declare(module: &mut impl Module, index: u32) -> ModuleResult<DataIds> {
     let mut d = |name: &str, writable: bool| module.declare_data(&format!("kiln_m{index}_{name}"), Linkage::Local, writable, false);
     Ok(DataIds {
         vmctx: d("vmctx", true)?,
@@ -163,7 +162,7 @@ impl Blob {
         self.ptr(s.size() * i as u32 + s.offset(field), t, addend)
     }
 
-    fn define(self, module: &mut ObjectModule, id: DataId) -> ModuleResult<()> {
+    fn define(self, module: &mut impl Module, id: DataId) -> ModuleResult<()> {
         let mut desc = DataDescription::new();
         desc.define(self.bytes.into_boxed_slice());
         desc.set_align(self.align);
@@ -206,7 +205,7 @@ pub fn static_const(ctx: &ModuleCtx, expr: &wasmparser::ConstExpr) -> Option<Sta
 
 #[allow(clippy::too_many_arguments)]
 pub fn define(
-    module: &mut ObjectModule,
+    module: &mut impl Module,
     ctx: &ModuleCtx,
     ids: &DataIds,
     helpers: &Helpers,
@@ -641,7 +640,7 @@ pub fn define(
 
 /// The per-executable object: the list of module descriptors the runtime
 /// instantiates in order, their count, and the build configuration.
-pub fn executable_tables(module: &mut ObjectModule, module_count: u32, config: &[u8]) -> ModuleResult<()> {
+pub fn executable_tables(module: &mut impl Module, module_count: u32, config: &[u8]) -> ModuleResult<()> {
     let list = module.declare_data(kiln_abi::symbols::MODULE_LIST, Linkage::Export, false, false)?;
     let count = module.declare_data(kiln_abi::symbols::MODULE_COUNT, Linkage::Export, false, false)?;
     let cfg = module.declare_data(kiln_abi::symbols::CONFIG, Linkage::Export, false, false)?;

@@ -22,7 +22,6 @@ use crate::func_env::{clif_type, mutable, FuncEnv, ModuleCtx};
 use cranelift_codegen::ir::{self, types, InstBuilder, UserFuncName, Value};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module, ModuleResult};
-use cranelift_object::ObjectModule;
 use kiln_abi::{TrapKind, SEGMENT};
 use wasmparser::{ConstExpr, Operator};
 
@@ -55,7 +54,7 @@ pub struct Helpers {
 
 impl Helpers {
     pub fn declare(
-        module: &mut ObjectModule,
+        module: &mut impl Module,
         ctx: &ModuleCtx,
         index: u32,
         is_command: bool,

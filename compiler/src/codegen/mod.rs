@@ -240,7 +240,26 @@ fn function_symbols(env: &ModuleEnv) -> Vec<String> {
         .collect()
 }
 
-/// Compiles module number `index` of an executable.
+/// A module compiled and defined in a Cranelift [`Module`]: what the object
+/// writer still needs for unwind tables and DWARF.
+pub struct Defined<'a> {
+    ctx: ModuleCtx<'a>,
+    compiled: Vec<CompiledFunc>,
+    helpers: init::Helpers,
+    data_ids: data::DataIds,
+    names: Vec<String>,
+    /// CLIF text of each function, when asked for.
+    pub clif: String,
+}
+
+impl Defined<'_> {
+    /// The module's descriptor (`kiln_mN_module`, a `struct kiln_module`).
+    pub fn descriptor(&self) -> cranelift_module::DataId {
+        self.data_ids.module
+    }
+}
+
+/// Compiles module number `index` of an executable into a relocatable object.
 pub fn compile_module(
     path: &str,
     env: &ModuleEnv,
@@ -253,6 +272,73 @@ pub fn compile_module(
         .map_err(|e| CompileError::Target(e.to_string()))?;
     builder.per_function_section(false);
     let mut module = ObjectModule::new(builder);
+    let Defined { ctx, mut compiled, mut helpers, data_ids, names, clif } =
+        define_module(&mut module, path, env, index, opts, interner)?;
+    let mut product = module.finish();
+    let mut frames = Vec::new();
+    for f in compiled.iter_mut() {
+        if let Some(u) = f.unwind.take() {
+            frames.push((product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")), u));
+        }
+    }
+    for (id, f) in helpers.compiled.iter_mut() {
+        if let Some(u) = f.unwind.take() {
+            frames.push((product.function_symbol(*id), u));
+        }
+    }
+    crate::debug::write_eh_frame(&mut product.object, &**isa, frames)
+        .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
+    if opts.debug {
+        let sections = crate::debug::dwarf_sections(env.bytes);
+        let funcs: Vec<crate::debug::FuncDebug> = compiled
+            .iter()
+            .map(|f| {
+                let body = &env.bodies[(f.index - env.num_imported_funcs) as usize];
+                crate::debug::FuncDebug {
+                    symbol: product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")),
+                    wasm_start: body.range().start as u64,
+                    wasm_end: body.range().end as u64,
+                    native_size: f.bytes.len() as u64,
+                    srclocs: f.srclocs.clone(),
+                    local_slots: f.local_slots.clone(),
+                }
+            })
+            .collect();
+        if let (false, Some((source, name, dir))) = (sections.contains_key(".debug_info"), &opts.text_source) {
+            let shown: Vec<String> = compiled.iter().map(|f| names[(f.index - env.num_imported_funcs) as usize].clone()).collect();
+            crate::debug::write_wat_dwarf(&mut product.object, name, dir, source, &funcs, &shown)
+                .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
+        }
+        if sections.contains_key(".debug_info") {
+            let globals = (0..env.globals.len() as u32)
+                .map(|g| (g >= env.num_imported_globals).then(|| ctx.offsets.defined_global(g - env.num_imported_globals)))
+                .collect();
+            let instance = crate::debug::InstanceSymbols {
+                memory: (env.num_imported_memories == 0 && !env.memories.is_empty()).then(|| ctx.offsets.defined_memory(0)),
+                vmctx: product.data_symbol(data_ids.vmctx),
+                globals,
+            };
+            crate::debug::write_dwarf(&mut product.object, &sections, env.code_section_start as u64, &funcs, &instance, opts.fp_dwarf_register)
+                .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
+        }
+    }
+    let object = product.emit().map_err(|e| CompileError::Target(format!("{path}: cannot write object: {e}")))?;
+    Ok(ModuleOutput { object, clif })
+}
+
+/// Declares and defines everything module number `index` consists of in
+/// `module` (an object being written, or memory for `kiln run`): code in
+/// definition order (wasm index order, then helpers), then data. The trap
+/// and function tables rely on that order being the address order.
+pub fn define_module<'a>(
+    module: &mut impl Module,
+    path: &str,
+    env: &'a ModuleEnv,
+    index: u32,
+    opts: &ModuleOptions,
+    interner: &mut TypeInterner,
+) -> Result<Defined<'a>, CompileError> {
+    let isa = opts.isa;
     let call_conv = isa.default_call_conv();
     let decl_err = |e: cranelift_module::ModuleError| CompileError::Target(format!("{path}: {e}"));
 
@@ -351,7 +437,7 @@ pub fn compile_module(
     }
     ctx.func_ids = func_ids;
 
-    let data_ids = data::declare(&mut module, index).map_err(decl_err)?;
+    let data_ids = data::declare(module, index).map_err(decl_err)?;
 
     // Two phases, each parallel over functions (every worker has its own
     // contexts; the ISA and ModuleCtx are shared), so that inlining sees the
@@ -429,7 +515,7 @@ pub fn compile_module(
 
     // Generated helpers: init, start and entry trampolines.
     let mut helpers =
-        init::Helpers::declare(&mut module, &ctx, index, opts.is_command, opts.export_trampolines, &host_c_funcs)
+        init::Helpers::declare(module, &ctx, index, opts.is_command, opts.export_trampolines, &host_c_funcs)
             .map_err(decl_err)?;
     let host_funcs: Vec<(FuncId, u32)> = helpers.adapters.iter().map(|(a, _, ty, _)| (*a, *ty)).collect();
     let mut cctx = Context::new();
@@ -468,59 +554,10 @@ pub fn compile_module(
 
     // Wasm offsets name source lines in backtraces when the module has DWARF.
     let lines = crate::debug::wasm_lines(&crate::debug::dwarf_sections(env.bytes), env.code_section_start as u64);
-    data::define(&mut module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index, opts.link, &lines)
+    data::define(module, &ctx, &data_ids, &helpers, &host_funcs, &compiled, &names, path, index, opts.link, &lines)
         .map_err(decl_err)?;
 
-    let mut product = module.finish();
-    let mut frames = Vec::new();
-    for f in compiled.iter_mut() {
-        if let Some(u) = f.unwind.take() {
-            frames.push((product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")), u));
-        }
-    }
-    for (id, f) in helpers.compiled.iter_mut() {
-        if let Some(u) = f.unwind.take() {
-            frames.push((product.function_symbol(*id), u));
-        }
-    }
-    crate::debug::write_eh_frame(&mut product.object, &**isa, frames)
-        .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
-    if opts.debug {
-        let sections = crate::debug::dwarf_sections(env.bytes);
-        let funcs: Vec<crate::debug::FuncDebug> = compiled
-            .iter()
-            .map(|f| {
-                let body = &env.bodies[(f.index - env.num_imported_funcs) as usize];
-                crate::debug::FuncDebug {
-                    symbol: product.function_symbol(ctx.func_ids[f.index as usize].expect("defined")),
-                    wasm_start: body.range().start as u64,
-                    wasm_end: body.range().end as u64,
-                    native_size: f.bytes.len() as u64,
-                    srclocs: f.srclocs.clone(),
-                    local_slots: f.local_slots.clone(),
-                }
-            })
-            .collect();
-        if let (false, Some((source, name, dir))) = (sections.contains_key(".debug_info"), &opts.text_source) {
-            let shown: Vec<String> = compiled.iter().map(|f| names[(f.index - env.num_imported_funcs) as usize].clone()).collect();
-            crate::debug::write_wat_dwarf(&mut product.object, name, dir, source, &funcs, &shown)
-                .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
-        }
-        if sections.contains_key(".debug_info") {
-            let globals = (0..env.globals.len() as u32)
-                .map(|g| (g >= env.num_imported_globals).then(|| ctx.offsets.defined_global(g - env.num_imported_globals)))
-                .collect();
-            let instance = crate::debug::InstanceSymbols {
-                memory: (env.num_imported_memories == 0 && !env.memories.is_empty()).then(|| ctx.offsets.defined_memory(0)),
-                vmctx: product.data_symbol(data_ids.vmctx),
-                globals,
-            };
-            crate::debug::write_dwarf(&mut product.object, &sections, env.code_section_start as u64, &funcs, &instance, opts.fp_dwarf_register)
-                .map_err(|e| CompileError::Target(format!("{path}: {e}")))?;
-        }
-    }
-    let object = product.emit().map_err(|e| CompileError::Target(format!("{path}: cannot write object: {e}")))?;
-    Ok(ModuleOutput { object, clif })
+    Ok(Defined { ctx, compiled, helpers, data_ids, names, clif })
 }
 
 fn body_start(body: &wasmparser::FunctionBody) -> u32 {

@@ -123,10 +123,26 @@ struct kiln_process {
 };
 extern struct kiln_process kiln_proc;
 
-/* The module descriptors the compiler emitted (see kiln-abi). */
+/* The module descriptors the compiler emitted (see kiln-abi). An
+ * executable links them in (codegen's executable tables); `kiln run`
+ * (KILN_JIT, the runtime inside the kiln binary) compiles them in memory
+ * and hands them to kiln_jit_start. */
+#ifdef KILN_JIT
+extern const struct kiln_module *const *kiln_jit_modules;
+extern uint32_t kiln_jit_module_count;
+extern const char *kiln_jit_config;
+#define kiln_modules kiln_jit_modules
+#define kiln_module_count kiln_jit_module_count
+#define kiln_config kiln_jit_config
+/* Runs the program as _start would, with `sp` laid out as the kernel lays
+ * out the initial stack (argc, argv, NULL, envp, NULL, auxv). Never returns:
+ * the process exits with the program's status. */
+void kiln_jit_start(uintptr_t *sp, const struct kiln_module *const *modules, uint32_t count, const char *config) KILN_NORETURN;
+#else
 extern const struct kiln_module *const kiln_modules[];
 extern const uint32_t kiln_module_count;
 extern const char kiln_config[];
+#endif
 
 /* ---- memory.c, table.c ---- */
 void kiln_memory_setup(struct kiln_memory *m);
