@@ -75,7 +75,7 @@ pub fn compile_command(name: &str, bytes: &[u8], opts: &Options) -> Result<Progr
     let config = opts.config_blob()?;
     let isa = isa::build_isa(target, opts.cpu.as_deref(), opts.opt_level, false)?;
     let mopts = module_options(&isa, &opts, LinkMode::Wasi, true);
-    let module = define(name, &env, 0, &mopts, &mut TypeInterner::default())?;
+    let module = define(&new_arena(name)?, name, &env, 0, &mopts, &mut TypeInterner::default())?;
     Ok(Program { descriptors: vec![module.1], _modules: vec![module.0], config })
 }
 
@@ -88,14 +88,20 @@ pub fn compile_driver(modules: &[(String, Vec<u8>)], opts: &Options) -> Result<P
     let mopts = module_options(&isa, &opts, LinkMode::Dynamic, false);
     let mut interner = TypeInterner::default();
     let mut program = Program { _modules: vec![], descriptors: vec![], config: crate::driver_config() };
+    let arena = new_arena("the driver")?;
     for (i, (name, bytes)) in modules.iter().enumerate() {
         let env = environ::ModuleEnv::parse(name, bytes)?;
         crate::check_simd_support(name, bytes, &opts)?;
-        let (m, d) = define(name, &env, i as u32, &mopts, &mut interner)?;
+        let (m, d) = define(&arena, name, &env, i as u32, &mopts, &mut interner)?;
         program._modules.push(m);
         program.descriptors.push(d);
     }
     Ok(program)
+}
+
+fn new_arena(name: &str) -> Result<SharedArena, CompileError> {
+    let arena = NearArena::new().map_err(|e| CompileError::Target(format!("{name}: cannot reserve memory for the code: {e}")))?;
+    Ok(SharedArena(std::sync::Arc::new(std::sync::Mutex::new(arena))))
 }
 
 fn module_options<'o>(isa: &'o cranelift_codegen::isa::OwnedTargetIsa, opts: &Options, link: LinkMode, is_command: bool) -> ModuleOptions<'o> {
@@ -119,6 +125,7 @@ fn module_options<'o>(isa: &'o cranelift_codegen::isa::OwnedTargetIsa, opts: &Op
 /// Compiles one module into its own JIT module and returns it with the
 /// address of its descriptor.
 fn define(
+    arena: &SharedArena,
     name: &str,
     env: &environ::ModuleEnv,
     index: u32,
@@ -126,8 +133,7 @@ fn define(
     interner: &mut TypeInterner,
 ) -> Result<(JITModule, *const u8), CompileError> {
     let mut builder = JITBuilder::with_isa(mopts.isa.clone(), default_libcall_names());
-    let arena = NearArena::new().map_err(|e| CompileError::Target(format!("{name}: cannot reserve memory for the code: {e}")))?;
-    builder.memory_provider(Box::new(arena));
+    builder.memory_provider(Box::new(arena.clone()));
     // The runtime's symbols are looked up first; `check_imports` makes sure
     // nothing falls through to the C library of the kiln process.
     builder.symbols(kiln_runtime_lib::jit::symbols());
@@ -214,40 +220,53 @@ fn auxv() -> Vec<usize> {
     words
 }
 
-/// Code and data memory for one module, reserved near the runtime.
+/// Code and data memory for a program's modules, reserved near the runtime.
 ///
 /// One reservation of [`NearArena::BYTES`] split into three regions, one per
 /// kind (code, read-only data, writable data), each a bump allocator: code
 /// is laid out in the order it is defined. The reservation is placed within
 /// ±2 GiB of the runtime inside the kiln binary, the reach of x86-64's and
 /// riscv64's PC-relative calls (aarch64's shorter `bl` gets veneers from
-/// cranelift-jit), by asking for addresses just below the binary's image;
-/// the reservation is PROT_NONE and pages become read-write as they are
-/// handed out, then get their final protection in `finalize`.
+/// cranelift-jit), by asking for addresses near the binary's image. It is
+/// PROT_NONE; pages become read-write as they are handed out and get their
+/// final protection when a module is finalized, after which that module's
+/// pages are never handed out again (the next module starts on a fresh
+/// page). Every module of a program shares the arena through a
+/// [`SharedArena`] handle, so a driver of many modules needs one
+/// reservation.
 struct NearArena {
     base: *mut u8,
-    /// Per kind: (region start offset, bytes used, bytes made accessible).
-    regions: [(usize, usize, usize); 3],
+    /// Per kind: region start offset, bytes used, bytes made accessible,
+    /// bytes finalized.
+    regions: [Region; 3],
 }
 
-// SAFETY: the arena is only a description of memory it owns; cranelift-jit
-// asks for `Send`.
-unsafe impl Send for NearArena {}
+#[derive(Clone, Copy, Default)]
+struct Region {
+    start: usize,
+    used: usize,
+    ready: usize,
+    finalized: usize,
+}
 
 impl NearArena {
     /// Code, read-only data, writable data: region sizes (address space only).
-    const SIZES: [usize; 3] = [640 << 20, 256 << 20, 128 << 20];
+    const SIZES: [usize; 3] = [512 << 20, 160 << 20, 96 << 20];
     const BYTES: usize = Self::SIZES[0] + Self::SIZES[1] + Self::SIZES[2];
     const PAGE: usize = 64 << 10;
 
     fn new() -> std::io::Result<NearArena> {
         let anchor = kiln_runtime_lib::jit::symbol("kiln_jit_start").map(|p| p as usize).unwrap_or(0);
-        // Candidates end 256 MiB below the runtime (room for the rest of the
-        // kiln binary's image below it), then further down, then above.
-        let gib = 1usize << 30;
-        let below = |gap: usize| anchor.checked_sub(gap + Self::BYTES).map(|a| a & !(Self::PAGE - 1));
-        let candidates = [below(gib / 4), below(gib / 2), below(3 * gib / 4), Some((anchor + gib / 2) & !(Self::PAGE - 1))];
-        for hint in candidates.into_iter().flatten() {
+        // Candidates below the runtime, leaving 256 MiB for the rest of the
+        // kiln binary's image below it, down to where the arena's far end
+        // would be 1.75 GiB away; then the same distances above (past the
+        // image and its heap). Every candidate keeps the whole arena and the
+        // runtime within 2 GiB of each other.
+        let mib = 1usize << 20;
+        let gaps = (256..=1024 + 768 - Self::BYTES / mib).step_by(64).map(|g| g * mib);
+        let below = gaps.clone().filter_map(|g| anchor.checked_sub(g + Self::BYTES));
+        let above = gaps.map(|g| anchor + g);
+        for hint in below.chain(above).map(|a| a & !(Self::PAGE - 1)) {
             // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
             let p = unsafe {
                 libc::mmap(
@@ -267,63 +286,100 @@ impl NearArena {
                 unsafe { libc::munmap(p, Self::BYTES) };
                 continue;
             }
-            let regions = [(0, 0, 0), (Self::SIZES[0], 0, 0), (Self::SIZES[0] + Self::SIZES[1], 0, 0)];
+            let mut regions = [Region::default(); 3];
+            regions[1].start = Self::SIZES[0];
+            regions[2].start = Self::SIZES[0] + Self::SIZES[1];
             return Ok(NearArena { base: p as *mut u8, regions });
         }
         Err(std::io::Error::other("no free address range within 2 GiB of the runtime"))
     }
-}
 
-impl JITMemoryProvider for NearArena {
     fn allocate(&mut self, size: usize, align: u64, kind: JITMemoryKind) -> std::io::Result<*mut u8> {
         let k = match kind {
             JITMemoryKind::Executable => 0,
             JITMemoryKind::ReadOnly => 1,
             JITMemoryKind::Writable => 2,
         };
-        let (start, used, ready) = &mut self.regions[k];
-        let align = (align as usize).max(1);
-        let at = used.next_multiple_of(align);
+        let r = &mut self.regions[k];
+        let at = r.used.next_multiple_of((align as usize).max(1));
         let end = at + size;
         if end > Self::SIZES[k] {
-            return Err(std::io::Error::other("the module's code or data exceeds the JIT's address space"));
+            return Err(std::io::Error::other("the program's code or data exceeds the JIT's address space"));
         }
-        if end > *ready {
-            let new_ready = end.next_multiple_of(Self::PAGE).min(Self::SIZES[k]);
-            // SAFETY: the range lies inside the reservation.
-            let r = unsafe {
-                libc::mprotect(self.base.add(*start + *ready) as *mut libc::c_void, new_ready - *ready, libc::PROT_READ | libc::PROT_WRITE)
+        if end > r.ready {
+            let ready = end.next_multiple_of(Self::PAGE).min(Self::SIZES[k]);
+            // SAFETY: the range lies inside the reservation and was never
+            // finalized (`used` starts past every finalized page).
+            let ok = unsafe {
+                libc::mprotect(self.base.add(r.start + r.ready) as *mut libc::c_void, ready - r.ready, libc::PROT_READ | libc::PROT_WRITE)
             };
-            if r != 0 {
+            if ok != 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            *ready = new_ready;
+            r.ready = ready;
         }
-        *used = end;
+        r.used = end;
         // SAFETY: inside the reservation, as checked above.
-        Ok(unsafe { self.base.add(*start + at) })
+        Ok(unsafe { self.base.add(r.start + at) })
     }
 
-    unsafe fn free_memory(&mut self) {
-        // The program runs until the process exits; nothing is freed.
-    }
-
-    fn finalize(&mut self, _: BranchProtection) -> cranelift_module::ModuleResult<()> {
+    /// Gives the pages handed out since the last call their final
+    /// protection: code read+execute (after making the instruction cache
+    /// see it), read-only data read-only.
+    fn finalize(&mut self) -> cranelift_module::ModuleResult<()> {
         let fail = |what: &str| cranelift_module::ModuleError::Backend(anyhow::anyhow!("{what}: {}", std::io::Error::last_os_error()));
-        let (start, _, ready) = self.regions[0];
-        // SAFETY: the ranges were made accessible by `allocate`.
-        unsafe {
-            let code = self.base.add(start);
-            wasmtime_internal_jit_icache_coherence::clear_cache(code as *const libc::c_void, ready).map_err(|_| fail("cannot clear the instruction cache"))?;
-            if libc::mprotect(code as *mut libc::c_void, ready, libc::PROT_READ | libc::PROT_EXEC) != 0 {
-                return Err(fail("cannot make code executable"));
+        for (k, prot) in [(0, libc::PROT_READ | libc::PROT_EXEC), (1, libc::PROT_READ)] {
+            let r = &mut self.regions[k];
+            let (from, len) = (r.start + r.finalized, r.ready - r.finalized);
+            if len == 0 {
+                continue;
             }
-            let (start, _, ready) = self.regions[1];
-            if libc::mprotect(self.base.add(start) as *mut libc::c_void, ready, libc::PROT_READ) != 0 {
-                return Err(fail("cannot make data read-only"));
+            // SAFETY: pages `allocate` made accessible and nothing finalized yet.
+            unsafe {
+                let p = self.base.add(from) as *mut libc::c_void;
+                if k == 0 {
+                    wasmtime_internal_jit_icache_coherence::clear_cache(p, len).map_err(|_| fail("cannot clear the instruction cache"))?;
+                }
+                if libc::mprotect(p, len, prot) != 0 {
+                    return Err(fail("cannot protect JIT memory"));
+                }
             }
+            r.finalized = r.ready;
+            r.used = r.ready;
         }
         wasmtime_internal_jit_icache_coherence::pipeline_flush_mt().map_err(|_| fail("cannot flush the pipeline"))?;
         Ok(())
+    }
+}
+
+/// A program that ran never returns (the process exits), so the arena is
+/// dropped only when compiled code will not run: a compilation that
+/// failed, or one only checked (the spec suite's JIT pass).
+impl Drop for NearArena {
+    fn drop(&mut self) {
+        // SAFETY: the reservation made in `new`; see above.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, Self::BYTES) };
+    }
+}
+
+/// One module's handle on its program's arena.
+#[derive(Clone)]
+struct SharedArena(std::sync::Arc<std::sync::Mutex<NearArena>>);
+
+// SAFETY: the arena only describes memory it owns, behind a mutex;
+// cranelift-jit asks for `Send`.
+unsafe impl Send for SharedArena {}
+
+impl JITMemoryProvider for SharedArena {
+    fn allocate(&mut self, size: usize, align: u64, kind: JITMemoryKind) -> std::io::Result<*mut u8> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).allocate(size, align, kind)
+    }
+
+    unsafe fn free_memory(&mut self) {
+        // The arena goes when the last module holding it does.
+    }
+
+    fn finalize(&mut self, _: BranchProtection) -> cranelift_module::ModuleResult<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).finalize()
     }
 }

@@ -422,16 +422,25 @@ fn build(script: &mut Script, exe: &std::path::Path, config: &Config) -> Vec<(us
     opts.bounds_checks = config.bounds_checks;
     let mut broken = Vec::new();
     loop {
-        match kiln::build_driver(&script.modules, exe, &opts) {
+        let built = if config.jit {
+            // `kiln run-driver` compiles them again; this finds the modules
+            // it would refuse.
+            kiln::jit::compile_driver(&script.modules, &opts).map(drop)
+        } else {
+            kiln::build_driver(&script.modules, exe, &opts)
+        };
+        match built {
             Ok(()) => return broken,
             Err(e) => {
                 let msg = e.to_string();
                 let bad = script.modules.iter().position(|(name, _)| msg.starts_with(&format!("{name}:")));
+                let empty = wat::parse_str("(module)").unwrap();
                 match bad {
-                    Some(k) if k > 0 => {
+                    // (An error naming a module already emptied would loop.)
+                    Some(k) if k > 0 && script.modules[k].1 != empty => {
                         let line = script.modules[k].0.rsplit(':').next().unwrap().parse().unwrap_or(0);
                         broken.push((line, msg));
-                        script.modules[k].1 = wat::parse_str("(module)").unwrap();
+                        script.modules[k].1 = empty;
                     }
                     _ => {
                         broken.push((0, msg));
@@ -482,7 +491,11 @@ fn run_file(file: &str, text: &str, config: &Config, allowed: &HashMap<String, S
     let run = if broken.iter().any(|(l, _)| *l == 0) {
         Err(broken.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; "))
     } else {
-        run_on_cpu(config.target, config.qemu_cpu.as_deref(), &exe, &[], Some(&stdin))
+        if config.jit {
+            run_jit(&script.modules, &exe, &stdin, config)
+        } else {
+            run_on_cpu(config.target, config.qemu_cpu.as_deref(), &exe, &[], Some(&stdin))
+        }
     };
     match run {
         Ok(out) => {
@@ -631,6 +644,24 @@ fn unfold_legacy_try(text: &str) -> String {
     out
 }
 
+/// Runs the script's modules through `kiln run-driver` (written next to
+/// where the executable would be) with the requests on stdin.
+fn run_jit(modules: &[(String, Vec<u8>)], exe: &std::path::Path, stdin: &std::path::Path, config: &Config) -> Result<kiln_testsuite::Outcome, String> {
+    let dir = exe.with_extension("modules");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut args = vec!["run-driver".to_string()];
+    if let Some(cpu) = config.cpu {
+        args.extend(["--cpu".to_string(), cpu.to_string()]);
+    }
+    for (i, (_, bytes)) in modules.iter().enumerate() {
+        let path = dir.join(format!("{i}.wasm"));
+        std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+        args.push(path.display().to_string());
+    }
+    run_on_cpu(config.target, None, &kiln_binary()?, &args, Some(stdin))
+}
+
 /// One way of running spec files: a target, the `--cpu` to compile for,
 /// and the qemu CPU model to run on (when the target runs under qemu).
 struct Config {
@@ -640,6 +671,8 @@ struct Config {
     cpu: Option<&'static str>,
     qemu_cpu: Option<String>,
     bounds_checks: kiln::BoundsChecks,
+    /// Through `kiln run-driver` (in memory) instead of an executable.
+    jit: bool,
 }
 
 impl Config {
@@ -647,7 +680,12 @@ impl Config {
     /// features (`kiln_testsuite::qemu_cpu`), with V at `vlen` bits.
     fn new(target: &'static Target, suffix: &str, cpu: Option<&'static str>, vlen: Option<u32>) -> Config {
         let qemu_cpu = qemu_cpu(target, cpu, vlen).expect("the spec runner's --cpu levels exist");
-        Config { name: format!("{}{suffix}", target.name), target, cpu, qemu_cpu, bounds_checks: kiln::BoundsChecks::Guard }
+        Config { name: format!("{}{suffix}", target.name), target, cpu, qemu_cpu, bounds_checks: kiln::BoundsChecks::Guard, jit: false }
+    }
+
+    /// The same, through `kiln run-driver` on this machine.
+    fn jit(self) -> Config {
+        Config { name: "jit".to_string(), jit: true, ..self }
     }
 
     /// The same, compiled with `--bounds-checks=explicit`.
@@ -763,6 +801,11 @@ fn main() {
             let mut cs = configs(target, *simd);
             if explicit_sample(target, name) {
                 cs.push(configs(target, *simd).remove(0).explicit());
+            }
+            // The JIT pass: every file once more, at the baseline (or the
+            // one CPU level SIMD needs), through `kiln run` on this machine.
+            if kiln::jit::target().is_some_and(|j| j.name == target.name) {
+                cs.push(configs(target, *simd).remove(0).jit());
             }
             for config in cs {
                 let (name, text, allowed) = (name.clone(), *text, allowed.clone());
