@@ -119,6 +119,7 @@ fn module_options<'o>(isa: &'o cranelift_codegen::isa::OwnedTargetIsa, opts: &Op
         fp_dwarf_register: opts.target.dwarf_fp_register,
         bounds_checks: opts.bounds_checks,
         text_source: None,
+        progress: opts.progress.clone(),
     }
 }
 

@@ -90,6 +90,37 @@ pub struct Options {
     /// Objects and archives linked into an executable: they define the
     /// module's non-WASI function imports (`PREFIX_import_*`).
     pub link_inputs: Vec<PathBuf>,
+    /// Told how a compilation advances (the CLI's progress bar).
+    pub progress: Option<Progress>,
+}
+
+/// A compilation's progress, as [`Options::progress`] hears it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressEvent {
+    /// A module's functions are about to be translated and compiled.
+    Functions(u64),
+    /// One more function translated and compiled (on any thread).
+    Compiled,
+    /// Linking the executable or library.
+    Linking,
+}
+
+/// A callback for [`ProgressEvent`]s, called from compiling threads.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(ProgressEvent) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+impl Progress {
+    fn tell(p: &Option<Progress>, e: ProgressEvent) {
+        if let Some(p) = p {
+            (p.0)(e)
+        }
+    }
 }
 
 /// A directory the program may use, as `kiln compile --dir` grants it.
@@ -141,6 +172,7 @@ impl Options {
             prefix: None,
             header: None,
             link_inputs: vec![],
+            progress: None,
         }
     }
 
@@ -344,6 +376,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         fp_dwarf_register: opts.target.dwarf_fp_register,
         bounds_checks: opts.bounds_checks,
         text_source: text.as_ref().map(|t| (t, wat_name.clone(), wat_dir.clone())),
+        progress: opts.progress.clone(),
     };
     let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
     match opts.emit {
@@ -351,6 +384,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         Emit::Obj => link::write_atomic(output, &out.object),
         Emit::Header => unreachable!("written above"),
         Emit::Lib => {
+            Progress::tell(&opts.progress, ProgressEvent::Linking);
             let tables = codegen::executable_object(&isa, 1, &[0])?;
             let linker = linker.as_ref().expect("found above");
             let archive = embed::build_archive(linker, opts.target, &[out.object, tables], &prefix)?;
@@ -360,6 +394,7 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
             link::write_atomic(&header_path, header.as_bytes())
         }
         Emit::Exe => {
+            Progress::tell(&opts.progress, ProgressEvent::Linking);
             let tables = codegen::executable_object(&isa, 1, &opts.config_blob()?)?;
             let api = if hosted { embed::exe_api_aliases(&prefix) } else { vec![] };
             link::link(linker.as_ref().expect("found above"), opts.target, &[out.object, tables], output, opts.debug, &opts.link_inputs, &api)?;
@@ -394,6 +429,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
         fp_dwarf_register: opts.target.dwarf_fp_register,
         bounds_checks: opts.bounds_checks,
         text_source: None,
+        progress: None,
     };
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {

@@ -4,6 +4,9 @@
 //! targets` and `kiln inspect`. Errors are printed as `kiln: error: ...`
 //! with exit status 1; Kiln never panics on bad input.
 
+#[path = "cli/bench.rs"]
+mod bench;
+
 use clap::{Parser, Subcommand};
 use kiln::{Emit, OptLevel, Options, Target};
 use std::ffi::OsString;
@@ -25,6 +28,10 @@ enum Command {
     /// executable would run (same code, runtime, output, traps and exit
     /// status), with no file written.
     Run(RunArgs),
+    /// Run a module through every contender on this machine (Kiln AOT,
+    /// Kiln JIT, wasmtime JIT and .cwasm, native code with --native), check
+    /// that they print the same output, and compare their times.
+    Bench(BenchArgs),
     /// Run test-driver modules in memory (what `kiln::build_driver` makes
     /// an executable of; used by the spec suite's JIT pass).
     #[command(hide = true)]
@@ -88,6 +95,10 @@ struct CompileArgs {
     /// The lld to link with (default: ld.lld-19, ld.lld, or rust-lld).
     #[arg(long)]
     linker: Option<PathBuf>,
+    /// No progress bar (one is shown for large modules when stderr is a
+    /// terminal).
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 /// How code is generated: the same flags for `compile` and `run`.
@@ -137,16 +148,117 @@ struct WasiArgs {
 }
 
 #[derive(clap::Args)]
+struct BenchArgs {
+    /// The module (binary .wasm or text .wat); stdin, if not a terminal, is
+    /// read once and given to every run.
+    input: PathBuf,
+    /// The program's arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
+    /// Runs per contender.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Native code to compare with: a C source (built with clang -O2) or an
+    /// executable.
+    #[arg(long, value_name = "FILE")]
+    native: Option<PathBuf>,
+    /// The wasmtime CLI (default: `wasmtime` on PATH, else the `wasmtime`
+    /// Python package if installed).
+    #[arg(long, value_name = "PATH")]
+    wasmtime: Option<PathBuf>,
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also draw the median times as a bar chart (PNG).
+    #[arg(long, value_name = "OUT.png")]
+    chart: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    code: CodeArgs,
+    #[command(flatten)]
+    wasi: WasiArgs,
+}
+
+#[derive(clap::Args)]
 struct RunArgs {
     /// The module to run (binary .wasm or text .wat).
     input: PathBuf,
     /// The program's arguments (its argv[0] is INPUT as given).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<OsString>,
+    /// No progress bar (one is shown for large modules when stderr is a
+    /// terminal).
+    #[arg(short, long)]
+    quiet: bool,
     #[command(flatten)]
     code: CodeArgs,
     #[command(flatten)]
     wasi: WasiArgs,
+}
+
+impl WasiArgs {
+    /// The same grants as `kiln compile`/`kiln run` flags.
+    fn flags(&self) -> Vec<OsString> {
+        let mut v: Vec<OsString> = Vec::new();
+        for kv in &self.env {
+            v.extend(["--env".into(), kv.into()]);
+        }
+        if self.inherit_env {
+            v.push("--inherit-env".into());
+        }
+        for d in &self.dirs {
+            v.extend(["--dir".into(), d.into()]);
+        }
+        for d in &self.dirs_ro {
+            v.extend(["--dir-ro".into(), d.into()]);
+        }
+        v
+    }
+}
+
+impl CodeArgs {
+    fn flags(&self) -> Vec<OsString> {
+        let mut v: Vec<OsString> = vec![format!("-O{}", self.opt).into()];
+        if self.no_inline {
+            v.push("--no-inline".into());
+        }
+        if let Some(c) = &self.cpu {
+            v.extend(["--cpu".into(), c.into()]);
+        }
+        if let BoundsArg::Explicit = self.bounds_checks {
+            v.extend(["--bounds-checks".into(), "explicit".into()]);
+        }
+        v
+    }
+}
+
+/// Modules at least this large get a progress bar (a 24 MB module takes
+/// about 20 s to compile; a 1 MiB one about a second).
+const PROGRESS_MIN_BYTES: u64 = 1 << 20;
+
+/// A progress bar on stderr for compiling `input`, when it is large,
+/// stderr is a terminal and `--quiet` was not given: functions translated
+/// and compiled, then linking. The bar clears itself when dropped.
+fn progress_bar(input: &std::path::Path, quiet: bool) -> Option<(indicatif::ProgressBar, kiln::Progress)> {
+    use std::io::IsTerminal;
+    let big = std::fs::metadata(input).map(|m| m.len() >= PROGRESS_MIN_BYTES).unwrap_or(false);
+    if quiet || !big || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template("{msg:>10} {bar:40} {pos}/{len} functions [{elapsed}]")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message("compiling");
+    let b = bar.clone();
+    let progress = kiln::Progress(std::sync::Arc::new(move |e| match e {
+        kiln::ProgressEvent::Functions(n) => b.set_length(n),
+        kiln::ProgressEvent::Compiled => b.inc(1),
+        kiln::ProgressEvent::Linking => b.set_message("linking"),
+    }));
+    Some((bar, progress))
 }
 
 impl CodeArgs {
@@ -235,7 +347,13 @@ fn compile(args: CompileArgs) -> Result<(), String> {
             }
         }
     });
-    kiln::compile_file(&args.input, &output, &opts).map_err(|e| e.to_string())
+    let bar = progress_bar(&args.input, args.quiet);
+    opts.progress = bar.as_ref().map(|(_, p)| p.clone());
+    let r = kiln::compile_file(&args.input, &output, &opts).map_err(|e| e.to_string());
+    if let Some((b, _)) = bar {
+        b.finish_and_clear();
+    }
+    r
 }
 
 /// `kiln run`: compile in memory, then hand the process to the program.
@@ -246,10 +364,44 @@ fn run(args: RunArgs) -> Result<(), String> {
     args.wasi.apply(&mut opts)?;
     let name = args.input.display().to_string();
     let bytes = kiln::read_module(&args.input).map_err(|e| e.to_string())?;
-    let program = kiln::jit::compile_command(&name, &bytes, &opts).map_err(|e| e.to_string())?;
+    let bar = progress_bar(&args.input, args.quiet);
+    opts.progress = bar.as_ref().map(|(_, p)| p.clone());
+    let started = std::time::Instant::now();
+    let program = kiln::jit::compile_command(&name, &bytes, &opts).map_err(|e| e.to_string());
+    if let Some((b, _)) = bar {
+        b.finish_and_clear();
+    }
+    let program = program?;
+    // `kiln bench` asks for the compile time; the program never sees the
+    // variable (it would with --inherit-env).
+    if let Some(path) = std::env::var_os(bench::RUN_TIMES_ENV) {
+        std::env::remove_var(bench::RUN_TIMES_ENV);
+        let _ = std::fs::write(path, format!("{}\n", started.elapsed().as_secs_f64()));
+    }
     let mut argv = vec![args.input.clone().into_os_string()];
     argv.extend(args.args);
     program.run(&argv)
+}
+
+fn bench_cmd(a: BenchArgs) -> Result<(), String> {
+    let target = kiln::jit::target().ok_or("kiln bench runs on a machine whose architecture Kiln targets")?;
+    let mut opts = Options::new(target);
+    a.code.apply(&mut opts)?;
+    a.wasi.apply(&mut opts)?;
+    let mut kiln_flags = a.code.flags();
+    kiln_flags.extend(a.wasi.flags());
+    bench::bench(bench::BenchArgs {
+        input: a.input,
+        args: a.args,
+        runs: a.runs as usize,
+        native: a.native,
+        wasmtime: a.wasmtime,
+        json: a.json,
+        chart: a.chart,
+        kiln_flags,
+        opts,
+        quiet: a.quiet,
+    })
 }
 
 fn run_driver(modules: Vec<PathBuf>, code: CodeArgs) -> Result<(), String> {
@@ -307,6 +459,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compile(a) => compile(a),
         Command::Run(a) => run(a),
+        Command::Bench(a) => bench_cmd(a),
         Command::RunDriver { modules, code } => run_driver(modules, code),
         Command::Inspect { executable } => kiln::inspect::inspect(&executable).map(|i| print!("{i}")).map_err(|e| e.to_string()),
         Command::Targets => {

@@ -185,6 +185,8 @@ pub struct ModuleOptions<'o> {
     /// Under `-g` for a module without DWARF: its text form, the name the
     /// `.wat` file will have and the directory it will be in.
     pub text_source: Option<(&'o crate::debug::WatSource, String, String)>,
+    /// Told of each function compiled.
+    pub progress: Option<crate::Progress>,
 }
 
 /// How a module's imports are bound.
@@ -487,6 +489,7 @@ pub fn define_module<'a>(
             a.as_ref().map(|(f, _)| (index, id, body_start(&env.bodies[i]), f))
         }),
     );
+    crate::Progress::tell(&opts.progress, crate::ProgressEvent::Functions(env.bodies.len() as u64));
     let compiled: Vec<Result<CompiledFunc, CompileError>> = (0..env.bodies.len())
         .into_par_iter()
         .map_init(
@@ -506,7 +509,9 @@ pub fn define_module<'a>(
                 let start = body_start(&env.bodies[i]);
                 let codegen_err = |message| CompileError::Codegen { path: path.to_string(), func: name(), message };
                 let map = if inline { inline::inline_calls(cctx, &candidates, index, start).map_err(codegen_err)? } else { None };
-                finish_function(cctx, isa, index, id, opts.keep_clif, start, &slots, map.as_ref()).map_err(codegen_err)
+                let f = finish_function(cctx, isa, index, id, opts.keep_clif, start, &slots, map.as_ref()).map_err(codegen_err);
+                crate::Progress::tell(&opts.progress, crate::ProgressEvent::Compiled);
+                f
             },
         )
         .collect();
