@@ -5,8 +5,8 @@ wasmtime's JIT and AOT, and wasm2c, on the same .wasm files.
   python3 bench/bench.py              full run: table, chart and JSON in bench/results/
   python3 bench/bench.py --quick      small inputs, one run each (what CI's bench/check.sh uses)
   python3 bench/bench.py --check      build everything, run once, exit 1 if any output differs
-  python3 bench/bench.py --module APP.wasm [--stdin FILE] [-- ARGS...]
-                                      one module through every contender (bench/kiln-bench.sh)
+
+One module of your own through every contender: `kiln bench APP.wasm ARGS...`.
 
 See bench/README.md for what is measured and how.
 """
@@ -56,9 +56,12 @@ SIMD_CFLAGS = ["-msimd128"]
 # Kiln again with --bounds-checks=explicit (a compare before every memory
 # access instead of guard pages), on the scalar build: the mode's cost.
 KILN_EXPLICIT = "kiln-explicit"
+# Kiln's JIT: `kiln run APP.wasm`, compiling in memory at every run (its time
+# includes that compile; `kiln bench` reports the two apart).
+KILN_JIT = "kiln-jit"
 # Start-up only: a static executable with no libc that only calls exit.
 FLOOR = "floor"
-ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_SIMD, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
+ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_SIMD, KILN_JIT, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
 
 
 class Tools:
@@ -83,6 +86,7 @@ class Tools:
             NATIVE: "native clang -O2",
             KILN: "Kiln",
             KILN_EXPLICIT: "Kiln --bounds-checks=explicit",
+            KILN_JIT: "Kiln JIT (kiln run)",
             WT_JIT: "wasmtime JIT" + ("" if self.wasmtime_cli else " (py API)"),
             WT_AOT: "wasmtime AOT .cwasm" + ("" if self.wasmtime_cli else " (py API)"),
             WASM2C: "wasm2c + clang -O2",
@@ -91,7 +95,7 @@ class Tools:
             self.labels[c] = self.labels[base].replace(" (py API)", "") + " +simd128" + \
                 ("" if c == KILN_SIMD or self.wasmtime_cli else " (py API)")
         self.short = {
-            NATIVE: "native", KILN: "Kiln", KILN_EXPLICIT: "Kiln explicit",
+            NATIVE: "native", KILN: "Kiln", KILN_EXPLICIT: "Kiln explicit", KILN_JIT: "Kiln JIT",
             WT_JIT: "wt JIT" + ("" if self.wasmtime_cli else " (py)"),
             WT_AOT: "wt AOT" + ("" if self.wasmtime_cli else " (py)"),
             WASM2C: "wasm2c",
@@ -111,6 +115,7 @@ class Tools:
             NATIVE: True,
             KILN: bool(self.kiln),
             KILN_EXPLICIT: bool(self.kiln),
+            KILN_JIT: bool(self.kiln),
             WT_JIT: bool(self.wasmtime_cli or self.wasmtime_py),
             WT_AOT: bool(self.wasmtime_cli or self.wasmtime_py),
             WASM2C: bool(self.wasm2c),
@@ -529,6 +534,8 @@ def contender_cmd(tools, c, art, args):
                                               "cwasm": art["cwasm-simd"]}, args)
     if c in (NATIVE, KILN, KILN_EXPLICIT, WASM2C):
         return [art[c]] + args, False
+    if c == KILN_JIT:
+        return [tools.kiln, "run", art["wasm"]] + args, False
     if tools.wasmtime_cli:
         if c == WT_JIT:
             return [tools.wasmtime_cli, "run", "-C", "cache=n", art["wasm"]] + args, False
@@ -1262,7 +1269,7 @@ def chart(data, tools, path):
     ex = data["execution"]
     names = list(ex.keys()) + ["geomean"]
     colors = {KILN: "#d9480f", WT_JIT: "#1c7ed6", WT_AOT: "#74c0fc", WASM2C: "#37b24d",
-              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff", KILN_EXPLICIT: "#862e9c"}
+              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff", KILN_EXPLICIT: "#862e9c", KILN_JIT: "#f08c00"}
     has_cp = bool(data.get("compile"))
     fig, axes = plt.subplots(1, 2 if has_cp else 1, figsize=(15 if has_cp else 11, 5.5),
                              gridspec_kw={"width_ratios": [3, 1]} if has_cp else None)
@@ -1385,61 +1392,6 @@ def main_benchmark(args):
     return 0 if ok else 1
 
 
-# ---------------------------------------------------------------------------
-# One module through every contender (`kiln bench` equivalent)
-# ---------------------------------------------------------------------------
-
-def main_module(args):
-    tools = Tools(args)
-    for msg in tools.notes:
-        note(msg)
-    wasm = os.path.abspath(args.module)
-    d = os.path.join(CACHE, "module", hashlib.sha256(wasm.encode()).hexdigest()[:12])
-    os.makedirs(d, exist_ok=True)
-    comp = Compilers(tools)
-    a = {"wasm": wasm, KILN: os.path.join(d, "app.kiln"), "cwasm": os.path.join(d, "app.cwasm"),
-         WASM2C: os.path.join(d, "app.wasm2c"), NATIVE: args.native, KILN_EXPLICIT: os.path.join(d, "app-explicit.kiln")}
-    stdin = args.stdin
-    if stdin is None and not sys.stdin.isatty():
-        stdin = os.path.join(d, "stdin")
-        with open(stdin, "wb") as f:
-            shutil.copyfileobj(sys.stdin.buffer, f)
-    cs = [c for c in ORDER if tools.available(c) and c not in SIMD and not (c == WASM2C and args.no_wasm2c)]
-    if not args.native:
-        cs.remove(NATIVE)
-    ct = {}
-    for c, fn, out in ((KILN, comp.kiln, a[KILN]), (KILN_EXPLICIT, comp.kiln_explicit, a[KILN_EXPLICIT]),
-                       (WT_AOT, comp.cwasm, a["cwasm"]), (WASM2C, comp.wasm2c, a[WASM2C])):
-        if c in cs:
-            note(f"compiling with {tools.labels[c]}")
-            try:
-                ct[c] = fn(wasm, out)
-            except BuildError as e:
-                note(f"{c}: {e}")
-                cs.remove(c)
-    wl = {"name": os.path.basename(wasm), "args": args.args, "stdin": stdin}
-    failed = {}
-    arts = {wl["name"]: a}
-    res = run_all(tools, [wl], arts, failed, args.runs, 1, contenders=cs)[wl["name"]]
-    r = res["contenders"]
-    jit = r.get(WT_JIT, {}).get("time")
-    print(f"\n{wl['name']} {' '.join(args.args)}: median of {args.runs} runs after 1 warm-up "
-          f"({machine()['cpu']}, {NPROC} cores)\n")
-    print("| contender | compile | run (median) | spread | vs wasmtime JIT | peak RSS | output |")
-    print("|---|---:|---:|---:|---:|---:|---|")
-    for c in cs:
-        if c not in r:
-            continue
-        t = r[c]["time"]
-        print(f"| {tools.labels[c]} | {fmt_t(ct.get(c)) if c != WT_JIT else 'at start-up'} | {fmt_t(t['median_s'])} | "
-              f"±{t['spread_pct']:.0f}% | {fmt_r(ratio(t['median_s'], jit['median_s']) if jit else None)} | "
-              f"{fmt_b(r[c]['rss_kib'] * 1024)} | "
-              f"{'same' if r[c]['matches_reference'] else 'DIFFERS'} (exit {r[c]['status']}) |")
-    ok = all(x["matches_reference"] for x in r.values())
-    print("\nreference output: " + tools.labels[res["reference"]] + ("" if ok else "; some outputs differ"))
-    return 0 if ok else 1
-
-
 def main_report(args):
     """Re-renders results.md, the chart and (with --update-readme) the README from a results JSON."""
     tools = Tools(args)
@@ -1475,17 +1427,10 @@ def main():
     ap.add_argument("--update-readme", action="store_true",
                     help="also rewrite the table between the bench markers in README.md's Benchmarks section")
     ap.add_argument("--kiln", help="the kiln binary (default: target/release/kiln, or $KILN)")
-    ap.add_argument("--module", help="benchmark this .wasm on every contender and print the table")
-    ap.add_argument("--stdin", help="with --module: file given to the module as standard input")
-    ap.add_argument("--native", help="with --module: a native executable of the same program, to compare with")
-    ap.add_argument("--no-wasm2c", action="store_true", help="with --module: skip wasm2c (slow for large modules)")
-    ap.add_argument("args", nargs="*", help="with --module: the module's arguments (after --)")
     ap.add_argument("--report", help="re-render the reports from this results JSON, without running anything")
     args = ap.parse_args()
     if args.report:
         return main_report(args)
-    if args.module:
-        return main_module(args)
     return main_benchmark(args)
 
 

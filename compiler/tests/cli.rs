@@ -451,3 +451,85 @@ fn emit_lib_writes_archive_and_header_or_nothing() {
     }
     assert!(!d.path().join("libbad.a").exists() && !d.path().join("bad.h").exists());
 }
+
+/// `kiln run`: the program's arguments, stdin, stdout and exit status, as
+/// its executable has them; no file is written.
+#[test]
+fn run_executes_in_memory() {
+    let d = tmp();
+    // Echoes its last argument's length as exit status and stdin to stdout.
+    let wat = r#"(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (i32.store (i32.const 8) (i32.const 100))
+    (i32.store (i32.const 12) (i32.const 64))
+    (drop (call $read (i32.const 0) (i32.const 8) (i32.const 1) (i32.const 16)))
+    (i32.store (i32.const 12) (i32.load (i32.const 16)))
+    (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 16)))
+    (call $exit (i32.load (i32.const 0)))))"#;
+    write(d.path(), "echo.wat", wat.as_bytes());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["run", "echo.wat", "a", "--b", "-c"])
+        .current_dir(d.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"hello").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.stdout, b"hello");
+    assert_eq!(o.status.code(), Some(4), "argc: echo.wat a --b -c");
+    let files: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, ["echo.wat"], "kiln run writes nothing");
+}
+
+/// A trap under `kiln run` is the executable's message and status 134; a
+/// module that does not compile is an error naming it, never a panic.
+#[test]
+fn run_traps_and_errors_like_compile() {
+    let d = tmp();
+    write(d.path(), "trap.wat", br#"(module (func (export "_start") unreachable))"#);
+    let run = kiln(&["run", "trap.wat"], d.path());
+    let exe = kiln(&["compile", "trap.wat", "-o", "trap"], d.path());
+    assert!(exe.status.success(), "{}", stderr(&exe));
+    let aot = Command::new(d.path().join("trap")).output().unwrap();
+    assert_eq!(run.status.code(), Some(134));
+    assert_eq!(run.stderr, aot.stderr);
+    assert!(stderr(&run).starts_with("kiln: wasm trap: unreachable"), "{}", stderr(&run));
+
+    write(d.path(), "bad.wasm", b"\0asm\x01\0\0\0\x01\x04\x01\x60\0");
+    let bad = kiln(&["run", "bad.wasm"], d.path());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).starts_with("kiln: error: bad.wasm"), "{}", stderr(&bad));
+    assert!(!stderr(&bad).contains("panicked"));
+}
+
+/// `kiln bench --runs 2 --json`: the JSON's shape, every contender's
+/// output compared with Kiln AOT's. Timings are never asserted.
+#[test]
+fn bench_reports_json() {
+    let d = tmp();
+    // (With a memory: wasmtime's WASI, a contender when installed, needs one.)
+    let wat = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 5))))"#;
+    write(d.path(), "exit5.wat", wat.as_bytes());
+    let o = kiln(&["bench", "--runs", "2", "--json", "-q", "exit5.wat"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.starts_with("{\"module\": \"exit5.wat\", \"runs\": 2, \"outputs_match\": true"), "{text}");
+    for name in ["kiln-aot", "kiln-jit"] {
+        let line = text.lines().find(|l| l.contains(&format!("\"name\": \"{name}\""))).unwrap_or_else(|| panic!("{name} in {text}"));
+        for field in ["\"median_s\": ", "\"times_s\": [", "\"compile_s\": ", "\"peak_rss_kib\": ", "\"exit_status\": 5", "\"output_matches\": true"] {
+            assert!(line.contains(field), "{field} in {line}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "bench leaves nothing behind");
+}

@@ -422,7 +422,7 @@ fn table(a: &BenchArgs, results: &[Result_], base: f64, all_match: bool, notes: 
         let max = r.times.iter().copied().fold(0.0, f64::max);
         let m = median(&r.times);
         s += &format!(
-            "{:<14} {:>11} {:>23} {:>8.2}x {:>11} {:>10} {:>10}  {}{}\n",
+            "{:<14} {:>11} {:>23} {:>8.2}x {:>11} {:>10} {:>10}  {}{}{}\n",
             r.name,
             fmt_time(m),
             format!("{}..{}", fmt_time(min), fmt_time(max)),
@@ -432,6 +432,7 @@ fn table(a: &BenchArgs, results: &[Result_], base: f64, all_match: bool, notes: 
             fmt_size(r.peak_rss_kib * 1024),
             r.note,
             if r.output_matches { "" } else { "  OUTPUT DIFFERS" },
+            if r.status == results[0].status { String::new() } else { format!("  EXIT STATUS {}", r.status) },
         );
     }
     s += if all_match { "outputs: every contender printed the same stdout and exit status\n" } else { "outputs: DIFFER\n" };
