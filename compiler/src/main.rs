@@ -147,14 +147,12 @@ struct WasiArgs {
     dirs_ro: Vec<String>,
 }
 
+/// `kiln run`'s arguments and flags, plus the measurement's. Stdin, if not
+/// a terminal, is read once and given to every run.
 #[derive(clap::Args)]
 struct BenchArgs {
-    /// The module (binary .wasm or text .wat); stdin, if not a terminal, is
-    /// read once and given to every run.
-    input: PathBuf,
-    /// The program's arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<OsString>,
+    #[command(flatten)]
+    run: RunArgs,
     /// Runs per contender.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     runs: u64,
@@ -172,13 +170,6 @@ struct BenchArgs {
     /// Also draw the median times as a bar chart (PNG).
     #[arg(long, value_name = "OUT.png")]
     chart: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
-    quiet: bool,
-    #[command(flatten)]
-    code: CodeArgs,
-    #[command(flatten)]
-    wasi: WasiArgs,
 }
 
 #[derive(clap::Args)]
@@ -386,13 +377,14 @@ fn run(args: RunArgs) -> Result<(), String> {
 fn bench_cmd(a: BenchArgs) -> Result<(), String> {
     let target = kiln::jit::target().ok_or("kiln bench runs on a machine whose architecture Kiln targets")?;
     let mut opts = Options::new(target);
-    a.code.apply(&mut opts)?;
-    a.wasi.apply(&mut opts)?;
-    let mut kiln_flags = a.code.flags();
-    kiln_flags.extend(a.wasi.flags());
+    let r = a.run;
+    r.code.apply(&mut opts)?;
+    r.wasi.apply(&mut opts)?;
+    let mut kiln_flags = r.code.flags();
+    kiln_flags.extend(r.wasi.flags());
     bench::bench(bench::BenchArgs {
-        input: a.input,
-        args: a.args,
+        input: r.input,
+        args: r.args,
         runs: a.runs as usize,
         native: a.native,
         wasmtime: a.wasmtime,
@@ -400,7 +392,7 @@ fn bench_cmd(a: BenchArgs) -> Result<(), String> {
         chart: a.chart,
         kiln_flags,
         opts,
-        quiet: a.quiet,
+        quiet: r.quiet,
     })
 }
 
