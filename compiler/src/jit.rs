@@ -33,7 +33,6 @@ use cranelift_module::{default_libcall_names, Linkage, Module};
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-
 /// The target `kiln run` compiles for: the one whose runtime the kiln
 /// binary carries (the architecture it was built for), if Kiln has it.
 pub fn target() -> Option<&'static Target> {
@@ -74,7 +73,7 @@ pub fn compile_command(name: &str, bytes: &[u8], opts: &Options) -> Result<Progr
     let opts = Options { target, debug: false, ..opts.clone() };
     let config = opts.config_blob()?;
     let isa = isa::build_isa(target, opts.cpu.as_deref(), opts.opt_level, false)?;
-    let mopts = module_options(&isa, &opts, LinkMode::Wasi, true);
+    let mopts = opts.module_options(&isa, LinkMode::Wasi);
     let module = define(&new_arena(name)?, name, &env, 0, &mopts, &mut TypeInterner::default())?;
     Ok(Program { descriptors: vec![module.1], _modules: vec![module.0], config })
 }
@@ -85,7 +84,7 @@ pub fn compile_driver(modules: &[(String, Vec<u8>)], opts: &Options) -> Result<P
     let target = target().ok_or_else(no_target)?;
     let opts = Options { target, debug: false, ..opts.clone() };
     let isa = isa::build_isa(target, opts.cpu.as_deref(), opts.opt_level, false)?;
-    let mopts = module_options(&isa, &opts, LinkMode::Dynamic, false);
+    let mopts = opts.module_options(&isa, LinkMode::Dynamic);
     let mut interner = TypeInterner::default();
     let mut program = Program { _modules: vec![], descriptors: vec![], config: crate::driver_config() };
     let arena = new_arena("the driver")?;
@@ -102,25 +101,6 @@ pub fn compile_driver(modules: &[(String, Vec<u8>)], opts: &Options) -> Result<P
 fn new_arena(name: &str) -> Result<SharedArena, CompileError> {
     let arena = NearArena::new().map_err(|e| CompileError::Target(format!("{name}: cannot reserve memory for the code: {e}")))?;
     Ok(SharedArena(std::sync::Arc::new(std::sync::Mutex::new(arena))))
-}
-
-fn module_options<'o>(isa: &'o cranelift_codegen::isa::OwnedTargetIsa, opts: &Options, link: LinkMode, is_command: bool) -> ModuleOptions<'o> {
-    ModuleOptions {
-        isa,
-        extend_i32: opts.target.extend_i32_args,
-        probe_stores: opts.target.partial_store_faults,
-        keep_clif: false,
-        is_command,
-        link,
-        host_imports: vec![],
-        export_trampolines: link == LinkMode::Dynamic,
-        debug: false,
-        inline: opts.inlines(),
-        fp_dwarf_register: opts.target.dwarf_fp_register,
-        bounds_checks: opts.bounds_checks,
-        text_source: None,
-        progress: opts.progress.clone(),
-    }
 }
 
 /// Compiles one module into its own JIT module and returns it with the
@@ -178,7 +158,8 @@ impl Program {
         // The initial stack the kernel gives `_start`: argc, argv, NULL,
         // envp, NULL, then the auxiliary vector (page size, hardware
         // capabilities for the CPU check), read back from the kernel.
-        let cstr = |s: &[u8]| CString::new(s.to_vec()).unwrap_or_else(|_| CString::new(s.split(|b| *b == 0).next().unwrap_or_default()).expect("no NUL"));
+        // (Arguments and environment come from the OS: never a NUL inside.)
+        let cstr = |s: &[u8]| CString::new(s.to_vec()).expect("no NUL in argv or environ");
         let argv: Vec<CString> = args.iter().map(|a| cstr(a.as_bytes())).collect();
         let envp: Vec<CString> = std::env::vars_os()
             .map(|(k, v)| {

@@ -182,6 +182,29 @@ impl Options {
         self.inline && self.opt_level != OptLevel::None && !self.debug
     }
 
+    /// How each module is compiled with these options: linked as `link`
+    /// says (a WASI command, or a test driver's module whose exports get
+    /// trampolines). The callers set what only they know (CLIF text, host
+    /// imports, `-g`'s text source).
+    pub(crate) fn module_options<'o>(&self, isa: &'o cranelift_codegen::isa::OwnedTargetIsa, link: codegen::LinkMode) -> codegen::ModuleOptions<'o> {
+        codegen::ModuleOptions {
+            isa,
+            extend_i32: self.target.extend_i32_args,
+            probe_stores: self.target.partial_store_faults,
+            keep_clif: false,
+            is_command: link == codegen::LinkMode::Wasi,
+            link,
+            host_imports: vec![],
+            export_trampolines: link == codegen::LinkMode::Dynamic,
+            debug: self.debug,
+            inline: self.inlines(),
+            fp_dwarf_register: self.target.dwarf_fp_register,
+            bounds_checks: self.bounds_checks,
+            text_source: None,
+            progress: self.progress.clone(),
+        }
+    }
+
     /// The configuration blob baked into the executable (see
     /// `kiln_abi::config`). The grants are checked again here, where the
     /// blob is written, whoever built the `Options`.
@@ -363,20 +386,12 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
     let wat_dir = std::fs::canonicalize(&wat_dir).unwrap_or(wat_dir).display().to_string();
     let wat_name = wat_path.file_name().unwrap_or_default().to_string_lossy().to_string();
     let mopts = codegen::ModuleOptions {
-        isa: &isa,
-        extend_i32: opts.target.extend_i32_args,
-        probe_stores: opts.target.partial_store_faults,
         keep_clif: opts.emit == Emit::Clif,
         is_command: opts.emit != Emit::Lib,
-        link: codegen::LinkMode::Wasi,
         host_imports: host_imports.clone(),
         export_trampolines: hosted,
-        debug: opts.debug,
-        inline: opts.inlines(),
-        fp_dwarf_register: opts.target.dwarf_fp_register,
-        bounds_checks: opts.bounds_checks,
         text_source: text.as_ref().map(|t| (t, wat_name.clone(), wat_dir.clone())),
-        progress: opts.progress.clone(),
+        ..opts.module_options(&isa, codegen::LinkMode::Wasi)
     };
     let out = codegen::compile_module(name, &env, 0, &mopts, &mut interner)?;
     match opts.emit {
@@ -415,22 +430,7 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
     let linker = link::find_linker(opts.linker.as_deref())?;
     let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level, false)?;
     let mut interner = codegen::TypeInterner::default();
-    let mopts = codegen::ModuleOptions {
-        isa: &isa,
-        extend_i32: opts.target.extend_i32_args,
-        probe_stores: opts.target.partial_store_faults,
-        keep_clif: false,
-        is_command: false,
-        link: codegen::LinkMode::Dynamic,
-        host_imports: vec![],
-        export_trampolines: true,
-        debug: opts.debug,
-        inline: opts.inlines(),
-        fp_dwarf_register: opts.target.dwarf_fp_register,
-        bounds_checks: opts.bounds_checks,
-        text_source: None,
-        progress: None,
-    };
+    let mopts = opts.module_options(&isa, codegen::LinkMode::Dynamic);
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {
         let env = environ::ModuleEnv::parse(name, bytes)?;

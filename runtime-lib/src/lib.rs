@@ -54,7 +54,10 @@ pub mod jit {
 
     /// The address of the runtime symbol compiled code calls `name`.
     pub fn symbol(name: &str) -> Option<*const u8> {
-        symbols().into_iter().find(|(n, _)| *n == name).map(|(_, p)| p)
+        // Addresses as integers: raw pointers are not `Sync`.
+        static BY_NAME: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>> = std::sync::OnceLock::new();
+        let map = BY_NAME.get_or_init(|| symbols().into_iter().map(|(n, p)| (n, p as usize)).collect());
+        map.get(name).map(|&p| p as *const u8)
     }
 }
 
