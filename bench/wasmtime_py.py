@@ -3,13 +3,19 @@
 used when no `wasmtime` CLI is found. Results from it are labelled
 "wasmtime (py API)".
 
-  wasmtime_py.py jit     APP.wasm  [ARGS...]   compile at start-up, then run
+  wasmtime_py.py jit     [GRANTS] APP.wasm  [ARGS...]   compile at start-up, then run
   wasmtime_py.py compile APP.wasm OUT.cwasm [--threads 1|all]
-  wasmtime_py.py aot     APP.cwasm [ARGS...]   deserialize a precompiled module, then run
+  wasmtime_py.py aot     [GRANTS] APP.cwasm [ARGS...]   deserialize a precompiled module, then run
 
-stdin, stdout and stderr are the process's own; the guest sees no environment
-variable and no directory, like `wasmtime run`. The exit status is the guest's
-(134 for a trap, as the wasmtime CLI).
+GRANTS, as `kiln run`'s flags (`kiln bench` passes its own):
+  --argv0 NAME             the guest's argv[0] (default: APP's file name)
+  --env KEY=VALUE          an environment variable (repeatable)
+  --inherit-env            the whole environment of this process
+  --dir HOST[::GUEST]      a directory, read-write (repeatable)
+  --dir-ro HOST[::GUEST]   a directory, read-only (repeatable)
+Without grants the guest sees no environment variable and no directory, like
+`wasmtime run`. stdin, stdout and stderr are the process's own. The exit
+status is the guest's (134 for a trap, as the wasmtime CLI).
 
 If BENCH_TIMING_FILE is set, the runner writes there, as JSON, the seconds
 spent inside wasmtime (load = compile or deserialize, instantiate, run), which
@@ -35,7 +41,37 @@ def engine(threads="all"):
     return wasmtime.Engine(cfg)
 
 
-def run(mode, path, args):
+def parse_grants(argv):
+    """Splits [GRANTS] PATH ARGS... into (grants, PATH, ARGS)."""
+    g = {"argv0": None, "env": [], "inherit_env": False, "dirs": []}
+    i = 0
+    while i < len(argv) and argv[i].startswith("--"):
+        flag = argv[i]
+        if flag == "--inherit-env":
+            g["inherit_env"] = True
+            i += 1
+            continue
+        if i + 1 >= len(argv):
+            sys.exit("wasmtime_py.py: %s needs a value" % flag)
+        value = argv[i + 1]
+        if flag == "--argv0":
+            g["argv0"] = value
+        elif flag == "--env":
+            key, _, val = value.partition("=")
+            g["env"].append([key, val])
+        elif flag in ("--dir", "--dir-ro"):
+            host, _, guest = value.partition("::")
+            g["dirs"].append((host, guest or host, flag == "--dir"))
+        else:
+            sys.exit("wasmtime_py.py: unknown flag %s" % flag)
+        i += 2
+    if i >= len(argv):
+        sys.exit(__doc__)
+    return g, argv[i], argv[i + 1:]
+
+
+def run(mode, argv):
+    grants, path, args = parse_grants(argv)
     timing = {"python_start_s": T_IMPORT - T0}
     t0 = time.perf_counter()
     eng = engine()
@@ -49,7 +85,13 @@ def run(mode, path, args):
     linker.define_wasi()
     store = wasmtime.Store(eng)
     wasi = wasmtime.WasiConfig()
-    wasi.argv = [os.path.basename(path)] + args
+    wasi.argv = [grants["argv0"] or os.path.basename(path)] + args
+    if grants["inherit_env"]:
+        wasi.inherit_env()
+    else:
+        wasi.env = grants["env"]
+    for host, guest, mutable in grants["dirs"]:
+        wasi.preopen_dir(host, guest, mutable)
     wasi.inherit_stdin()
     wasi.inherit_stdout()
     wasi.inherit_stderr()
@@ -101,7 +143,7 @@ def main(argv):
         sys.exit(__doc__)
     mode = argv[0]
     if mode in ("jit", "aot"):
-        run(mode, argv[1], argv[2:])
+        run(mode, argv[1:])
     elif mode == "compile":
         threads = "all"
         if "--threads" in argv:

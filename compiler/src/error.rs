@@ -50,8 +50,8 @@ fn not_buildable(path: &str, features: &[(&str, usize)], imports: &[String], rea
     if reactor {
         parts.push(format!(
             "{path}: a reactor module (it exports `_initialize` and no `_start`), so as an executable it would \
-             have nothing to run; build it as a library instead (`--emit obj` writes its object today; \
-             a static library with a C header is planned as `--emit lib`)"
+             have nothing to run; build it as a library instead: `--emit lib` writes a static library and a C header \
+             to embed it (docs/embedding.md)"
         ));
     }
     parts.join("\n")

@@ -31,6 +31,11 @@ enum Command {
     /// Run a module through every contender on this machine (Kiln AOT,
     /// Kiln JIT, wasmtime JIT and .cwasm, native code with --native), check
     /// that they print the same output, and compare their times.
+    ///
+    /// Every contender gets the same arguments, the same argv[0] (INPUT as
+    /// given) and the same grants. Stdin, if it is not a terminal, is read
+    /// once and given to every run. Flags go before INPUT: everything after
+    /// it belongs to the program.
     Bench(BenchArgs),
     /// Run test-driver modules in memory (what `kiln::build_driver` makes
     /// an executable of; used by the spec suite's JIT pass).
@@ -147,8 +152,7 @@ struct WasiArgs {
     dirs_ro: Vec<String>,
 }
 
-/// `kiln run`'s arguments and flags, plus the measurement's. Stdin, if not
-/// a terminal, is read once and given to every run.
+/// `kiln run`'s arguments and flags, plus the measurement's.
 #[derive(clap::Args)]
 struct BenchArgs {
     #[command(flatten)]
@@ -172,13 +176,21 @@ struct BenchArgs {
     chart: Option<PathBuf>,
 }
 
+/// `kiln run`'s operands: Kiln's flags come first, and everything after
+/// INPUT belongs to the program, even words that look like Kiln flags
+/// (`kiln run app.wasm --help` passes `--help` to the program).
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The module to run (binary .wasm or text .wat).
-    input: PathBuf,
-    /// The program's arguments (its argv[0] is INPUT as given).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<OsString>,
+    /// INPUT, the module to run (binary .wasm or text .wat), then the
+    /// program's arguments (its argv[0] is INPUT as given). Everything after
+    /// INPUT goes to the program.
+    #[arg(
+        value_name = "INPUT [ARGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
+    )]
+    command: Vec<OsString>,
     /// No progress bar (one is shown for large modules when stderr is a
     /// terminal).
     #[arg(short, long)]
@@ -187,6 +199,14 @@ struct RunArgs {
     code: CodeArgs,
     #[command(flatten)]
     wasi: WasiArgs,
+}
+
+impl RunArgs {
+    /// INPUT and the program's arguments.
+    fn input_and_args(&self) -> (PathBuf, Vec<OsString>) {
+        let (input, args) = self.command.split_first().expect("clap requires INPUT");
+        (PathBuf::from(input), args.to_vec())
+    }
 }
 
 impl WasiArgs {
@@ -353,9 +373,10 @@ fn run(args: RunArgs) -> Result<(), String> {
     let mut opts = Options::new(target);
     args.code.apply(&mut opts)?;
     args.wasi.apply(&mut opts)?;
-    let name = args.input.display().to_string();
-    let bytes = kiln::read_module(&args.input).map_err(|e| e.to_string())?;
-    let bar = progress_bar(&args.input, args.quiet);
+    let (input, program_args) = args.input_and_args();
+    let name = input.display().to_string();
+    let bytes = kiln::read_module(&input).map_err(|e| e.to_string())?;
+    let bar = progress_bar(&input, args.quiet);
     opts.progress = bar.as_ref().map(|(_, p)| p.clone());
     let started = std::time::Instant::now();
     let program = kiln::jit::compile_command(&name, &bytes, &opts).map_err(|e| e.to_string());
@@ -369,8 +390,8 @@ fn run(args: RunArgs) -> Result<(), String> {
         std::env::remove_var(bench::RUN_TIMES_ENV);
         let _ = std::fs::write(path, format!("{}\n", started.elapsed().as_secs_f64()));
     }
-    let mut argv = vec![args.input.clone().into_os_string()];
-    argv.extend(args.args);
+    let mut argv = vec![input.into_os_string()];
+    argv.extend(program_args);
     program.run(&argv)
 }
 
@@ -378,13 +399,14 @@ fn bench_cmd(a: BenchArgs) -> Result<(), String> {
     let target = kiln::jit::target().ok_or("kiln bench runs on a machine whose architecture Kiln targets")?;
     let mut opts = Options::new(target);
     let r = a.run;
+    let (input, args) = r.input_and_args();
     r.code.apply(&mut opts)?;
     r.wasi.apply(&mut opts)?;
     let mut kiln_flags = r.code.flags();
     kiln_flags.extend(r.wasi.flags());
-    bench::bench(bench::BenchArgs {
-        input: r.input,
-        args: r.args,
+    let mut b = bench::BenchArgs {
+        input,
+        args,
         runs: a.runs as usize,
         native: a.native,
         wasmtime: a.wasmtime,
@@ -393,7 +415,9 @@ fn bench_cmd(a: BenchArgs) -> Result<(), String> {
         kiln_flags,
         opts,
         quiet: r.quiet,
-    })
+    };
+    bench::check_paths(&mut b)?;
+    bench::bench(b)
 }
 
 fn run_driver(modules: Vec<PathBuf>, code: CodeArgs) -> Result<(), String> {

@@ -474,7 +474,8 @@ fn run_executes_in_memory() {
     (call $exit (i32.load (i32.const 0)))))"#;
     write(d.path(), "echo.wat", wat.as_bytes());
     let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(["run", "echo.wat", "a", "--b", "-c"])
+        // Everything after INPUT is the program's, even Kiln's own flags.
+        .args(["run", "-q", "echo.wat", "--help", "-q", "--dir", "--", "-c"])
         .current_dir(d.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -484,7 +485,7 @@ fn run_executes_in_memory() {
     child.stdin.take().unwrap().write_all(b"hello").unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.stdout, b"hello");
-    assert_eq!(o.status.code(), Some(4), "argc: echo.wat a --b -c");
+    assert_eq!(o.status.code(), Some(6), "argc: echo.wat --help -q --dir -- -c");
     let files: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(files, ["echo.wat"], "kiln run writes nothing");
 }
@@ -530,6 +531,37 @@ fn bench_reports_json() {
         for field in ["\"median_s\": ", "\"times_s\": [", "\"compile_s\": ", "\"peak_rss_kib\": ", "\"exit_status\": 5", "\"output_matches\": true"] {
             assert!(line.contains(field), "{field} in {line}");
         }
+    }
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "bench leaves nothing behind");
+}
+
+/// `kiln bench` names how a contender differs (here a native program that
+/// exits 0 where the module exits 5) and fails; paths are checked before
+/// anything is compiled.
+#[test]
+fn bench_reports_differences() {
+    let d = tmp();
+    let wat = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 5))))"#;
+    write(d.path(), "exit5.wat", wat.as_bytes());
+    let o = kiln(&["bench", "--runs", "1", "--json", "-q", "--native", "/bin/true", "exit5.wat"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("\"outputs_match\": false"), "{text}");
+    assert!(text.contains("native: exit status 0 where kiln-aot exited with 5"), "{text}");
+    assert!(stderr(&o).contains("differ"), "{}", stderr(&o));
+
+    for (flag, value, message) in [
+        ("--native", "missing", "kiln: error: --native missing: No such file"),
+        ("--native", "exit5.wat", "kiln: error: --native exit5.wat: not executable"),
+        ("--wasmtime", "missing", "kiln: error: --wasmtime missing: No such file"),
+        ("--chart", "nodir/out.png", "kiln: error: --chart nodir/out.png: no directory nodir"),
+    ] {
+        let o = kiln(&["bench", flag, value, "exit5.wat"], d.path());
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).starts_with(message), "{flag} {value}: {}", stderr(&o));
     }
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "bench leaves nothing behind");
 }

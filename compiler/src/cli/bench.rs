@@ -7,7 +7,8 @@
 //! precompiled `.cwasm` (its CLI if found, else its Python package, labelled
 //! so), and native code when `--native` gives a C source or an executable.
 //! Every run is a fresh process timed from spawn to exit (see `run_once`
-//! for its peak RSS). Nothing here is asserted anywhere: it is a measurement tool.
+//! for its peak RSS), with the same argv (argv[0] is INPUT as given), stdin
+//! and grants. Nothing here is asserted anywhere: it is a measurement tool.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -47,27 +48,51 @@ struct Result_ {
     peak_rss_kib: u64,
     output_matches: bool,
     status: i32,
+    /// The first run's stdout and stderr (for the report when outputs
+    /// differ or the program fails).
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// How a contender's run time is read.
+enum Timing {
+    /// The process's wall time.
+    Wall,
+    /// `kiln run`: the wall time less the compile time it writes to the
+    /// file (`RUN_TIMES_ENV`).
+    KilnRun(PathBuf),
+    /// The Python runner: the times it writes as JSON to the file
+    /// (`BENCH_TIMING_FILE`), which exclude starting Python. `jit`: compile
+    /// is `load_s`, the run `instantiate_s + run_s` (as kiln-jit); `aot`:
+    /// the run is `inner_s` (deserialize, instantiate, run).
+    WasmtimePy { file: PathBuf, jit: bool },
 }
 
 struct Contender {
     name: String,
     note: String,
     cmd: Vec<OsString>,
+    /// argv[0] for a program started directly (the others are told).
+    arg0: Option<OsString>,
     compile: Option<f64>,
     size: Option<u64>,
-    /// Extra environment (the JIT's timing file).
+    /// Extra environment (timing files, native code's `--env` grants).
     env: Vec<(String, OsString)>,
-    timing_file: Option<PathBuf>,
+    /// Start from an empty environment (native code without
+    /// `--inherit-env`, which sees only its `--env` grants).
+    clear_env: bool,
+    timing: Timing,
 }
 
 struct RunOutcome {
     stdout: Vec<u8>,
+    stderr: Vec<u8>,
     status: i32,
     wall: f64,
     rss_kib: u64,
 }
 
-/// Runs `cmd` with `stdin`, its stdout captured and its stderr discarded.
+/// Runs `c` with `stdin`, its stdout and stderr captured.
 ///
 /// Peak RSS: `wait4`'s `ru_maxrss` would also count the kiln process the
 /// child was forked from (the memory it had before `exec`), so the child
@@ -75,11 +100,18 @@ struct RunOutcome {
 /// stops at its exit, its memory still exists and `/proc/PID/status`'s
 /// `VmHWM` is the program's own peak. Signals the program gets (Kiln's
 /// traps are SIGSEGV and friends) are passed on unchanged.
-fn run_once(cmd: &[OsString], env: &[(String, OsString)], stdin: &[u8]) -> Result<RunOutcome, String> {
+fn run_once(con: &Contender, stdin: &[u8]) -> Result<RunOutcome, String> {
     use std::os::unix::process::CommandExt;
+    let cmd = &con.cmd;
     let mut c = Command::new(&cmd[0]);
-    c.args(&cmd[1..]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
-    c.envs(env.iter().map(|(k, v)| (k, v)));
+    c.args(&cmd[1..]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let Some(a) = &con.arg0 {
+        c.arg0(a);
+    }
+    if con.clear_env {
+        c.env_clear();
+    }
+    c.envs(con.env.iter().map(|(k, v)| (k, v)));
     // SAFETY: ptrace(PTRACE_TRACEME) is async-signal-safe.
     unsafe {
         c.pre_exec(|| {
@@ -96,12 +128,15 @@ fn run_once(cmd: &[OsString], env: &[(String, OsString)], stdin: &[u8]) -> Resul
     let feeder = std::thread::spawn(move || {
         let _ = input.write_all(&data);
     });
-    let mut out = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
+    let read_all = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let reader = read_all(Box::new(child.stdout.take().expect("piped")));
+    let err_reader = read_all(Box::new(child.stderr.take().expect("piped")));
     let pid = child.id() as libc::pid_t;
     let mut rss_kib = 0;
     let status = loop {
@@ -140,7 +175,8 @@ fn run_once(cmd: &[OsString], env: &[(String, OsString)], stdin: &[u8]) -> Resul
     let wall = start.elapsed().as_secs_f64();
     let _ = feeder.join();
     let stdout = reader.join().unwrap_or_default();
-    Ok(RunOutcome { stdout, status, wall, rss_kib })
+    let stderr = err_reader.join().unwrap_or_default();
+    Ok(RunOutcome { stdout, stderr, status, wall, rss_kib })
 }
 
 /// `VmHWM` of a live process, KiB.
@@ -171,106 +207,154 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+/// Checks the paths given on the command line before anything is compiled:
+/// `--native` and `--wasmtime` name existing files (taken as paths, never
+/// looked up in PATH), and `--chart`'s directory exists.
+pub fn check_paths(a: &mut BenchArgs) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path, flag: &str| -> Result<PathBuf, String> {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{flag} {}: {e}", p.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{flag} {}: not a file", p.display()));
+        }
+        if meta.permissions().mode() & 0o111 == 0 {
+            return Err(format!("{flag} {}: not executable", p.display()));
+        }
+        // Absolute, so that a name without a slash is this file and not a
+        // program of that name in PATH.
+        std::fs::canonicalize(p).map_err(|e| format!("{flag} {}: {e}", p.display()))
+    };
+    if let Some(n) = &a.native {
+        if n.extension().is_some_and(|e| e == "c") {
+            std::fs::File::open(n).map_err(|e| format!("--native {}: {e}", n.display()))?;
+        } else {
+            a.native = Some(executable(n, "--native")?);
+        }
+    }
+    if let Some(w) = &a.wasmtime {
+        a.wasmtime = Some(executable(w, "--wasmtime")?);
+    }
+    if let Some(c) = &a.chart {
+        let dir = c.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(format!("--chart {}: no directory {}", c.display(), dir.display()));
+        }
+    }
+    Ok(())
+}
+
 /// Builds the contender list, compiling what needs compiling in `tmp`.
+/// Every contender gets argv[0] = INPUT as given, the program's arguments
+/// and, as far as it can express them, the same grants.
 fn contenders(a: &BenchArgs, tmp: &Path, notes: &mut Vec<String>) -> Result<Vec<Contender>, String> {
     let mut list = Vec::new();
     let name = a.input.display().to_string();
+    let argv0 = a.input.as_os_str().to_os_string();
     let bytes = kiln::read_module(&a.input).map_err(|e| e.to_string())?;
     let wasm = tmp.join("module.wasm");
     std::fs::write(&wasm, &bytes).map_err(|e| e.to_string())?;
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let with_args = |head: Vec<OsString>| -> Vec<OsString> { head.into_iter().chain(a.args.iter().cloned()).collect() };
+    let plain = |name: &str, note: String, cmd: Vec<OsString>| Contender {
+        name: name.into(),
+        note,
+        cmd,
+        arg0: None,
+        compile: None,
+        size: None,
+        env: vec![],
+        clear_env: false,
+        timing: Timing::Wall,
+    };
 
-    // Kiln AOT: compiled here, in this process, as `kiln compile` would.
+    // Kiln AOT: compiled here, in this process, as `kiln compile` would;
+    // the grants are baked into the executable.
     let exe = tmp.join("kiln-aot");
     let t = Instant::now();
     kiln::compile_bytes(&name, &bytes, &exe, &a.opts).map_err(|e| e.to_string())?;
-    let compile = secs(t.elapsed());
-    let size = std::fs::metadata(&exe).map(|m| m.len()).ok();
-    let mut cmd = vec![exe.into_os_string()];
-    cmd.extend(a.args.iter().cloned());
-    list.push(Contender { name: "kiln-aot".into(), note: "static executable".into(), cmd, compile: Some(compile), size, env: vec![], timing_file: None });
-
-    // Kiln JIT: `kiln run`, with the same flags.
-    let times = tmp.join("kiln-jit-times");
-    let mut cmd = vec![me.into_os_string(), "run".into()];
-    cmd.extend(a.kiln_flags.iter().cloned());
-    cmd.push(a.input.clone().into_os_string());
-    cmd.extend(a.args.iter().cloned());
     list.push(Contender {
-        name: "kiln-jit".into(),
-        note: "kiln run: compile in memory, then run".into(),
-        cmd,
-        compile: None,
-        size: None,
+        arg0: Some(argv0.clone()),
+        compile: Some(secs(t.elapsed())),
+        size: std::fs::metadata(&exe).map(|m| m.len()).ok(),
+        ..plain("kiln-aot", "static executable".into(), with_args(vec![exe.into_os_string()]))
+    });
+
+    // Kiln JIT: `kiln run`, with the same flags (its argv[0] is INPUT).
+    let times = tmp.join("kiln-jit-times");
+    let mut head = vec![me.into_os_string(), "run".into()];
+    head.extend(a.kiln_flags.iter().cloned());
+    head.extend(["--".into(), argv0.clone()]);
+    list.push(Contender {
         env: vec![(RUN_TIMES_ENV.to_string(), times.clone().into_os_string())],
-        timing_file: Some(times),
+        timing: Timing::KilnRun(times),
+        ..plain("kiln-jit", "kiln run: compile in memory, then run".into(), with_args(head))
     });
 
     // wasmtime: its CLI, else its Python package.
     let cli = a.wasmtime.clone().or_else(|| which("wasmtime"));
-    let grants = wasmtime_grants(&a.opts);
     if let Some(wt) = cli {
-        let mut cmd = vec![wt.clone().into_os_string(), "run".into()];
-        cmd.extend(grants.iter().cloned());
-        cmd.push(wasm.clone().into_os_string());
-        cmd.extend(a.args.iter().cloned());
-        list.push(Contender { name: "wasmtime-jit".into(), note: "wasmtime run".into(), cmd, compile: None, size: None, env: vec![], timing_file: None });
+        let (grants, lost) = wasmtime_cli_grants(&a.opts);
+        notes.extend(lost);
+        let mut head = vec![wt.clone().into_os_string(), "run".into(), "--argv0".into(), argv0.clone()];
+        head.extend(grants.iter().cloned());
+        let mut jit = head.clone();
+        jit.push(wasm.clone().into_os_string());
+        list.push(plain("wasmtime-jit", "wasmtime run".into(), with_args(jit)));
         let cwasm = tmp.join("module.cwasm");
         let t = Instant::now();
         let ok = Command::new(&wt).arg("compile").arg(&wasm).arg("-o").arg(&cwasm).status().map(|s| s.success()).unwrap_or(false);
         if ok {
             let compile = secs(t.elapsed());
-            let mut cmd = vec![wt.into_os_string(), "run".into(), "--allow-precompiled".into()];
-            cmd.extend(grants.iter().cloned());
-            cmd.push(cwasm.clone().into_os_string());
-            cmd.extend(a.args.iter().cloned());
-            let size = std::fs::metadata(&cwasm).map(|m| m.len()).ok();
-            list.push(Contender { name: "wasmtime-aot".into(), note: "wasmtime compile, run .cwasm".into(), cmd, compile: Some(compile), size, env: vec![], timing_file: None });
+            head.insert(2, "--allow-precompiled".into());
+            head.push(cwasm.clone().into_os_string());
+            list.push(Contender {
+                compile: Some(compile),
+                size: std::fs::metadata(&cwasm).map(|m| m.len()).ok(),
+                ..plain("wasmtime-aot", "wasmtime compile, run .cwasm".into(), with_args(head))
+            });
         } else {
             notes.push("wasmtime compile failed: no wasmtime-aot".into());
         }
     } else if python_has_wasmtime() {
-        if !grants.is_empty() {
-            notes.push("wasmtime (py API) runs without the directory and environment grants".into());
-        }
         let script = tmp.join("wasmtime_py.py");
         std::fs::write(&script, WASMTIME_PY).map_err(|e| e.to_string())?;
-        let mut cmd: Vec<OsString> = vec!["python3".into(), script.clone().into_os_string(), "jit".into(), wasm.clone().into_os_string()];
-        cmd.extend(a.args.iter().cloned());
+        let grants = python_grants(&a.opts, &argv0);
+        let py = |mode: &str, module: &Path| -> Vec<OsString> {
+            let mut v: Vec<OsString> = vec!["python3".into(), script.clone().into_os_string(), mode.into()];
+            v.extend(grants.iter().cloned());
+            v.push(module.as_os_str().to_os_string());
+            with_args(v)
+        };
+        let jit_times = tmp.join("wasmtime-jit-times");
         list.push(Contender {
-            name: "wasmtime-jit".into(),
-            note: "wasmtime (py API), includes Python start-up".into(),
-            cmd,
-            compile: None,
-            size: None,
-            env: vec![],
-            timing_file: None,
+            env: vec![("BENCH_TIMING_FILE".into(), jit_times.clone().into_os_string())],
+            timing: Timing::WasmtimePy { file: jit_times, jit: true },
+            ..plain("wasmtime-jit", "wasmtime (py API), Python start-up excluded".into(), py("jit", &wasm))
         });
         let cwasm = tmp.join("module.cwasm");
         let t = Instant::now();
         let ok = Command::new("python3").arg(&script).arg("compile").arg(&wasm).arg(&cwasm).status().map(|s| s.success()).unwrap_or(false);
         if ok {
-            let compile = secs(t.elapsed());
-            let mut cmd: Vec<OsString> = vec!["python3".into(), script.into_os_string(), "aot".into(), cwasm.clone().into_os_string()];
-            cmd.extend(a.args.iter().cloned());
-            let size = std::fs::metadata(&cwasm).map(|m| m.len()).ok();
+            let aot_times = tmp.join("wasmtime-aot-times");
             list.push(Contender {
-                name: "wasmtime-aot".into(),
-                note: "wasmtime (py API) .cwasm, includes Python start-up".into(),
-                cmd,
-                compile: Some(compile),
-                size,
-                env: vec![],
-                timing_file: None,
+                compile: Some(secs(t.elapsed())),
+                size: std::fs::metadata(&cwasm).map(|m| m.len()).ok(),
+                env: vec![("BENCH_TIMING_FILE".into(), aot_times.clone().into_os_string())],
+                timing: Timing::WasmtimePy { file: aot_times, jit: false },
+                ..plain("wasmtime-aot", "wasmtime (py API) .cwasm, Python start-up excluded".into(), py("aot", &cwasm))
             });
+        } else {
+            notes.push("wasmtime (py API) could not precompile the module: no wasmtime-aot".into());
         }
     } else {
         notes.push("no wasmtime: give --wasmtime PATH, put it on PATH, or `pip install wasmtime`".into());
     }
 
-    // Native: a C source (built with clang -O2) or an executable.
+    // Native: a C source (built with clang -O2) or an executable. It gets
+    // the `--env` grants as its whole environment (or the inherited one);
+    // directories cannot be granted to it, it sees the whole file system.
     if let Some(native) = &a.native {
-        if native.extension().is_some_and(|e| e == "c") {
+        let (exe, note, compile) = if native.extension().is_some_and(|e| e == "c") {
             let out = tmp.join("native");
             let cc = ["clang-19", "clang", "cc"].into_iter().find(|c| which(c).is_some()).ok_or("--native with a C source needs clang-19, clang or cc")?;
             let t = Instant::now();
@@ -278,18 +362,24 @@ fn contenders(a: &BenchArgs, tmp: &Path, notes: &mut Vec<String>) -> Result<Vec<
             if !st.success() {
                 return Err(format!("{cc} -O2 {} failed", native.display()));
             }
-            list.push(native_contender(&out, &a.args, format!("{cc} -O2"), Some(secs(t.elapsed()))));
+            (out, format!("{cc} -O2"), Some(secs(t.elapsed())))
         } else {
-            list.push(native_contender(native, &a.args, "given executable".into(), None));
+            (native.clone(), "given executable".into(), None)
+        };
+        let env = a.opts.env.iter().map(|kv| kv.split_once('=').unwrap_or((kv, ""))).map(|(k, v)| (k.to_string(), v.into())).collect();
+        list.push(Contender {
+            arg0: Some(argv0.clone()),
+            compile,
+            size: std::fs::metadata(&exe).map(|m| m.len()).ok(),
+            env,
+            clear_env: !a.opts.inherit_env,
+            ..plain("native", note, with_args(vec![exe.into_os_string()]))
+        });
+        if !a.opts.dirs.is_empty() {
+            notes.push("native code is not confined to the --dir/--dir-ro grants: it sees the whole file system".into());
         }
     }
     Ok(list)
-}
-
-fn native_contender(exe: &Path, args: &[OsString], note: String, compile: Option<f64>) -> Contender {
-    let mut cmd = vec![exe.as_os_str().to_os_string()];
-    cmd.extend(args.iter().cloned());
-    Contender { name: "native".into(), note, cmd, compile, size: std::fs::metadata(exe).map(|m| m.len()).ok(), env: vec![], timing_file: None }
 }
 
 fn python_has_wasmtime() -> bool {
@@ -302,18 +392,48 @@ fn python_has_wasmtime() -> bool {
         .unwrap_or(false)
 }
 
-/// `wasmtime run` flags for the same grants.
-fn wasmtime_grants(o: &kiln::Options) -> Vec<OsString> {
+/// `wasmtime run` flags for the same grants, and notes on what they lose.
+fn wasmtime_cli_grants(o: &kiln::Options) -> (Vec<OsString>, Vec<String>) {
     let mut v: Vec<OsString> = Vec::new();
+    let mut lost = Vec::new();
     for d in &o.dirs {
-        v.push("--dir".into());
-        v.push(format!("{}::{}", d.host, d.guest).into());
+        v.extend(["--dir".into(), format!("{}::{}", d.host, d.guest).into()]);
+        if d.read_only {
+            lost.push(format!("wasmtime CLI: --dir-ro {} is granted read-write (Kiln passes it no read-only flag)", d.host));
+        }
     }
     for kv in &o.env {
-        v.push("--env".into());
-        v.push(kv.into());
+        v.extend(["--env".into(), kv.into()]);
+    }
+    if o.inherit_env {
+        v.extend(["-S".into(), "inherit-env".into()]);
+    }
+    (v, lost)
+}
+
+/// The Python runner's flags for argv[0] and the same grants (see
+/// bench/wasmtime_py.py).
+fn python_grants(o: &kiln::Options, argv0: &OsString) -> Vec<OsString> {
+    let mut v: Vec<OsString> = vec!["--argv0".into(), argv0.clone()];
+    for d in &o.dirs {
+        let flag = if d.read_only { "--dir-ro" } else { "--dir" };
+        v.extend([flag.into(), format!("{}::{}", d.host, d.guest).into()]);
+    }
+    for kv in &o.env {
+        v.extend(["--env".into(), kv.into()]);
+    }
+    if o.inherit_env {
+        v.push("--inherit-env".into());
     }
     v
+}
+
+/// A number in the Python runner's flat JSON object.
+fn json_number(text: &str, key: &str) -> Option<f64> {
+    let rest = &text[text.find(&format!("\"{key}\""))? + key.len() + 2..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
 }
 
 /// The environment variable `kiln run` writes its compile time to (in
@@ -341,7 +461,6 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         b
     };
     let mut results: Vec<Result_> = Vec::new();
-    let mut reference: Option<Vec<u8>> = None;
     for c in &list {
         bar.set_message(c.name.clone());
         let mut r = Result_ {
@@ -353,23 +472,43 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
             peak_rss_kib: 0,
             output_matches: true,
             status: 0,
+            stdout: vec![],
+            stderr: vec![],
         };
         let mut jit_compile = Vec::new();
-        for _ in 0..a.runs {
-            let o = run_once(&c.cmd, &c.env, &stdin)?;
-            let mut wall = o.wall;
-            if let Some(f) = &c.timing_file {
-                if let Some(t) = std::fs::read_to_string(f).ok().and_then(|s| s.trim().parse::<f64>().ok()) {
-                    jit_compile.push(t);
-                    wall -= t;
+        for i in 0..a.runs {
+            let o = run_once(c, &stdin)?;
+            let wall = match &c.timing {
+                Timing::Wall => o.wall,
+                Timing::KilnRun(f) => match std::fs::read_to_string(f).ok().and_then(|s| s.trim().parse::<f64>().ok()) {
+                    Some(t) => {
+                        jit_compile.push(t);
+                        o.wall - t
+                    }
+                    None => o.wall,
+                },
+                Timing::WasmtimePy { file, jit } => {
+                    let text = std::fs::read_to_string(file).unwrap_or_default();
+                    let n = |k| json_number(&text, k);
+                    match (jit, n("load_s"), n("instantiate_s"), n("run_s"), n("inner_s")) {
+                        (true, Some(load), Some(inst), Some(run), _) => {
+                            jit_compile.push(load);
+                            inst + run
+                        }
+                        (false, _, _, _, Some(inner)) => inner,
+                        _ => o.wall,
+                    }
                 }
-            }
+            };
             r.times.push(wall);
             r.peak_rss_kib = r.peak_rss_kib.max(o.rss_kib);
-            r.status = o.status;
-            match &reference {
-                None => reference = Some(o.stdout),
-                Some(want) => r.output_matches &= *want == o.stdout,
+            if i == 0 {
+                r.status = o.status;
+                r.stdout = o.stdout;
+                r.stderr = o.stderr;
+            } else {
+                // Every run of every contender must print the same.
+                r.output_matches &= o.stdout == r.stdout && o.status == r.status;
             }
             bar.inc(1);
         }
@@ -379,8 +518,26 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         results.push(r);
     }
     bar.finish_and_clear();
-    let base = median(&results[0].times);
-    let all_match = results.iter().all(|r| r.output_matches && r.status == results[0].status);
+    let (first, rest) = results.split_first_mut().expect("kiln-aot is always a contender");
+    for r in rest {
+        r.output_matches &= r.stdout == first.stdout;
+    }
+    let reference = &results[0];
+    for r in &results[1..] {
+        if let Some(d) = difference(reference, r) {
+            notes.push(d);
+        }
+    }
+    let all_match = results.iter().all(|r| r.output_matches && r.status == reference.status);
+    if all_match && reference.status != 0 {
+        notes.push(format!(
+            "every contender exited with status {}{}: these are the times of a failing run{}",
+            reference.status,
+            if reference.status == 134 { " (a trap)" } else { "" },
+            stderr_tail(reference)
+        ));
+    }
+    let base = median(&reference.times);
     if a.json {
         println!("{}", json(&a, &results, base, all_match, &notes));
     } else {
@@ -392,7 +549,56 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
     if all_match {
         Ok(())
     } else {
-        Err("the contenders' outputs or exit statuses differ (see the table)".into())
+        Err("the contenders' outputs or exit statuses differ (see the notes)".into())
+    }
+}
+
+/// How `r`'s first run differs from the reference's (kiln-aot's): the exit
+/// status, the first differing stdout line, and `r`'s stderr.
+fn difference(reference: &Result_, r: &Result_) -> Option<String> {
+    let mut parts = Vec::new();
+    if r.status != reference.status {
+        parts.push(format!("exit status {} where {} exited with {}", r.status, reference.name, reference.status));
+    }
+    if r.stdout != reference.stdout {
+        let (want, got) = (String::from_utf8_lossy(&reference.stdout), String::from_utf8_lossy(&r.stdout));
+        let (mut w, mut g) = (want.lines(), got.lines());
+        let mut line = 1;
+        loop {
+            match (w.next(), g.next()) {
+                (Some(x), Some(y)) if x == y => line += 1,
+                (x, y) => {
+                    let show = |l: Option<&str>| l.map(|l| format!("{:?}", clip(l))).unwrap_or_else(|| "end of output".into());
+                    parts.push(format!("stdout line {line}: {} printed {}, {} printed {}", reference.name, show(x), r.name, show(y)));
+                    break;
+                }
+            }
+        }
+    } else if !r.output_matches {
+        parts.push("its runs did not all print the same".into());
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("{}: {}{}", r.name, parts.join("; "), stderr_tail(r)))
+}
+
+/// The last lines of a contender's stderr, for a note.
+fn stderr_tail(r: &Result_) -> String {
+    let text = String::from_utf8_lossy(&r.stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let tail = &lines[lines.len().saturating_sub(3)..];
+    format!("; {}'s stderr ends: {}", r.name, tail.iter().map(|l| clip(l)).collect::<Vec<_>>().join(" | "))
+}
+
+fn clip(l: &str) -> String {
+    if l.chars().count() > 100 {
+        format!("{}...", l.chars().take(100).collect::<String>())
+    } else {
+        l.to_string()
     }
 }
 
@@ -436,7 +642,7 @@ fn table(a: &BenchArgs, results: &[Result_], base: f64, all_match: bool, notes: 
         );
     }
     s += if all_match { "outputs: every contender printed the same stdout and exit status\n" } else { "outputs: DIFFER\n" };
-    s += "kiln-jit's time excludes its compile time (shown under compile, per run).\n";
+    s += "JIT contenders' times exclude their compile time (shown under compile: the median per run).\n";
     for n in notes {
         s += &format!("note: {n}\n");
     }
