@@ -136,8 +136,8 @@ pub struct ModuleEnv<'a> {
 /// SIMD; exception handling in both encodings (Wasm 3.0's
 /// `try_table`/`exnref`, and the legacy `try`/`catch`/`rethrow`/`delegate`
 /// that older LLVM emits); tail calls (`return_call`,
-/// `return_call_indirect`); atomics (on unshared memories only: see
-/// `partly_supported`); extended constant expressions; wide arithmetic;
+/// `return_call_indirect`); threads (shared memories, atomics, and
+/// wasi-threads' `thread-spawn` in commands); extended constant expressions; wide arithmetic;
 /// multiple memories (each with its own reservation and VMContext slot);
 /// 64-bit memories (explicitly bounds-checked: `translate/heap.rs`) and
 /// tables (`func_env::table_operand`); custom page sizes (1-byte pages);
@@ -170,35 +170,10 @@ pub fn validation_features() -> WasmFeatures {
 }
 
 /// The proposals Kiln compiles only in part, each with the offset of its
-/// first use that Kiln cannot compile. The threads proposal's atomic
-/// operators work on memories that are not shared (single-threaded code
-/// built with atomics emits them); a shared memory means real threads,
-/// which Kiln does not run yet. Of GC, Kiln compiles only what typed
-/// function references need (see `gc_use`).
+/// first use that Kiln cannot compile. Of GC, Kiln compiles only what
+/// typed function references need (see `gc_use`).
 fn partly_supported(bytes: &[u8]) -> Vec<(&'static str, usize)> {
     let mut found = Vec::new();
-    'scan: for payload in Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else { break };
-        match payload {
-            Payload::ImportSection(r) => {
-                for (offset, imp) in r.into_imports_with_offsets().flatten() {
-                    if matches!(imp.ty, TypeRef::Memory(m) if m.shared) {
-                        found.push(("shared memories (threads)", offset as usize));
-                        break 'scan;
-                    }
-                }
-            }
-            Payload::MemorySection(r) => {
-                for (offset, m) in r.into_iter_with_offsets().flatten() {
-                    if m.shared {
-                        found.push(("shared memories (threads)", offset as usize));
-                        break 'scan;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
     if let Some(offset) = gc_use(bytes) {
         found.push(("garbage collection (gc)", offset));
     }

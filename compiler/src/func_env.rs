@@ -42,6 +42,9 @@ pub struct RuntimeFuncs {
     pub exn_new: FuncId,
     pub exn_free: FuncId,
     pub throw: FuncId,
+    pub atomic_wait32: FuncId,
+    pub atomic_wait64: FuncId,
+    pub atomic_notify: FuncId,
 }
 
 /// Per-module facts shared by all functions of the module.
@@ -185,6 +188,12 @@ impl<'a> ModuleCtx<'a> {
             (&[I64], &[I64])
         } else if f == r.exn_free {
             (&[I64], &[])
+        } else if f == r.atomic_wait32 {
+            (&[I64, I32, I64], &[I32])
+        } else if f == r.atomic_wait64 {
+            (&[I64, I64, I64], &[I32])
+        } else if f == r.atomic_notify {
+            (&[I64, I32], &[I32])
         } else if f == r.throw {
             return self.throw_signature();
         } else {
@@ -362,10 +371,14 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
     }
 
     /// Current memory length in bytes (changed only by the runtime, during
-    /// a call: see [`Self::memory_base`]).
+    /// a call: see [`Self::memory_base`]). A shared memory's length may
+    /// grow at any time on another thread, and an atomic operation may be
+    /// what tells this thread so: it is loaded afresh at every use (an
+    /// aligned 64-bit load, atomic on every target). It only grows, so a
+    /// stale value is never larger than the truth.
     pub fn memory_length(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
         let ptr = self.memory_ptr(b, index);
-        let flags = memory_state(b.func);
+        let flags = if self.m.memories[index as usize].shared { mutable() } else { memory_state(b.func) };
         b.ins().load(types::I64, flags, ptr, MEMORY.offset("length") as i32)
     }
 

@@ -8,7 +8,7 @@
 
 use crate::environ::ModuleEnv;
 use crate::error::CompileError;
-use kiln_abi::{WASI_FUNCTIONS, WASI_MODULE};
+use kiln_abi::{WASI_FUNCTIONS, WASI_MODULE, WASI_THREADS_MODULE, WASI_THREAD_SPAWN, WASI_THREAD_START};
 use wasmparser::{CompositeInnerType, ExternalKind, Parser, Payload, TypeRef, ValType};
 
 /// A command's `_start`, if exported, must take and return nothing (as
@@ -24,6 +24,24 @@ pub fn check_command_entry(path: &str, env: &ModuleEnv) -> Result<(), CompileErr
                 message: format!(
                     "the `_start` export must have type () -> (), not {}",
                     signature(&t.params, &t.results)
+                ),
+            });
+        }
+    }
+    // wasi-threads: a module that spawns threads must export what they run.
+    let spawns = env.imports.iter().any(|i| i.module == WASI_THREADS_MODULE && i.name == WASI_THREAD_SPAWN);
+    if spawns {
+        let ok = env.export_func(WASI_THREAD_START).map(|f| env.func_type(f)).is_some_and(|t| {
+            t.params == [wasmparser::ValType::I32, wasmparser::ValType::I32] && t.results.is_empty()
+        });
+        if !ok {
+            return Err(CompileError::Invalid {
+                path: path.to_string(),
+                func: None,
+                offset: 0,
+                message: format!(
+                    "the module imports `{WASI_THREADS_MODULE}::{WASI_THREAD_SPAWN}` but does not export \
+                     `{WASI_THREAD_START}` with type (i32, i32) -> (), which spawned threads run"
                 ),
             });
         }
@@ -77,10 +95,29 @@ pub fn unresolved_imports(bytes: &[u8]) -> Vec<String> {
                                 }
                             }
                         }
+                        TypeRef::Func(t) if imp.module == WASI_THREADS_MODULE && imp.name == WASI_THREAD_SPAWN => {
+                            let want = (vec![ValType::I32], vec![ValType::I32]);
+                            match types.get(t as usize) {
+                                Some(Some(sig)) if *sig == want => None,
+                                Some(Some((p, r))) => Some(format!(
+                                    "signature {} does not match wasi-threads' {}",
+                                    signature(p, r),
+                                    signature(&want.0, &want.1)
+                                )),
+                                _ => Some("not a function type".to_string()),
+                            }
+                        }
+                        TypeRef::Func(_) | TypeRef::FuncExact(_) if imp.module == WASI_THREADS_MODULE => {
+                            Some(format!("not a wasi-threads function (only `{WASI_THREAD_SPAWN}`)"))
+                        }
                         TypeRef::Func(_) | TypeRef::FuncExact(_) => {
                             Some(format!("function from unknown module `{}`", imp.module))
                         }
-                        TypeRef::Memory(_) => Some("memory imports are not provided".to_string()),
+                        // A shared memory import is the wasi-threads
+                        // convention (`env.memory`): the runtime provides
+                        // it, shared by every thread's instance.
+                        TypeRef::Memory(m) if m.shared => None,
+                        TypeRef::Memory(_) => Some("memory imports are not provided (only shared ones, for threads)".to_string()),
                         TypeRef::Table(_) => Some("table imports are not provided".to_string()),
                         TypeRef::Global(_) => Some("global imports are not provided".to_string()),
                         TypeRef::Tag(_) => Some("tag imports are not provided".to_string()),

@@ -71,6 +71,10 @@ pub struct Options {
     pub dirs: Vec<DirGrant>,
     /// Whether the person running the executable may add grants (KILN_DIRS).
     pub runtime_dirs: bool,
+    /// Wasm stack size of each thread a program spawns (wasi-threads),
+    /// bytes; `None`: the runtime's default (`kiln_abi` has none to share:
+    /// runtime-lib/c/threads.c, 1 MiB).
+    pub thread_stack: Option<u64>,
     /// `-g`: translate the module's DWARF into the executable.
     pub debug: bool,
     /// Inline small wasm functions at their direct calls (default). Done
@@ -165,6 +169,7 @@ impl Options {
             inherit_env: false,
             dirs: vec![],
             runtime_dirs: false,
+            thread_stack: None,
             debug: false,
             inline: true,
             bounds_checks: BoundsChecks::Guard,
@@ -235,6 +240,10 @@ impl Options {
         }
         if self.runtime_dirs {
             b.extend_from_slice(kiln_abi::config::RUNTIME_DIRS.as_bytes());
+            b.push(0);
+        }
+        if let Some(n) = self.thread_stack {
+            b.extend_from_slice(format!("{}{n}", kiln_abi::config::THREAD_STACK_PREFIX).as_bytes());
             b.push(0);
         }
         if self.bounds_checks == BoundsChecks::Explicit {

@@ -150,6 +150,27 @@ struct WasiArgs {
     /// Grant a directory read-only: HOST[::GUEST]. Repeatable.
     #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
     dirs_ro: Vec<String>,
+    /// Wasm stack size of each thread the program spawns (wasi-threads),
+    /// e.g. 1048576, 512K or 8M (default 1M; the main thread has 8M).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    thread_stack: Option<u64>,
+}
+
+/// A size in bytes, with an optional K or M suffix (powers of 1024), from
+/// 64 KiB to 1 GiB.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, unit) = match s.strip_suffix(['K', 'k']) {
+        Some(d) => (d, 1u64 << 10),
+        None => match s.strip_suffix(['M', 'm']) {
+            Some(d) => (d, 1 << 20),
+            None => (s, 1),
+        },
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("`{s}` is not a size (BYTES, or a number with K or M)"))?;
+    match n.checked_mul(unit) {
+        Some(v) if (64 << 10..=1 << 30).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is outside 64K..1024M")),
+    }
 }
 
 /// `kiln run`'s arguments and flags, plus the measurement's.
@@ -225,6 +246,9 @@ impl WasiArgs {
         for d in &self.dirs_ro {
             v.extend(["--dir-ro".into(), d.into()]);
         }
+        if let Some(n) = self.thread_stack {
+            v.extend(["--thread-stack".into(), n.to_string().into()]);
+        }
         v
     }
 }
@@ -297,6 +321,7 @@ impl WasiArgs {
     fn apply(&self, opts: &mut Options) -> Result<(), String> {
         opts.env = self.env.clone();
         opts.inherit_env = self.inherit_env;
+        opts.thread_stack = self.thread_stack;
         for d in &self.dirs {
             opts.dirs.push(kiln::DirGrant::parse(d, false).map_err(|e| e.to_string())?);
         }

@@ -38,7 +38,8 @@ struct kiln_instance *kiln_instance_static(const struct kiln_module *m) {
 }
 
 bool kiln_wasm_stack_contains(uintptr_t fp) {
-    return fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi;
+    if (fp >= kiln_proc.stack_lo && fp + 16 <= kiln_proc.stack_hi) return true;
+    return kiln_threads_active && kiln_threads_stack_contains(fp);
 }
 
 /* proc_exit ends an executable. */
@@ -230,6 +231,13 @@ uint32_t kiln_instantiate(uint8_t *vmctx) {
     if (m->abi_version != KILN_ABI_VERSION) kiln_fatal("module compiled for another runtime ABI", m->name);
     struct kiln_vmctx_header *h = (struct kiln_vmctx_header *)vmctx;
     h->stack_limit = h->instance->stack_limit;
+    /* The memories a command imports are the runtime's to provide, once:
+     * later instances (spawned threads) share them. */
+    for (uint32_t i = 0; i < m->n_host_memories; i++)
+        if (!m->host_memories[i].base) {
+            kiln_memory_setup(&m->host_memories[i]);
+            if (&m->host_memories[i] == kiln_mirror_request) kiln_memory_mirror(&m->host_memories[i]);
+        }
     for (uint32_t i = 0; i < m->n_memories; i++) {
         struct kiln_memory *mem = kiln_vmctx_memory(vmctx, i);
         kiln_memory_setup(mem);

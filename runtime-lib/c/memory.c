@@ -24,6 +24,15 @@
  * holds a pointer into linear memory across a grow: WASI functions derive
  * theirs from `base` on each call and never grow memory.
  *
+ * Shared (KILN_MEMORY_FLAG_SHARED, threads): every thread's instance uses
+ * the one record and mapping, and generated code on other threads keeps
+ * using `base` while one grows it, so a shared memory never moves: an
+ * explicit one reserves its declared maximum (shared memories must have
+ * one) up front, PROT_NONE past `length`, and grows by mprotect like a
+ * guarded one. Grows are serialised by a lock, and `length` is published
+ * with a release store after the pages are accessible, so a thread that
+ * sees the new length can use it.
+ *
  * The bulk operations check their ranges explicitly before touching memory
  * (len <= length && dst <= length - len: no sum that could wrap in 64 bits),
  * because wasm requires that an out-of-bounds memory.fill/copy/init writes
@@ -50,6 +59,20 @@ static uint64_t round_grain(uint64_t bytes) { return (bytes + EXPLICIT_GRAIN - 1
 static bool explicit_map(struct kiln_memory *m, uint64_t bytes) {
     uint64_t want = round_grain(bytes ? bytes : 1);
     if (want < bytes) return false; /* rounding wrapped: near 2^64 */
+    if (m->flags & KILN_MEMORY_FLAG_SHARED) {
+        if (!m->base) {
+            /* The whole maximum, once; it never moves (see above). */
+            uint64_t max = m->max_pages << m->page_size_log2;
+            uint64_t all = round_grain(max ? max : 1);
+            if (all < max || (m->page_size_log2 && m->max_pages > (UINT64_MAX >> m->page_size_log2))) return false;
+            uint8_t *p = os_mmap(0, all, K_PROT_NONE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
+            if (p == K_MAP_FAILED) return false;
+            m->base = p;
+            m->mapped = all;
+        }
+        if (want > m->mapped) return false;
+        return bytes == 0 || os_mprotect(m->base, want, K_PROT_READ | K_PROT_WRITE) == 0;
+    }
     if (!m->base) {
         uint8_t *p = os_mmap(0, want, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
         if (p == K_MAP_FAILED) return false;
@@ -136,7 +159,20 @@ void kiln_memory_mirror(struct kiln_memory *m) {
     }
 }
 
+static uint64_t grow(struct kiln_memory *m, uint64_t delta);
+
+/* One grow at a time on shared memories (all of them: grows are rare). */
+static uint32_t shared_grow_lock;
+
 uint64_t kiln_rt_memory_grow(struct kiln_memory *m, uint64_t delta) {
+    if (!(m->flags & KILN_MEMORY_FLAG_SHARED)) return grow(m, delta);
+    while (__atomic_exchange_n(&shared_grow_lock, 1, __ATOMIC_ACQUIRE)) os_sched_yield();
+    uint64_t r = grow(m, delta);
+    __atomic_store_n(&shared_grow_lock, 0, __ATOMIC_RELEASE);
+    return r;
+}
+
+static uint64_t grow(struct kiln_memory *m, uint64_t delta) {
     uint32_t lg = m->page_size_log2;
     uint64_t old_pages = m->length >> lg;
     /* old_pages <= max_pages, so the subtraction cannot wrap, and the sum
@@ -147,7 +183,7 @@ uint64_t kiln_rt_memory_grow(struct kiln_memory *m, uint64_t delta) {
     uint64_t new_length = new_pages << lg; /* <= 2^64 - 1: max_pages is capped by the index type */
     if (m->flags & KILN_MEMORY_FLAG_EXPLICIT) {
         if (!explicit_map(m, new_length)) return UINT64_MAX;
-        m->length = new_length;
+        __atomic_store_n(&m->length, new_length, __ATOMIC_RELEASE);
         return old_pages;
     }
     if (os_mprotect(m->base + m->length, new_length - m->length, K_PROT_READ | K_PROT_WRITE) != 0) return UINT64_MAX;
@@ -156,7 +192,7 @@ uint64_t kiln_rt_memory_grow(struct kiln_memory *m, uint64_t delta) {
         uint64_t hi = new_length;
         if (hi > lo) os_mprotect((void *)lo, hi - lo, K_PROT_READ);
     }
-    m->length = new_length;
+    __atomic_store_n(&m->length, new_length, __ATOMIC_RELEASE);
     return old_pages;
 }
 

@@ -58,6 +58,12 @@ long os_getrandom(void *buf, size_t len) { return SC(SYS_getrandom, buf, len, 0,
 long os_sched_yield(void) { return SC0(SYS_sched_yield); }
 long os_sigaction(int sig, const void *act, void *old) { return SC(SYS_rt_sigaction, sig, act, old, 8, 0, 0); }
 long os_sigaltstack(const void *ss, void *old) { return SC(SYS_sigaltstack, ss, old, 0, 0, 0, 0); }
+long os_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns) {
+    struct k_timespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
+    /* FUTEX_WAIT | FUTEX_PRIVATE_FLAG: the timeout is relative. */
+    return SC(SYS_futex, addr, 128, expected, timeout_ns < 0 ? 0 : &ts, 0, 0);
+}
+long os_futex_wake(uint32_t *addr, uint32_t count) { return SC(SYS_futex, addr, 129 /* FUTEX_WAKE | PRIVATE */, count, 0, 0, 0); }
 long os_kill_self(int sig) {
     long tid = SC0(SYS_gettid);
     return SC(SYS_tkill, tid, sig, 0, 0, 0, 0);

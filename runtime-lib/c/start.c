@@ -256,8 +256,12 @@ static void run(void *unused) {
     /* A command: its imports were bound at compile time. A trap anywhere
      * is reported by the signal handler, which exits. */
     const struct kiln_module *cmd = kiln_modules[kiln_module_count - 1];
-    if (cmd->n_memories) kiln_wasi_set_memory(kiln_process_wasi, kiln_vmctx_memory(cmd->vmctx, 0));
-    if (cmd->n_memories && has_config(KILN_CONFIG_DEBUG_MIRROR)) kiln_mirror_request = kiln_vmctx_memory(cmd->vmctx, 0);
+    /* Memory 0 is the first imported memory if there is one (threads'
+     * `env.memory`), else the first defined one. */
+    struct kiln_memory *mem0 = cmd->n_host_memories ? &cmd->host_memories[0] : cmd->n_memories ? kiln_vmctx_memory(cmd->vmctx, 0) : 0;
+    if (mem0) kiln_wasi_set_memory(kiln_process_wasi, mem0);
+    if (mem0 && has_config(KILN_CONFIG_DEBUG_MIRROR)) kiln_mirror_request = mem0;
+    kiln_threads_prepare(cmd);
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         kiln_instance_static(kiln_modules[i]);
         kiln_instantiate(kiln_modules[i]->vmctx);

@@ -98,6 +98,10 @@ pub struct DataIds {
     pub handlers: DataId,
     pub imports: DataId,
     pub exports: DataId,
+    /// The memories a command imports, which the runtime provides
+    /// (`kiln_module.host_memories`): outside the VMContext, so that every
+    /// copy of the block (a spawned thread's instance) shares them.
+    pub host_memories: DataId,
     pub module: DataId,
 }
 
@@ -117,6 +121,7 @@ pub fn declare(module: &mut impl Module, index: u32) -> ModuleResult<DataIds> {
         handlers: d("handlers", false)?,
         imports: d("imports", false)?,
         exports: d("exports", false)?,
+        host_memories: d("host_memories", true)?,
         module: module.declare_data(&format!("kiln_m{index}_module"), Linkage::Export, false, false)?,
     })
 }
@@ -245,17 +250,30 @@ pub fn define(
         self_ptr(&mut vm, o.tag(i), o.defined_tag(i - env.num_imported_tags));
     }
 
+    let memory_record = |blob: &mut Blob, at: u32, m: &wasmparser::MemoryType, plan: crate::translate::heap::MemoryPlan| {
+        blob.u64(at + MEMORY.offset("min_pages"), m.initial);
+        // The runtime caps this further by the index type and page size.
+        blob.u64(at + MEMORY.offset("max_pages"), m.maximum.unwrap_or(u64::MAX));
+        blob.u64(at + MEMORY.offset("declared_max"), m.maximum.unwrap_or(NO_MAX));
+        blob.u32(at + MEMORY.offset("page_size_log2"), plan.page_size_log2);
+        blob.u32(at + MEMORY.offset("flags"), plan.flags());
+    };
     let defined_mems = &env.memories[env.num_imported_memories as usize..];
     for (i, m) in defined_mems.iter().enumerate() {
-        let plan = ctx.memories[env.num_imported_memories as usize + i];
-        let at = o.defined_memory(i as u32);
-        vm.u64(at + MEMORY.offset("min_pages"), m.initial);
-        // The runtime caps this further by the index type and page size.
-        vm.u64(at + MEMORY.offset("max_pages"), m.maximum.unwrap_or(u64::MAX));
-        vm.u64(at + MEMORY.offset("declared_max"), m.maximum.unwrap_or(NO_MAX));
-        vm.u32(at + MEMORY.offset("page_size_log2"), plan.page_size_log2);
-        vm.u32(at + MEMORY.offset("flags"), plan.flags());
+        memory_record(&mut vm, o.defined_memory(i as u32), m, ctx.memories[env.num_imported_memories as usize + i]);
     }
+    // A command's imported memories (only shared ones are accepted: see
+    // `crate::imports`) are provided by the runtime: records outside the
+    // block, set up at the first instantiation. Their slots are plain
+    // relocations, not fixups, so every instance made by copying the block
+    // imports the same memory.
+    let n_host_memories = if link == LinkMode::Dynamic { 0 } else { env.num_imported_memories };
+    let mut hm = Blob::new((n_host_memories * MEMORY.size()).max(MEMORY.size()) as usize);
+    for i in 0..n_host_memories {
+        memory_record(&mut hm, i * MEMORY.size(), &env.memories[i as usize], ctx.memories[i as usize]);
+        vm.ptr(o.memory(i), Target::Data(ids.host_memories), (i * MEMORY.size()) as i64);
+    }
+    hm.define(module, ids.host_memories)?;
 
     let defined_tables = &env.tables[env.num_imported_tables as usize..];
     for (i, t) in defined_tables.iter().enumerate() {
@@ -397,7 +415,7 @@ pub fn define(
             ImportKind::Memory(m) => {
                 mi += 1;
                 let plan = ctx.memories[mi as usize - 1];
-                let ty = kiln_abi::memory_type_word(plan.is64, plan.page_size_log2);
+                let ty = kiln_abi::memory_type_word(plan.is64, plan.shared, plan.page_size_log2);
                 (EXTERN_MEMORY, ty, ctx.offsets.memory(mi - 1), 0, m.initial, m.maximum.unwrap_or(NO_MAX))
             }
             ImportKind::Global(g) => {
@@ -445,7 +463,7 @@ pub fn define(
                 let imported = *idx < env.num_imported_memories;
                 let off = if imported { o.memory(*idx) } else { o.defined_memory(*idx - env.num_imported_memories) };
                 let plan = ctx.memories[*idx as usize];
-                (EXTERN_MEMORY, kiln_abi::memory_type_word(plan.is64, plan.page_size_log2), imported, off)
+                (EXTERN_MEMORY, kiln_abi::memory_type_word(plan.is64, plan.shared, plan.page_size_log2), imported, off)
             }
             ExternalKind::Global => {
                 let imported = *idx < env.num_imported_globals;
@@ -628,6 +646,8 @@ pub fn define(
     m.u32(MODULE.offset("n_calls"), n_calls as u32);
     m.u32(MODULE.offset("tags_offset"), ctx.offsets.tags());
     m.ptr(MODULE.offset("exports"), Target::Data(ids.exports), 0);
+    m.ptr(MODULE.offset("host_memories"), Target::Data(ids.host_memories), 0);
+    m.u32(MODULE.offset("n_host_memories"), n_host_memories);
     m.u32(MODULE.offset("n_imports"), dynamic_imports.len() as u32);
     m.u32(MODULE.offset("n_exports"), env.exports.len() as u32);
     m.u32(MODULE.offset("n_memories"), env.memories.len() as u32 - env.num_imported_memories);

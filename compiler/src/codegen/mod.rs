@@ -385,6 +385,9 @@ pub fn define_module<'a>(
             exn_new: FuncId::from_u32(0),
             exn_free: FuncId::from_u32(0),
             throw: FuncId::from_u32(0),
+            atomic_wait32: FuncId::from_u32(0),
+            atomic_wait64: FuncId::from_u32(0),
+            atomic_notify: FuncId::from_u32(0),
         },
     };
     {
@@ -404,6 +407,9 @@ pub fn define_module<'a>(
             exn_new: rt(symbols::EXN_NEW, &[I64], &[I64])?,
             exn_free: rt(symbols::EXN_FREE, &[I64], &[])?,
             throw: FuncId::from_u32(0),
+            atomic_wait32: rt(symbols::ATOMIC_WAIT32, &[I64, I32, I64], &[I32])?,
+            atomic_wait64: rt(symbols::ATOMIC_WAIT64, &[I64, I64, I64], &[I32])?,
+            atomic_notify: rt(symbols::ATOMIC_NOTIFY, &[I64, I32], &[I32])?,
         };
         let throw = module.declare_function(symbols::THROW, Linkage::Import, &ctx.throw_signature()).map_err(decl_err)?;
         ctx.runtime = RuntimeFuncs { throw, ..runtime };
@@ -415,12 +421,20 @@ pub fn define_module<'a>(
     // host's own imports the instance (`kiln_instance *`).
     let mut host_c_funcs = Vec::new();
     let mut fi = 0u32;
+    let spawns_threads =
+        env.imports.iter().any(|i| i.module == kiln_abi::WASI_THREADS_MODULE && i.name == kiln_abi::WASI_THREAD_SPAWN);
     for imp in env.imports.iter().filter(|_| opts.link == LinkMode::Wasi) {
         if let ImportKind::Func(ty) = imp.kind {
             let fty = &env.types[ty as usize];
             let host = opts.host_imports.iter().find(|(i, _)| *i == fi);
             let (name, sig) = match host {
                 Some((_, sym)) => (sym.clone(), ctx.host_import_signature(fty)),
+                None if imp.module == kiln_abi::WASI_THREADS_MODULE => (symbols::THREAD_SPAWN.to_string(), ctx.host_signature(fty)),
+                // A module that spawns threads calls the WASI functions
+                // that take the process's WASI lock (proc_exit takes none).
+                None if spawns_threads && imp.name != "proc_exit" => {
+                    (format!("{}{}", symbols::WASI_LOCKED_PREFIX, imp.name), ctx.host_signature(fty))
+                }
                 None => (format!("{}{}", symbols::WASI_PREFIX, imp.name), ctx.host_signature(fty)),
             };
             let id = module.declare_function(&name, Linkage::Import, &sig).map_err(decl_err)?;
@@ -518,9 +532,11 @@ pub fn define_module<'a>(
     drop(ahead);
     let mut compiled = compiled.into_iter().collect::<Result<Vec<_>, _>>()?;
 
-    // Generated helpers: init, start and entry trampolines.
+    // Generated helpers: init, start and entry trampolines (and one per
+    // export for the test driver, embeddings, and a module that spawns
+    // threads: the runtime calls `wasi_thread_start` through its own).
     let mut helpers =
-        init::Helpers::declare(module, &ctx, index, opts.is_command, opts.export_trampolines, &host_c_funcs)
+        init::Helpers::declare(module, &ctx, index, opts.is_command, opts.export_trampolines || spawns_threads, &host_c_funcs)
             .map_err(decl_err)?;
     let host_funcs: Vec<(FuncId, u32)> = helpers.adapters.iter().map(|(a, _, ty, _)| (*a, *ty)).collect();
     let mut cctx = Context::new();

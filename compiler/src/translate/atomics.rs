@@ -1,8 +1,7 @@
-//! Atomic memory operators (the threads proposal) on memories that are not
-//! shared: single-threaded C++ and C built with `std::atomic` or `-pthread`
-//! emit them even when no thread is ever spawned. Shared memories (and so
-//! real concurrency, `memory.atomic.wait` that can block, `thread-spawn`)
-//! are refused before translation (`environ.rs`).
+//! Atomic memory operators (the threads proposal), on shared memories and
+//! on memories that are not shared (single-threaded C++ and C built with
+//! `std::atomic` or `-pthread` emit them even when no thread is ever
+//! spawned).
 //!
 //! SANDBOX-CRITICAL. Unlike plain loads and stores (`heap.rs`), an atomic
 //! access is checked explicitly before it is made:
@@ -10,14 +9,21 @@
 //!     must be a multiple of the access size, else "unaligned atomic", as
 //!     the spec requires (plain accesses may be misaligned);
 //!   - bounds: `ea + size <= length`, else "out of bounds memory access",
-//!     with `heap.rs`'s `bounds_check` (64-bit sums that wrap trap).
+//!     with `heap.rs`'s `bounds_check` (64-bit sums that wrap trap). A
+//!     shared memory's length is read afresh (`FuncEnv::memory_length`);
+//!     memories only grow, so a length read before another thread's grow
+//!     can only refuse an access the grow made valid, never allow one
+//!     past the end.
 //! So the atomic instruction itself never faults: backends may expand an
 //! atomic into a load-linked/store-conditional loop whose instructions the
 //! trap table does not name, and the guard-page argument is not needed.
 //! The access then goes through the same `heap_addr` as every other access.
 //!
-//! On an unshared memory, `memory.atomic.notify` wakes nobody (it returns 0
-//! after the checks) and `memory.atomic.wait32/64` trap with "expected
+//! `memory.atomic.wait32/64` and `memory.atomic.notify` on a shared memory
+//! call the runtime (`runtime-lib/c/threads.c`) with the checked native
+//! address of the cell: a shared memory never moves, so the address is the
+//! cell's identity for every thread. On an unshared memory `notify` wakes
+//! nobody (it returns 0 after the checks) and `wait` traps with "expected
 //! shared memory", as the spec says.
 
 use super::FuncTranslator;
@@ -136,6 +142,10 @@ impl FuncTranslator<'_, '_, '_> {
         }
     }
 
+    fn shared(&self, memarg: &MemArg) -> bool {
+        self.env.m.memories[super::heap::memory_of(memarg) as usize].shared
+    }
+
     /// The atomic operators. Returns `false` for any other.
     pub(super) fn atomic_operator(&mut self, op: &Operator) -> Result<bool, String> {
         // Checked in bounds and aligned, so the access cannot trap.
@@ -146,16 +156,32 @@ impl FuncTranslator<'_, '_, '_> {
                 return Ok(true);
             }
             Operator::MemoryAtomicNotify { memarg } => {
-                let _count = self.pop1();
+                let count = self.pop1();
                 let index = self.pop1();
-                self.atomic_addr(memarg, index, 4);
-                let zero = self.b.ins().iconst(types::I32, 0);
-                self.push(zero);
+                let addr = self.atomic_addr(memarg, index, 4);
+                let woken = if self.shared(memarg) {
+                    let id = self.env.m.runtime.atomic_notify;
+                    self.env.call_runtime(&mut self.b, id, &[addr, count])
+                } else {
+                    // Nobody can wait on an unshared memory.
+                    self.b.ins().iconst(types::I32, 0)
+                };
+                self.push(woken);
                 return Ok(true);
             }
-            Operator::MemoryAtomicWait32 { .. } | Operator::MemoryAtomicWait64 { .. } => {
-                self.b.ins().trap(trap(TrapKind::ExpectedSharedMemory));
-                self.reachable = false;
+            Operator::MemoryAtomicWait32 { memarg } | Operator::MemoryAtomicWait64 { memarg } => {
+                let size = if matches!(op, Operator::MemoryAtomicWait32 { .. }) { 4 } else { 8 };
+                let (index, expected, timeout) = self.pop3();
+                if !self.shared(memarg) {
+                    self.b.ins().trap(trap(TrapKind::ExpectedSharedMemory));
+                    self.reachable = false;
+                    return Ok(true);
+                }
+                let addr = self.atomic_addr(memarg, index, size);
+                let r = &self.env.m.runtime;
+                let id = if size == 4 { r.atomic_wait32 } else { r.atomic_wait64 };
+                let v = self.env.call_runtime(&mut self.b, id, &[addr, expected, timeout]);
+                self.push(v);
                 return Ok(true);
             }
             _ => {}

@@ -110,6 +110,9 @@ pub struct MemoryPlan {
     pub page_size_log2: u32,
     /// Whether generated code checks every access (see the module comment).
     pub explicit: bool,
+    /// A shared memory (threads): other threads may grow it at any time,
+    /// so its `length` is never cached (`FuncEnv::memory_length`).
+    pub shared: bool,
 }
 
 impl MemoryPlan {
@@ -119,6 +122,7 @@ impl MemoryPlan {
             is64: ty.memory64,
             page_size_log2,
             explicit: mode == BoundsChecks::Explicit || ty.memory64 || page_size_log2 != 16,
+            shared: ty.shared,
         }
     }
 
@@ -135,6 +139,7 @@ impl MemoryPlan {
     pub fn flags(&self) -> u32 {
         (if self.is64 { kiln_abi::MEMORY_FLAG_64 } else { 0 })
             | if self.explicit { kiln_abi::MEMORY_FLAG_EXPLICIT } else { 0 }
+            | if self.shared { kiln_abi::MEMORY_FLAG_SHARED } else { 0 }
     }
 }
 

@@ -22,7 +22,7 @@ pub const POINTER_SIZE: u32 = 8;
 
 /// Version stamp written into every module descriptor; the runtime refuses a
 /// descriptor from a different ABI version.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// Exit status of a process that stopped on a trap (the same as wasmtime's).
 pub const TRAP_EXIT_STATUS: i32 = 134;
@@ -183,15 +183,22 @@ pub const MEMORY_FLAG_64: u32 = 1;
 /// `length`; the runtime maps no guard region and may move the memory.
 pub const MEMORY_FLAG_EXPLICIT: u32 = 2;
 
+/// [`MEMORY`] flag: a shared memory (threads): one mapping used by every
+/// thread's instance. It never moves, even when explicitly checked (the
+/// runtime reserves its declared maximum up front), growing it is
+/// serialised, and generated code reads its `length` afresh at every use.
+pub const MEMORY_FLAG_SHARED: u32 = 4;
+
 /// Added to a table's element type code in the `type` word of its
 /// [`IMPORT`] and [`EXPORT`] records when it is a 64-bit table (memory64):
 /// imports must match it exactly.
 pub const TABLE_TYPE_64: u32 = 0x1_0000;
 
 /// The `type` word of a memory's [`IMPORT`] and [`EXPORT`] records: what an
-/// import must match exactly besides limits (index type and page size).
-pub fn memory_type_word(is64: bool, page_size_log2: u32) -> u32 {
-    (if is64 { MEMORY_FLAG_64 } else { 0 }) | page_size_log2 << 8
+/// import must match exactly besides limits (index type, sharing and page
+/// size).
+pub fn memory_type_word(is64: bool, shared: bool, page_size_log2: u32) -> u32 {
+    (if is64 { MEMORY_FLAG_64 } else { 0 }) | (if shared { MEMORY_FLAG_SHARED } else { 0 }) | page_size_log2 << 8
 }
 
 /// A table of references. Each element is a pointer-sized reference:
@@ -613,6 +620,7 @@ pub const MODULE: Struct = Struct {
         ("handlers", CType::Ptr("const struct kiln_handler"), "Exception handlers of the call sites."),
         ("imports", CType::Ptr("const struct kiln_import"), "Imports resolved at instantiation (empty when bound at compile time)."),
         ("exports", CType::Ptr("const struct kiln_export"), "Exports."),
+        ("host_memories", CType::Ptr("struct kiln_memory"), "Memories a command imports, which the runtime provides (threads: the shared `env.memory`); every instance's import slot points here."),
         ("n_imports", CType::U32, "Number of entries in imports."),
         ("n_exports", CType::U32, "Number of entries in exports."),
         ("n_memories", CType::U32, "Number of defined memories."),
@@ -625,6 +633,7 @@ pub const MODULE: Struct = Struct {
         ("tables_offset", CType::U32, "Byte offset in the VMContext of the defined tables (kiln_table[n_tables])."),
         ("vmctx_size", CType::U32, "Size of the VMContext block in bytes (a multiple of 16)."),
         ("n_fixups", CType::U32, "Number of entries in fixups."),
+        ("n_host_memories", CType::U32, "Number of entries in host_memories."),
     ],
 };
 
@@ -703,12 +712,34 @@ pub mod symbols {
     /// it has read the payload: frees the object unless it is marked
     /// [`super::EXN_ESCAPED`].
     pub const EXN_FREE: &str = "kiln_rt_exn_free";
+    /// `int32_t (uint32_t *addr, uint32_t expected, int64_t timeout_ns)`:
+    /// memory.atomic.wait32 on a shared memory, at the native address of
+    /// the cell, after generated code checked alignment and bounds (shared
+    /// memories never move): 0 woken, 1 not equal, 2 timed out (a negative
+    /// timeout waits forever).
+    pub const ATOMIC_WAIT32: &str = "kiln_rt_atomic_wait32";
+    /// `int32_t (uint64_t *addr, uint64_t expected, int64_t timeout_ns)`: wait64.
+    pub const ATOMIC_WAIT64: &str = "kiln_rt_atomic_wait64";
+    /// `uint32_t (void *addr, uint32_t count)`: memory.atomic.notify on a
+    /// shared memory; the number of waiters woken (at most `count`).
+    pub const ATOMIC_NOTIFY: &str = "kiln_rt_atomic_notify";
+    /// wasi-threads' `thread-spawn(start_arg: i32) -> i32`, a host function
+    /// with the WASI calling convention (`int32_t (void *callee_vmctx, void
+    /// *caller_vmctx, int32_t start_arg)`): a new thread with a new instance
+    /// of the module runs `wasi_thread_start(tid, start_arg)`; returns the
+    /// thread id (1..2^29) or a negative value.
+    pub const THREAD_SPAWN: &str = "kiln_wasi_thread_spawn";
     /// Runtime's list of module descriptors in an executable, emitted by the compiler.
     pub const MODULE_LIST: &str = "kiln_modules";
     /// Number of entries in [`MODULE_LIST`] (a `uint32_t`).
     pub const MODULE_COUNT: &str = "kiln_module_count";
     /// Build-time configuration blob (environment grants), emitted by the compiler.
     pub const CONFIG: &str = "kiln_config";
+    /// Prefix of the WASI preview1 host functions that take the process's
+    /// WASI lock around the call (`runtime-lib/c/threads.c`), which a
+    /// module that spawns threads calls instead: `kiln_wasi_locked_<name>`
+    /// (proc_exit has none: it takes no lock).
+    pub const WASI_LOCKED_PREFIX: &str = "kiln_wasi_locked_";
     /// Prefix of WASI preview1 host functions: `kiln_wasi_<name>`.
     pub const WASI_PREFIX: &str = "kiln_wasi_";
 }
@@ -758,6 +789,9 @@ pub mod config {
     /// host path, `::`, and the guest path. Host paths are resolved when
     /// the executable starts (so `.` is its working directory then).
     pub const DIR_PREFIX: &str = "\u{1}dir=";
+    /// Prefix of the entry giving the wasm stack size of spawned threads,
+    /// in bytes (decimal; `kiln compile --thread-stack`).
+    pub const THREAD_STACK_PREFIX: &str = "\u{1}thread-stack=";
     /// Present when the person running the executable may add directory
     /// grants through the `KILN_DIRS` environment variable.
     pub const RUNTIME_DIRS: &str = "\u{1}runtime-dirs";
@@ -776,6 +810,12 @@ pub mod config {
 /// The compiler checks imports against this list, and `kiln_abi.h` declares
 /// the C implementations from it, so a signature cannot drift.
 pub const WASI_MODULE: &str = "wasi_snapshot_preview1";
+/// wasi-threads: the module and name of its one import, `thread-spawn`
+/// (`(param i32) (result i32)`; see [`symbols::THREAD_SPAWN`]), and the
+/// export a spawned thread runs, `wasi_thread_start(tid: i32, arg: i32)`.
+pub const WASI_THREADS_MODULE: &str = "wasi";
+pub const WASI_THREAD_SPAWN: &str = "thread-spawn";
+pub const WASI_THREAD_START: &str = "wasi_thread_start";
 pub const WASI_FUNCTIONS: &[(&str, &str, bool)] = &[
     ("args_get", "ii", true),
     ("args_sizes_get", "ii", true),
@@ -974,6 +1014,8 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_CONFIG_DRIVER \"\\001driver\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_CPU_PREFIX \"\\001cpu=\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_DIR_PREFIX \"\\001dir=\"").unwrap();
+    writeln!(h, "#define KILN_CONFIG_THREAD_STACK_PREFIX \"\\001thread-stack=\"").unwrap();
+    writeln!(h, "#define KILN_MEMORY_FLAG_SHARED {MEMORY_FLAG_SHARED}u").unwrap();
     writeln!(h, "#define KILN_CONFIG_DEBUG_MIRROR \"\\001debug-mirror\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_RUNTIME_DIRS \"\\001runtime-dirs\"").unwrap();
     writeln!(h, "#define KILN_RUNTIME_DIRS_ENV \"{}\"", config::RUNTIME_DIRS_ENV).unwrap();
@@ -1030,6 +1072,10 @@ pub fn c_header() -> String {
         ("EXN_NEW", symbols::EXN_NEW),
         ("THROW", symbols::THROW),
         ("EXN_FREE", symbols::EXN_FREE),
+        ("ATOMIC_WAIT32", symbols::ATOMIC_WAIT32),
+        ("ATOMIC_WAIT64", symbols::ATOMIC_WAIT64),
+        ("ATOMIC_NOTIFY", symbols::ATOMIC_NOTIFY),
+        ("THREAD_SPAWN", symbols::THREAD_SPAWN),
         ("MODULE_LIST", symbols::MODULE_LIST),
         ("MODULE_COUNT", symbols::MODULE_COUNT),
         ("CONFIG", symbols::CONFIG),
@@ -1040,6 +1086,24 @@ pub fn c_header() -> String {
     for (name, params, returns) in WASI_FUNCTIONS {
         writeln!(h, "{};", wasi_c_prototype(name, params, *returns)).unwrap();
     }
+    // The same functions serialised by the WASI lock, for modules that
+    // spawn threads: X(name, (parameters), (arguments)) for each function
+    // that returns (proc_exit ends the process and takes no lock).
+    h.push_str("#define KILN_WASI_RETURNING(X) \\\n");
+    for (name, params, returns) in WASI_FUNCTIONS.iter().filter(|f| f.2) {
+        let _ = returns;
+        let mut ps = String::from("void *callee_vmctx, void *caller_vmctx");
+        let mut args = String::from("callee_vmctx, caller_vmctx");
+        for (i, c) in params.chars().enumerate() {
+            ps.push_str(if c == 'I' { ", int64_t" } else { ", int32_t" });
+            ps.push_str(&format!(" a{i}"));
+            args.push_str(&format!(", a{i}"));
+        }
+        writeln!(h, "    X({name}, ({ps}), ({args})) \\").unwrap();
+    }
+    h.push_str("\n");
+    writeln!(h, "int32_t {}(void *callee_vmctx, void *caller_vmctx, int32_t start_arg);", symbols::THREAD_SPAWN).unwrap();
+    writeln!(h, "#define KILN_WASI_THREAD_START \"{WASI_THREAD_START}\"").unwrap();
     h.push_str("\n#endif\n");
     h
 }

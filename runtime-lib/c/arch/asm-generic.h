@@ -14,6 +14,9 @@
 #define SYS_close 57
 #define SYS_fstat 80
 #define SYS_exit_group 94
+#define SYS_exit 93
+#define SYS_futex 98
+#define SYS_clone 220
 #define SYS_nanosleep 101
 #define SYS_clock_gettime 113
 #define SYS_clock_getres 114

@@ -68,6 +68,13 @@ long os_sched_yield(void);
 long os_sigaction(int sig, const void *act, void *old);
 long os_sigaltstack(const void *ss, void *old);
 long os_kill_self(int sig);
+/* futex(2) on a private word: wait while *addr == expected, for at most
+ * timeout_ns (forever if < 0); wake at most count waiters. */
+long os_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+long os_futex_wake(uint32_t *addr, uint32_t count);
+/* Starts a thread running fn(arg) on stack_top (arch/<arch>/arch.c); see
+ * there. Returns its tid or -errno. */
+long kiln_arch_clone(unsigned long flags, void *stack_top, uint32_t *ctid, void (*fn)(void *), void *arg);
 KILN_NORETURN void os_exit(int status);
 
 /* Write all of buf to fd, retrying on short writes and EINTR. */
@@ -293,6 +300,22 @@ const struct kiln_export *kiln_find_export(const struct kiln_module *m, const ch
 void *kiln_export_entity(uint8_t *vmctx, const struct kiln_export *e);
 /* Calls an array-call function, catching traps: returns 0 or the trap kind. */
 uint32_t kiln_call_catching(void *fn, void *vmctx, uint64_t *values);
+
+/* ---- threads.c: wasi-threads and the shared-memory wait queues ----
+ * Set (never cleared) when a second thread first exists: from then on the
+ * WASI layer serialises its calls (kiln_wasi_lock). */
+extern volatile uint32_t kiln_threads_active;
+/* Keeps a pristine copy of the command module's VMContext block, which
+ * each spawned thread's instance is copied from; called before the
+ * module's instance is first instantiated (start.c). */
+void kiln_threads_prepare(const struct kiln_module *m);
+/* Whether fp lies on a spawned thread's wasm stack. */
+bool kiln_threads_stack_contains(uintptr_t fp);
+/* The process-wide WASI lock (a futex mutex); a no-op while only one
+ * thread exists. kiln_wasi_unlock_blocking/relock drop it around a call
+ * that may block (reading stdin, sleeping) by a caller that holds it. */
+void kiln_wasi_lock(void);
+void kiln_wasi_unlock(void);
 
 /* ---- driver.c: the test-driver mode (KILN_CONFIG_DRIVER) ---- */
 KILN_NORETURN void kiln_driver_run(void);

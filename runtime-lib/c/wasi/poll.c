@@ -114,6 +114,19 @@ int32_t kiln_wasi_poll_oneoff(void *c, void *v, int32_t in_ptr, int32_t out_ptr,
         }
     }
 
+    /* A call that only sleeps (clock subscriptions, no descriptor) lets
+     * other threads make WASI calls meanwhile: it drops the WASI lock
+     * around the sleep, keeping its deadlines on its own stack, as the
+     * context's scratch arrays may be reused by another thread's call. */
+    int64_t own_deadline[8];
+    int32_t own_slot[8];
+    bool unlocked_sleep = np == 0 && n <= 8 && kiln_threads_active;
+    if (unlocked_sleep) {
+        memcpy(own_deadline, deadline, n * sizeof *deadline);
+        memcpy(own_slot, slot, n * sizeof *slot);
+        deadline = own_deadline;
+        slot = own_slot;
+    }
     uint32_t ready;
     for (;;) {
         int64_t wait = -1;
@@ -122,7 +135,9 @@ int32_t kiln_wasi_poll_oneoff(void *c, void *v, int32_t in_ptr, int32_t out_ptr,
             int64_t d = deadline[i] > now ? deadline[i] - now : 0;
             if (wait < 0 || d < wait) wait = d;
         }
+        if (unlocked_sleep) kiln_wasi_unlock();
         long r = os_ppoll(np ? pfds : 0, np, wait);
+        if (unlocked_sleep) kiln_wasi_lock();
         if (r < 0 && r != -K_EINTR) return werr(r);
         now = clock_ns(K_CLOCK_MONOTONIC);
         ready = 0;

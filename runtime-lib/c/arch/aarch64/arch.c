@@ -27,6 +27,36 @@ __asm__(".text\n"
         "    blr x3\n"
         "    udf #0\n");
 
+/* long kiln_arch_clone(unsigned long flags, void *stack_top, uint32_t *ctid,
+ *                      void (*fn)(void *), void *arg)
+ * clone(2) for a thread: the child starts on stack_top (16-byte aligned
+ * down) and runs fn(arg), then exits the thread (SYS_exit, never the
+ * process); the kernel clears *ctid when it has left its stack
+ * (CLONE_CHILD_CLEARTID). fn and arg travel on the child's stack, as no
+ * register but the stack pointer is set for it. Returns the child's tid or
+ * -errno in the parent. */
+__asm__(".text\n"
+        ".globl kiln_arch_clone\n"
+        ".type kiln_arch_clone,%function\n"
+        "kiln_arch_clone:\n"
+        "    and x1, x1, #-16\n"
+        "    stp x3, x4, [x1, #-16]!\n"
+        "    mov x4, x2\n" /* generic order: flags, stack, ptid, tls, ctid */
+        "    mov x2, xzr\n"
+        "    mov x3, xzr\n"
+        "    mov x8, #220\n" /* SYS_clone */
+        "    svc #0\n"
+        "    cbnz x0, 1f\n"
+        "    ldp x3, x0, [sp], #16\n"
+        "    mov x29, xzr\n"
+        "    mov x30, xzr\n"
+        "    blr x3\n"
+        "    mov x0, xzr\n"
+        "    mov x8, #93\n" /* SYS_exit: this thread only */
+        "    svc #0\n"
+        "    udf #0\n"
+        "1:  ret\n");
+
 /* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
  * wasm frame: Cranelift's exception ABI on aarch64 wants SP and x29 of the
  * frame that holds the handler, and the payload in x0 (x1 unused); every

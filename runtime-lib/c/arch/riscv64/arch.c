@@ -29,6 +29,40 @@ __asm__(".text\n"
         "    jalr t0\n"
         "    unimp\n");
 
+/* long kiln_arch_clone(unsigned long flags, void *stack_top, uint32_t *ctid,
+ *                      void (*fn)(void *), void *arg)
+ * clone(2) for a thread: the child starts on stack_top (16-byte aligned
+ * down) and runs fn(arg), then exits the thread (SYS_exit, never the
+ * process); the kernel clears *ctid when it has left its stack
+ * (CLONE_CHILD_CLEARTID). fn and arg travel on the child's stack, as no
+ * register but the stack pointer is set for it. Returns the child's tid or
+ * -errno in the parent. */
+__asm__(".text\n"
+        ".globl kiln_arch_clone\n"
+        ".type kiln_arch_clone,@function\n"
+        "kiln_arch_clone:\n"
+        "    andi a1, a1, -16\n"
+        "    addi a1, a1, -16\n"
+        "    sd a3, 0(a1)\n"
+        "    sd a4, 8(a1)\n"
+        "    mv a4, a2\n" /* generic order: flags, stack, ptid, tls, ctid */
+        "    mv a2, zero\n"
+        "    mv a3, zero\n"
+        "    li a7, 220\n" /* SYS_clone */
+        "    ecall\n"
+        "    bnez a0, 1f\n"
+        "    ld t0, 0(sp)\n"
+        "    ld a0, 8(sp)\n"
+        "    addi sp, sp, 16\n"
+        "    mv fp, zero\n"
+        "    mv ra, zero\n"
+        "    jalr t0\n"
+        "    mv a0, zero\n"
+        "    li a7, 93\n" /* SYS_exit: this thread only */
+        "    ecall\n"
+        "    unimp\n"
+        "1:  ret\n");
+
 /* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
  * wasm frame: Cranelift's exception ABI on riscv64 wants sp and s0 (fp) of
  * the frame that holds the handler, and the payload in a0 (a1 unused);

@@ -39,6 +39,39 @@ __asm__(".text\n"
         "    call *%rax\n"
         "    ud2\n");
 
+/* long kiln_arch_clone(unsigned long flags, void *stack_top, uint32_t *ctid,
+ *                      void (*fn)(void *), void *arg)
+ * clone(2) for a thread: the child starts on stack_top (16-byte aligned
+ * down) and runs fn(arg), then exits the thread (SYS_exit, never the
+ * process); the kernel clears *ctid when it has left its stack
+ * (CLONE_CHILD_CLEARTID). fn and arg travel on the child's stack, as no
+ * register but the stack pointer is set for it. Returns the child's tid or
+ * -errno in the parent. */
+__asm__(".text\n"
+        ".globl kiln_arch_clone\n"
+        ".type kiln_arch_clone,@function\n"
+        "kiln_arch_clone:\n"
+        "    and $-16, %rsi\n"
+        "    sub $16, %rsi\n"
+        "    mov %rcx, 0(%rsi)\n"
+        "    mov %r8, 8(%rsi)\n"
+        "    mov %rdx, %r10\n" /* x86-64 order: flags, stack, ptid, ctid, tls */
+        "    xor %edx, %edx\n"
+        "    xor %r8d, %r8d\n"
+        "    mov $56, %eax\n" /* SYS_clone */
+        "    syscall\n"
+        "    test %rax, %rax\n"
+        "    jnz 1f\n"
+        "    xor %ebp, %ebp\n"
+        "    pop %rax\n"
+        "    pop %rdi\n"
+        "    call *%rax\n"
+        "    xor %edi, %edi\n"
+        "    mov $60, %eax\n" /* SYS_exit: this thread only */
+        "    syscall\n"
+        "    ud2\n"
+        "1:  ret\n");
+
 /* kiln_arch_resume(pc, sp, fp, exn): enters an exception handler in a
  * wasm frame: Cranelift's exception ABI on x86-64 wants SP and RBP of the
  * frame that holds the handler, and the payload in RAX (RDX unused); every

@@ -26,6 +26,9 @@
 #define SYS_fcntl 72
 #define SYS_sigaltstack 131
 #define SYS_gettid 186
+#define SYS_clone 56
+#define SYS_exit 60
+#define SYS_futex 202
 #define SYS_tkill 200
 #define SYS_clock_gettime 228
 #define SYS_clock_getres 229
