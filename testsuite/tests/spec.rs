@@ -46,6 +46,7 @@ const SPECTEST: &str = r#"(module
   (global (export "global_f64") f64 (f64.const 666.6))
   (table (export "table") 10 20 funcref)
   (memory (export "memory") 1 2)
+  (memory (export "shared_memory") 1 2 shared)
   (func (export "print"))
   (func (export "print_i32") (param i32))
   (func (export "print_i64") (param i64))
@@ -772,6 +773,7 @@ fn main() {
         Proposal::Memory64,
         Proposal::CustomPageSizes,
         Proposal::FunctionReferences,
+        Proposal::Threads,
     ] {
         files.extend(
             proposal(p)

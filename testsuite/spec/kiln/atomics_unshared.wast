@@ -89,5 +89,3 @@
 (assert_trap (invoke "i64.rmw.sub" (i32.const -8) (i64.const 1)) "out of bounds memory access")
 (assert_trap (invoke "i32.cmpxchg" (i32.const 65536) (i32.const 0) (i32.const 0)) "out of bounds memory access")
 
-;; A shared memory is refused: Kiln runs no threads yet.
-(assert_invalid (module (memory 1 1 shared)) "shared memories")
