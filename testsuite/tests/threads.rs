@@ -1,0 +1,49 @@
+//! The threads stress test: `e2e/threads_stress.wat` (64 threads on one
+//! atomic counter and one shared queue, drained with wait/notify) run 100
+//! times natively, checked for the exact counter and sum each time, and 5
+//! times on every other target (under qemu, which is much slower). Each run
+//! is bounded: a lost wake-up or a deadlock fails the test instead of
+//! hanging it.
+
+use kiln_testsuite::{root, runner, scratch, test_targets, tool};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn threads_stress_is_exact_every_time() {
+    let src = root().join("testsuite/e2e/threads_stress.wat");
+    let want = std::fs::read(root().join("testsuite/e2e/threads_stress.stdout")).unwrap();
+    for target in test_targets() {
+        let exe = scratch("threads").join(format!("threads_stress-{}", target.name));
+        kiln::compile_file(&src, &exe, &kiln::Options::new(target)).unwrap_or_else(|e| panic!("{}: {e}", target.name));
+        let prefix = runner(target).unwrap_or_else(|| panic!("cannot run {} executables here", target.name));
+        let runs = if prefix.is_empty() { 100 } else { 5 };
+        for i in 0..runs {
+            let mut cmd = match prefix.split_first() {
+                Some((q, rest)) => {
+                    let mut c = tool(q);
+                    c.args(rest).arg(&exe);
+                    c
+                }
+                None => Command::new(&exe),
+            };
+            let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            let start = Instant::now();
+            let status = loop {
+                if let Some(s) = child.try_wait().unwrap() {
+                    break s;
+                }
+                if start.elapsed() > RUN_LIMIT {
+                    let _ = child.kill();
+                    panic!("{} run {i}: no exit after {RUN_LIMIT:?} (deadlock or lost wake-up)", target.name);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            };
+            let out = child.wait_with_output().unwrap();
+            assert!(status.success(), "{} run {i}: {status}: {}", target.name, String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.stdout, want, "{} run {i}", target.name);
+        }
+    }
+}
