@@ -169,17 +169,15 @@ fn missing_input_and_bad_linker_are_clear() {
     assert!(stderr(&o).contains("/nonexistent/ld.lld"), "{}", stderr(&o));
 }
 
-/// A valid module that uses proposals Kiln lacks, and imports a host
-/// function nothing provides: one error names all three, and calls none of
-/// it invalid.
+/// A valid module that uses a proposal Kiln lacks, and imports a host
+/// function nothing provides: one error names both, and calls none of it
+/// invalid.
 const UNSUPPORTED: &str = r#"(module
   (import "env" "host_log" (func $log (param i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
   (type $point (struct (field i32)))
-  (memory 1 1 shared)
-  (func $f (param i32) (result i32)
-    (drop (struct.new $point (local.get 0)))
-    (i32.atomic.load (local.get 0)))
+  (func $f (param i32)
+    (drop (struct.new $point (local.get 0))))
   (func (export "_start") (call $log (i32.const 1))))"#;
 
 #[test]
@@ -188,15 +186,14 @@ fn unsupported_proposals_and_imports_are_named_at_once() {
     write(d.path(), "u.wat", UNSUPPORTED.as_bytes());
     let o = kiln(&["compile", "u.wat", "-o", "u"], d.path());
     assert_eq!(o.status.code(), Some(1));
-    // 0xb: the struct type's entry; 0x58: the shared memory's entry;
-    // 0x1e: the import's entry (wasm-objdump -h shows the sections).
+    // 0xb: the struct type's entry; 0x19: the import's entry
+    // (wasm-objdump -h shows the sections).
     assert_eq!(
         stderr(&o),
-        "kiln: error: u.wat: uses 2 WebAssembly proposals that Kiln does not support yet (the module is valid):
+        "kiln: error: u.wat: uses 1 WebAssembly proposal that Kiln does not support yet (the module is valid):
   garbage collection (gc), first at wasm offset 0xb
-  shared memories (threads), first at wasm offset 0x58
 u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):
-  env::host_log (at wasm offset 0x1e): function from unknown module `env`
+  env::host_log (at wasm offset 0x19): function from unknown module `env`
 "
     );
     assert!(!d.path().join("u").exists(), "no output after a failed compile");
