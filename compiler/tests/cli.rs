@@ -562,3 +562,35 @@ fn bench_reports_differences() {
     }
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "bench leaves nothing behind");
 }
+
+/// wasi-threads is checked before anything is built: a module that imports
+/// `thread-spawn` must export `wasi_thread_start (i32, i32)`, the spawn
+/// import must have its signature, and only shared memories are imported.
+#[test]
+fn threads_imports_are_checked() {
+    let d = tmp();
+    let cases: [(&str, &str, &str); 3] = [
+        (
+            "nostart.wat",
+            r#"(module (import "wasi" "thread-spawn" (func (param i32) (result i32))) (import "env" "memory" (memory 1 1 shared)) (func (export "_start")))"#,
+            "does not export `wasi_thread_start` with type (i32, i32) -> ()",
+        ),
+        (
+            "badsig.wat",
+            r#"(module (import "wasi" "thread-spawn" (func (param i64) (result i32))) (func (export "_start")))"#,
+            "wasi::thread-spawn (at wasm offset 0x",
+        ),
+        (
+            "unshared.wat",
+            r#"(module (import "env" "memory" (memory 1 1)) (func (export "_start")))"#,
+            "env::memory (at wasm offset 0x",
+        ),
+    ];
+    for (file, wat, want) in cases {
+        write(d.path(), file, wat.as_bytes());
+        let o = kiln(&["compile", file, "-o", "out"], d.path());
+        assert_eq!(o.status.code(), Some(1), "{file}");
+        assert!(stderr(&o).contains(want), "{file}: {}", stderr(&o));
+        assert!(!d.path().join("out").exists(), "{file}: no output");
+    }
+}
