@@ -28,21 +28,27 @@ pub fn check_command_entry(path: &str, env: &ModuleEnv) -> Result<(), CompileErr
             });
         }
     }
-    // wasi-threads: a module that spawns threads must export what they run.
+    // wasi-threads: a module that spawns threads must export what they run,
+    // and import the memory they share (each thread is a new instance, and
+    // only an imported memory is the same in all of them).
     let spawns = env.imports.iter().any(|i| i.module == WASI_THREADS_MODULE && i.name == WASI_THREAD_SPAWN);
     if spawns {
         let ok = env.export_func(WASI_THREAD_START).map(|f| env.func_type(f)).is_some_and(|t| {
             t.params == [wasmparser::ValType::I32, wasmparser::ValType::I32] && t.results.is_empty()
         });
-        if !ok {
+        let problem = if !ok {
+            Some(format!("does not export `{WASI_THREAD_START}` with type (i32, i32) -> (), which spawned threads run"))
+        } else if env.num_imported_memories == 0 {
+            Some("does not import its memory: the threads share an imported shared memory (link with --import-memory)".to_string())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
             return Err(CompileError::Invalid {
                 path: path.to_string(),
                 func: None,
                 offset: 0,
-                message: format!(
-                    "the module imports `{WASI_THREADS_MODULE}::{WASI_THREAD_SPAWN}` but does not export \
-                     `{WASI_THREAD_START}` with type (i32, i32) -> (), which spawned threads run"
-                ),
+                message: format!("the module imports `{WASI_THREADS_MODULE}::{WASI_THREAD_SPAWN}` but {p}"),
             });
         }
     }

@@ -508,17 +508,19 @@ fn run_traps_and_errors_like_compile() {
     assert!(!stderr(&bad).contains("panicked"));
 }
 
+/// Exits with status 5. (With a memory: wasmtime's WASI, a `kiln bench`
+/// contender when installed, needs one.)
+const EXIT5: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 5))))"#;
+
 /// `kiln bench --runs 2 --json`: the JSON's shape, every contender's
 /// output compared with Kiln AOT's. Timings are never asserted.
 #[test]
 fn bench_reports_json() {
     let d = tmp();
-    // (With a memory: wasmtime's WASI, a contender when installed, needs one.)
-    let wat = r#"(module
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start") (call $exit (i32.const 5))))"#;
-    write(d.path(), "exit5.wat", wat.as_bytes());
+    write(d.path(), "exit5.wat", EXIT5.as_bytes());
     let o = kiln(&["bench", "--runs", "2", "--json", "-q", "exit5.wat"], d.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
@@ -538,11 +540,7 @@ fn bench_reports_json() {
 #[test]
 fn bench_reports_differences() {
     let d = tmp();
-    let wat = r#"(module
-  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start") (call $exit (i32.const 5))))"#;
-    write(d.path(), "exit5.wat", wat.as_bytes());
+    write(d.path(), "exit5.wat", EXIT5.as_bytes());
     let o = kiln(&["bench", "--runs", "1", "--json", "-q", "--native", "/bin/true", "exit5.wat"], d.path());
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
@@ -569,7 +567,12 @@ fn bench_reports_differences() {
 #[test]
 fn threads_imports_are_checked() {
     let d = tmp();
-    let cases: [(&str, &str, &str); 3] = [
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "nomemory.wat",
+            r#"(module (import "wasi" "thread-spawn" (func (param i32) (result i32))) (memory 1 1 shared) (func (export "wasi_thread_start") (param i32 i32)) (func (export "_start")))"#,
+            "but does not import its memory",
+        ),
         (
             "nostart.wat",
             r#"(module (import "wasi" "thread-spawn" (func (param i32) (result i32))) (import "env" "memory" (memory 1 1 shared)) (func (export "_start")))"#,

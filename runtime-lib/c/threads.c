@@ -154,7 +154,8 @@ void kiln_wasi_unlock(void) {
 /* The locked WASI functions (kiln_abi.h's KILN_WASI_RETURNING list), which
  * modules that spawn threads call (the compiler picks them). The lock is
  * taken only once a second thread exists; poll_oneoff drops it while it
- * only sleeps (wasi/poll.c). */
+ * only sleeps (wasi/poll.c), fd_read while it waits on stdin or a socket
+ * (wasi/fd.c). */
 #define LOCKED(name, params, args)                        \
     int32_t kiln_wasi_locked_##name params;               \
     int32_t kiln_wasi_locked_##name params {              \
@@ -208,7 +209,8 @@ static uint64_t thread_stack = DEFAULT_THREAD_STACK;
 
 void kiln_threads_prepare(const struct kiln_module *m) {
     /* Only a module that imports its memory can share it with threads
-     * (the compiler refuses thread-spawn otherwise): others need no image. */
+     * (the compiler refuses thread-spawn otherwise; crate::imports): others
+     * need no image. */
     if (!m->n_host_memories) return;
     thread_module = m;
     pristine = rt_alloc(m->vmctx_size);

@@ -28,10 +28,22 @@ static int32_t transfer(struct kiln_wasi *w, struct wfd *e, enum transfer op, in
     int n;
     int32_t err = w_iovecs(w, iovs, iovs_len, io, &n);
     if (err) return err;
+    /* Reading stdin or a socket may wait for as long as the peer likes:
+     * the WASI lock (threads.c) is dropped meanwhile, so other threads'
+     * WASI calls go on. Nothing from the descriptor table is used after
+     * the read (only the host fd, copied), and a host fd closed by another
+     * thread meanwhile stays valid for this read (the kernel keeps the
+     * open file until the read returns). */
+    int host = e->host;
+    bool may_wait = op == T_READ && (e->kind == WK_STDIN || e->kind == WK_SOCKET) && kiln_threads_active;
     long r;
     do {
         switch (op) {
-        case T_READ: r = os_readv(e->host, io, n); break;
+        case T_READ:
+            if (may_wait) kiln_wasi_unlock();
+            r = os_readv(host, io, n);
+            if (may_wait) kiln_wasi_lock();
+            break;
         case T_WRITE: r = os_writev(e->host, io, n); break;
         case T_PREAD: r = os_preadv(e->host, io, n, offset); break;
         default: r = os_pwritev(e->host, io, n, offset); break;

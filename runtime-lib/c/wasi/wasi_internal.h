@@ -19,7 +19,12 @@
  * mutable static state except process-wide facts that are the same for
  * every context (whether openat2 works, path.c), kept in relaxed atomics.
  * So contexts used on different threads at the same time share nothing
- * mutable; one context must be used by one thread at a time.
+ * mutable; one context must be used by one thread at a time. A program
+ * that spawns threads (wasi-threads) shares one context among them: it
+ * calls the kiln_wasi_locked_* wrappers, which hold the WASI lock
+ * (threads.c) around each call; the only code that drops it mid-call
+ * (a blocking read in fd.c, a sleep in poll.c) touches no context state
+ * while it is dropped.
  *
  * SANDBOX-CRITICAL, two rules every file here keeps:
  *  1. A wasm pointer is an offset into the context's linear memory (the
