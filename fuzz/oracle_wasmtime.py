@@ -97,6 +97,8 @@ def config():
     c.wasm_wide_arithmetic = True
     c.wasm_custom_page_sizes = True
     c.wasm_simd = True
+    c.wasm_threads = True
+    c.shared_memory = True
     c.wasm_relaxed_simd = False
     # wasmtime's default stack (512 KiB) is kept: recursion is bounded by
     # the modules' fuel (gen::FUEL) well below it.
@@ -267,6 +269,9 @@ class Oracle:
                 size = ffi.wasmtime_memory_data_size(self.ctx(m), ctypes.byref(e._memory))
                 data = ffi.wasmtime_memory_data(self.ctx(m), ctypes.byref(e._memory))
                 return "ok %x %x" % (size, fnv1a(h, ctypes.string_at(data, size)))
+            if isinstance(e, wasmtime.SharedMemory):
+                size = e.data_len()
+                return "ok %x %x" % (size, fnv1a(h, ctypes.string_at(e.data_ptr(), size)))
             if isinstance(e, wasmtime.Table):
                 size = ffi.wasmtime_table_size(self.ctx(m), ctypes.byref(e._table))
                 for i in range(size):

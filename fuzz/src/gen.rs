@@ -56,13 +56,14 @@ pub fn features_for(simd: bool) -> WasmFeatures {
 /// The features of the modules that go to the second oracle, wasmtime
 /// (`crate::wasmtime`): [`features`] without SIMD (wasmtime's C API, which
 /// the oracle uses, aborts on v128 arguments, results and globals), plus
-/// exceptions and typed function references. Legacy exceptions are not
+/// exceptions, typed function references and threads (atomics, shared
+/// memories: `Profile::Atomics` only, wasm-smith never gets it). Legacy exceptions are not
 /// here: wasmtime does not run them, so Kiln gets a legacy rewrite of a
 /// module whose original goes to the oracle ([`Generated::kiln_bytes`]).
 /// Atomics are left out: their modules need shared memories, which the
 /// driver's `dump` and the oracle would both have to learn first.
 pub fn wasmtime_features() -> WasmFeatures {
-    features_for(false) | WasmFeatures::EXCEPTIONS | WasmFeatures::FUNCTION_REFERENCES
+    features_for(false) | WasmFeatures::EXCEPTIONS | WasmFeatures::FUNCTION_REFERENCES | WasmFeatures::THREADS
 }
 
 /// Whether `bytes` needs the wasmtime oracle: it uses a feature of
@@ -147,6 +148,10 @@ pub enum Profile {
     /// also makes `delegate` and `rethrow` of this generator's shapes)
     /// while wasmtime runs the original.
     LegacyExnPrograms,
+    /// Not wasm-smith: [`handmade::atomic_module`], every atomic operator
+    /// near the end of a shared or unshared memory, waits with a zero
+    /// timeout, notify, fence and grow (threads; wasmi has none).
+    Atomics,
 }
 
 impl Profile {
@@ -160,18 +165,24 @@ impl Profile {
     pub fn wasmtime(self) -> bool {
         matches!(
             self,
-            Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs | Profile::ExnPrograms | Profile::LegacyExnPrograms
+            Profile::Exceptions
+                | Profile::LegacyExceptions
+                | Profile::FuncRefs
+                | Profile::ExnPrograms
+                | Profile::LegacyExnPrograms
+                | Profile::Atomics
         )
     }
 
     pub fn of_seed(seed: u64) -> Profile {
         if seed >> 56 == WASMTIME_SEED_TAG {
-            // Half of them hand-written: wasm-smith's throws seldom run.
-            return match seed % 6 {
+            // Most of them hand-written: wasm-smith's throws seldom run.
+            return match seed % 7 {
                 0 => Profile::Exceptions,
                 1 => Profile::LegacyExceptions,
                 2 => Profile::FuncRefs,
                 3 | 5 => Profile::ExnPrograms,
+                6 => Profile::Atomics,
                 _ => Profile::LegacyExnPrograms,
             };
         }
@@ -242,7 +253,7 @@ pub fn config(profile: Profile, simd: bool) -> wasm_smith::Config {
     c.memory_max_size_required = true;
     c.max_type_size = 400;
     match profile {
-        Profile::Mixed | Profile::Edges | Profile::Extremes | Profile::ExnPrograms | Profile::LegacyExnPrograms => {}
+        Profile::Mixed | Profile::Edges | Profile::Extremes | Profile::ExnPrograms | Profile::LegacyExnPrograms | Profile::Atomics => {}
         Profile::Exceptions | Profile::LegacyExceptions | Profile::FuncRefs => {
             let w = wasmtime_features();
             c.simd_enabled = false;
@@ -328,6 +339,7 @@ pub fn generate(seed: u64, simd: bool) -> Result<Generated, String> {
     match profile {
         Profile::Edges => return Ok(Generated { seed, profile, bytes: crate::handmade::edge_module(&mut rng, simd)? }),
         Profile::Extremes => return Ok(Generated { seed, profile, bytes: crate::handmade::extreme_module(&mut rng)? }),
+        Profile::Atomics => return Ok(Generated { seed, profile, bytes: crate::handmade::atomic_module(&mut rng)? }),
         // v128 only inside (payloads, locals, memory), never at the
         // boundary, so SIMD stays (see `needs_wasmtime`).
         Profile::ExnPrograms | Profile::LegacyExnPrograms => {

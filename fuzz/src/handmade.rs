@@ -286,3 +286,78 @@ pub fn extreme_module(rng: &mut Rng) -> Result<Vec<u8>, String> {
     w.push_str(")\n");
     wat::parse_str(&w).map_err(|e| format!("extreme module: {e}"))
 }
+
+/// A module of atomic operations (the threads proposal) near the end of its
+/// memory, shared or not: every operator's function takes a distance `d`
+/// from the end (as [`edge_module`]'s), so the runner's small arguments
+/// land on the last cells, straddle the end, pass it, or miss the natural
+/// alignment ("unaligned atomic" comes before "out of bounds"). Loads, stores,
+/// every read-modify-write and cmpxchg of each width, `atomic.fence`,
+/// `memory.atomic.notify` (which wakes nobody: one thread) and
+/// `memory.atomic.wait32/64` with a zero timeout (so the answer is 1,
+/// "not-equal", or 2, "timed-out", and nothing sleeps), which trap with
+/// "expected shared memory" on an unshared memory; plus `memory.grow`,
+/// serialised on a shared memory. For the wasmtime oracle (wasmi has no
+/// threads). No loops, so no fuel is needed.
+pub fn atomic_module(rng: &mut Rng) -> Result<Vec<u8>, String> {
+    let shared = rng.below(3) != 0;
+    let min = rng.below(3);
+    let max = min + rng.below(3);
+    let share = if shared { " shared" } else { "" };
+    let mut w = format!("(module\n  (memory (export \"mem\") {min} {max}{share})\n");
+    w.push_str("  (global (export \"acc\") (mut i64) (i64.const 0))\n");
+    let end = "memory.size i32.const 16 i32.shl local.get 0 i32.sub";
+    let offset = |rng: &mut Rng| [0u64, 0, 1, 2, 4, 7, 8, 0xffff, 0x10000][rng.below(9) as usize];
+    // (type, width suffix for the op name, size in bytes)
+    const WIDTHS: &[(&str, &str, u32)] =
+        &[("i32", "", 4), ("i32", "8", 1), ("i32", "16", 2), ("i64", "", 8), ("i64", "8", 1), ("i64", "16", 2), ("i64", "32", 4)];
+    const RMW: &[&str] = &["add", "sub", "and", "or", "xor", "xchg"];
+    let n = 4 + rng.below(10);
+    for i in 0..n {
+        let (ty, width, size) = WIDTHS[rng.below(WIDTHS.len() as u64) as usize];
+        let off = offset(rng);
+        // The natural alignment is the only one atomics allow.
+        let mem = format!("offset={off} align={size}");
+        let narrow = width;
+        let u = if width.is_empty() { "" } else { "_u" };
+        let value = if ty == "i32" { "local.get 1 i32.wrap_i64" } else { "local.get 1" };
+        let to_acc = if ty == "i32" { "i64.extend_i32_u global.get 0 i64.add global.set 0" } else { "global.get 0 i64.add global.set 0" };
+        match rng.below(7) {
+            0 => {
+                let op = if width.is_empty() { format!("{ty}.atomic.load") } else { format!("{ty}.atomic.load{narrow}_u") };
+                w.push_str(&format!("  (func (export \"load{i}\") (param i32) (result {ty}) {end} {op} {mem})\n"));
+            }
+            1 => {
+                let op = format!("{ty}.atomic.store{narrow}");
+                w.push_str(&format!("  (func (export \"store{i}\") (param i32 i64) {end} {value} {op} {mem})\n"));
+            }
+            2 | 3 => {
+                let rmw = RMW[rng.below(RMW.len() as u64) as usize];
+                let op = if width.is_empty() { format!("{ty}.atomic.rmw.{rmw}") } else { format!("{ty}.atomic.rmw{narrow}.{rmw}{u}") };
+                w.push_str(&format!("  (func (export \"rmw{i}\") (param i32 i64) {end} {value} {op} {mem} {to_acc})\n"));
+            }
+            4 => {
+                let op = if width.is_empty() { format!("{ty}.atomic.rmw.cmpxchg") } else { format!("{ty}.atomic.rmw{narrow}.cmpxchg_u") };
+                let replacement = if ty == "i32" { "local.get 2 i32.wrap_i64" } else { "local.get 2" };
+                w.push_str(&format!(
+                    "  (func (export \"cmpxchg{i}\") (param i32 i64 i64) {end} {value} {replacement} {op} {mem} {to_acc})\n"
+                ));
+            }
+            5 => {
+                // wait with a zero timeout: 1 (the cell differs) or 2.
+                let (op, size, val) = if rng.below(2) == 0 { ("memory.atomic.wait32", 4, "local.get 1 i32.wrap_i64") } else { ("memory.atomic.wait64", 8, "local.get 1") };
+                w.push_str(&format!(
+                    "  (func (export \"wait{i}\") (param i32 i64) (result i32) {end} {val} i64.const 0 {op} offset={off} align={size})\n"
+                ));
+            }
+            _ => {
+                w.push_str(&format!(
+                    "  (func (export \"notify{i}\") (param i32 i32) (result i32) atomic.fence {end} local.get 1 memory.atomic.notify offset={off} align=4)\n"
+                ));
+            }
+        }
+    }
+    w.push_str("  (func (export \"grow\") (param i32) (result i32) local.get 0 i32.const 3 i32.and memory.grow)\n");
+    w.push_str(")\n");
+    wat::parse_str(&w).map_err(|e| format!("{e}\n{w}"))
+}

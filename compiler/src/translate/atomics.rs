@@ -5,7 +5,10 @@
 //!
 //! SANDBOX-CRITICAL. Unlike plain loads and stores (`heap.rs`), an atomic
 //! access is checked explicitly before it is made:
-//!   - alignment: the wasm effective address `ea = zext(index) + offset`
+//!   - first, for `wait` and `notify` on a 32-bit memory, `ea = zext(index)
+//!     + offset` must fit in 32 bits, else "out of bounds memory access"
+//!     (wasmtime's order: it adds their offset in the index type);
+//!   - alignment: the wasm effective address `ea`
 //!     must be a multiple of the access size, else "unaligned atomic", as
 //!     the spec requires (plain accesses may be misaligned);
 //!   - bounds: `ea + size <= length`, else "out of bounds memory access",
@@ -24,7 +27,7 @@
 //! address of the cell: a shared memory never moves, so the address is the
 //! cell's identity for every thread. On an unshared memory `notify` wakes
 //! nobody (it returns 0 after the checks) and `wait` traps with "expected
-//! shared memory", as the spec says.
+//! shared memory" after the checks, as the spec says.
 
 use super::FuncTranslator;
 use crate::func_env::{in_heap, mutable, trap};
@@ -116,22 +119,32 @@ fn classify(op: &Operator) -> Option<(Atomic, Type, Type, MemArg)> {
 
 impl FuncTranslator<'_, '_, '_> {
     /// The native address of an atomic access of `size` bytes at wasm
-    /// address `index`, after the alignment and bounds checks (see the
-    /// module comment).
-    fn atomic_addr(&mut self, memarg: &MemArg, index: Value, size: u32) -> Value {
+    /// address `index`, after the checks (see the module comment), in
+    /// wasmtime's order, the reference the fuzzer compares with: alignment
+    /// ("unaligned atomic"), then bounds; for `memory.atomic.wait*` and
+    /// `notify` (`wait_or_notify`), an effective address `index + offset`
+    /// that does not fit a 32-bit memory's index type is out of bounds
+    /// before either.
+    fn atomic_addr(&mut self, memarg: &MemArg, index: Value, size: u32, wait_or_notify: bool) -> Value {
         let memory = super::heap::memory_of(memarg);
         let idx = self.heap_index64(memory, index);
+        let plan = self.env.m.memories[memory as usize];
+        if wait_or_notify && !plan.is64 && memarg.offset > 0 {
+            // idx < 2^32 and offset < 2^32: the sum fits in 64 bits.
+            let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
+            let wide = self.b.ins().ushr_imm_u(ea, 32);
+            self.b.ins().trapnz(wide, trap(TrapKind::MemoryOutOfBounds));
+        }
         if size > 1 {
-            // Alignment of ea = idx + offset, tested before bounds as the
-            // spec orders them. Only the low bits matter, so the sum may
-            // wrap here (memory64) without changing the answer.
+            // Alignment of ea = idx + offset. Only the low bits matter, so
+            // the sum may wrap here (memory64) without changing the answer.
             let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
             let misaligned = self.b.ins().band_imm_u(ea, size as i64 - 1);
             self.b.ins().trapnz(misaligned, trap(TrapKind::UnalignedAtomic));
         }
         // Every atomic access is bounds-checked, whatever the memory's kind
         // (`heap_addr` itself checks explicit memories).
-        if !self.env.m.memories[memory as usize].explicit {
+        if !plan.explicit {
             self.bounds_check(memory, idx, memarg.offset, size);
         }
         let (addr, off) = self.heap_addr(memarg, index, size);
@@ -158,7 +171,7 @@ impl FuncTranslator<'_, '_, '_> {
             Operator::MemoryAtomicNotify { memarg } => {
                 let count = self.pop1();
                 let index = self.pop1();
-                let addr = self.atomic_addr(memarg, index, 4);
+                let addr = self.atomic_addr(memarg, index, 4, true);
                 let woken = if self.shared(memarg) {
                     let id = self.env.m.runtime.atomic_notify;
                     self.env.call_runtime(&mut self.b, id, &[addr, count])
@@ -172,12 +185,14 @@ impl FuncTranslator<'_, '_, '_> {
             Operator::MemoryAtomicWait32 { memarg } | Operator::MemoryAtomicWait64 { memarg } => {
                 let size = if matches!(op, Operator::MemoryAtomicWait32 { .. }) { 4 } else { 8 };
                 let (index, expected, timeout) = self.pop3();
+                // The address checks come first, then sharing, as the
+                // spec's interpreter (and wasmtime) order them.
+                let addr = self.atomic_addr(memarg, index, size, true);
                 if !self.shared(memarg) {
                     self.b.ins().trap(trap(TrapKind::ExpectedSharedMemory));
                     self.reachable = false;
                     return Ok(true);
                 }
-                let addr = self.atomic_addr(memarg, index, size);
                 let r = &self.env.m.runtime;
                 let id = if size == 4 { r.atomic_wait32 } else { r.atomic_wait64 };
                 let v = self.env.call_runtime(&mut self.b, id, &[addr, expected, timeout]);
@@ -193,20 +208,20 @@ impl FuncTranslator<'_, '_, '_> {
         match kind {
             Atomic::Load => {
                 let index = self.pop1();
-                let addr = self.atomic_addr(&memarg, index, size);
+                let addr = self.atomic_addr(&memarg, index, size, false);
                 let v = self.b.ins().atomic_load(mem, flags, addr);
                 let v = widen(self, v);
                 self.push(v);
             }
             Atomic::Store => {
                 let (index, val) = self.pop2();
-                let addr = self.atomic_addr(&memarg, index, size);
+                let addr = self.atomic_addr(&memarg, index, size, false);
                 let v = narrow(self, val);
                 self.b.ins().atomic_store(flags, v, addr);
             }
             Atomic::Rmw(rmw) => {
                 let (index, val) = self.pop2();
-                let addr = self.atomic_addr(&memarg, index, size);
+                let addr = self.atomic_addr(&memarg, index, size, false);
                 let v = narrow(self, val);
                 let old = self.b.ins().atomic_rmw(mem, flags, rmw, addr, v);
                 let old = widen(self, old);
@@ -214,7 +229,7 @@ impl FuncTranslator<'_, '_, '_> {
             }
             Atomic::Cmpxchg => {
                 let (index, expected, replacement) = self.pop3();
-                let addr = self.atomic_addr(&memarg, index, size);
+                let addr = self.atomic_addr(&memarg, index, size, false);
                 // Narrow forms compare with the expected value wrapped to
                 // the access width, as the spec says.
                 let e = narrow(self, expected);
