@@ -29,7 +29,8 @@
  * and clone with CLONE_VM starts without one): a trap anywhere is reported
  * by the one signal handler, which exits the whole process with status
  * 134, as under wasmtime; proc_exit from any thread ends the process
- * (exit_group). The thread registry below lets the handler walk the
+ * (exit_group). (wasmtime's CLI exits with status 1 for a trap in a
+ * spawned thread; Kiln reports every trap alike.) The thread registry below lets the handler walk the
  * faulting thread's wasm frames (kiln_wasm_stack_contains): it is read
  * without locks, so a slot's bounds are written before it is published
  * and a slot is reused only after the kernel says its thread has left its
@@ -174,6 +175,10 @@ int32_t kiln_wasi_thread_spawn(void *callee_vmctx, void *caller_vmctx, int32_t s
     (void)start_arg;
     return -1;
 }
+bool kiln_threads_in_reservation(uintptr_t addr) {
+    (void)addr;
+    return false;
+}
 bool kiln_threads_stack_contains(uintptr_t fp) {
     (void)fp;
     return false;
@@ -206,6 +211,7 @@ static uint32_t next_tid;
 static const struct kiln_module *thread_module;
 static uint8_t *pristine; /* the VMContext image threads are copied from */
 static uint64_t thread_stack = DEFAULT_THREAD_STACK;
+static void *thread_start; /* wasi_thread_start's trampoline, or NULL */
 
 void kiln_threads_prepare(const struct kiln_module *m) {
     /* Only a module that imports its memory can share it with threads
@@ -213,6 +219,11 @@ void kiln_threads_prepare(const struct kiln_module *m) {
      * need no image. */
     if (!m->n_host_memories) return;
     thread_module = m;
+    /* The compiler requires the export of a module that imports
+     * thread-spawn; an object linked by hand may lack it, and then spawn
+     * fails (-1), as under wasmtime. */
+    const struct kiln_export *e = kiln_find_export(m, KILN_WASI_THREAD_START, strlen(KILN_WASI_THREAD_START));
+    thread_start = e && e->kind == KILN_EXTERN_FUNC ? e->trampoline : 0;
     pristine = rt_alloc(m->vmctx_size);
     memcpy(pristine, m->vmctx, m->vmctx_size);
     size_t plen = strlen(KILN_CONFIG_THREAD_STACK_PREFIX);
@@ -222,6 +233,20 @@ void kiln_threads_prepare(const struct kiln_module *m) {
         for (const char *d = c + plen; *d >= '0' && *d <= '9'; d++) n = n * 10 + (uint64_t)(*d - '0');
         if (n) thread_stack = (n + MAP_UNIT - 1) & ~(MAP_UNIT - 1);
     }
+}
+
+bool kiln_threads_in_reservation(uintptr_t addr) {
+    if (!thread_module || !thread_module->n_memories) return false;
+    struct slot *s = __atomic_load_n(&slots, __ATOMIC_ACQUIRE);
+    uint32_t n = __atomic_load_n(&n_slots, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++) {
+        struct thread *t = s[i].t;
+        uint8_t *vmctx = t ? t->inst.vmctx : 0;
+        if (!vmctx) continue;
+        for (uint32_t k = 0; k < thread_module->n_memories; k++)
+            if (kiln_in_reservation(kiln_vmctx_memory(vmctx, k), addr)) return true;
+    }
+    return false;
 }
 
 bool kiln_threads_stack_contains(uintptr_t fp) {
@@ -251,9 +276,8 @@ static void thread_main(void *p) {
      * initialises them once, so the shared memory is not re-written. A
      * trap here, as anywhere, ends the process. */
     kiln_instantiate(vmctx);
-    const struct kiln_export *e = kiln_find_export(thread_module, KILN_WASI_THREAD_START, strlen(KILN_WASI_THREAD_START));
     uint64_t values[4] __attribute__((aligned(16))) = {(uint32_t)t->tid, 0, (uint32_t)t->arg, 0};
-    ((kiln_array_call)e->trampoline)(vmctx, vmctx, values);
+    ((kiln_array_call)thread_start)(vmctx, vmctx, values);
     /* Returning exits this thread only (kiln_arch_clone). */
 }
 
@@ -288,11 +312,14 @@ int32_t kiln_wasi_thread_spawn(void *callee_vmctx, void *caller_vmctx, int32_t s
     (void)callee_vmctx;
     (void)caller_vmctx;
     const struct kiln_module *m = thread_module;
-    if (!m) return -1;
-    /* [guard | stack | signal stack | struct thread + VMContext], the last
-     * part a whole number of units below the end. */
+    if (!m || !thread_start) return -1;
+    /* [guard | red zone + stack | signal stack | struct thread + VMContext],
+     * the last part a whole number of units below the end. The red zone
+     * (runtime and WASI calls, below the stack limit) comes on top of the
+     * --thread-stack bytes wasm may use. */
     size_t tail = (sizeof(struct thread) + 15 + m->vmctx_size + MAP_UNIT - 1) & ~(MAP_UNIT - 1);
-    size_t size = MAP_UNIT + thread_stack + SIGNAL_STACK + tail;
+    size_t stack = (KILN_STACK_RED_ZONE + thread_stack + MAP_UNIT - 1) & ~(MAP_UNIT - 1);
+    size_t size = MAP_UNIT + stack + SIGNAL_STACK + tail;
     spin_lock(&spawn_lock);
     if (!slots) slots = rt_alloc(MAX_THREADS * sizeof *slots);
     uint32_t tid = ++next_tid;
@@ -308,7 +335,7 @@ int32_t kiln_wasi_thread_spawn(void *callee_vmctx, void *caller_vmctx, int32_t s
     memcpy(vmctx, pristine, m->vmctx_size);
     uintptr_t delta = (uintptr_t)vmctx - (uintptr_t)m->vmctx;
     for (uint32_t i = 0; i < m->n_fixups; i++) *(uintptr_t *)(vmctx + m->fixups[i]) += delta;
-    uintptr_t lo = (uintptr_t)t->mapping + MAP_UNIT, hi = lo + thread_stack;
+    uintptr_t lo = (uintptr_t)t->mapping + MAP_UNIT, hi = lo + stack;
     t->inst = (struct kiln_instance){
         .vmctx = vmctx,
         .wasi = kiln_process_wasi,

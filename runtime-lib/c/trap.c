@@ -443,17 +443,24 @@ bool kiln_probe_instruction(void (*fn)(void)) {
  * access to them before making it, so a fault there means the check is
  * wrong, and that must crash rather than pass for a wasm trap. */
 #ifndef KILN_EMBED
+bool kiln_in_reservation(const struct kiln_memory *mem, uintptr_t addr) {
+    if (mem->flags & KILN_MEMORY_FLAG_EXPLICIT) return false;
+    uintptr_t base = (uintptr_t)mem->base;
+    return base && addr >= base && addr - base < KILN_MEMORY_RESERVATION;
+}
+
+/* The memories: each module's defined ones, those it imports from the
+ * runtime (host_memories: a wasi-threads program's shared memory), and
+ * the defined memories of spawned threads' instances. */
 static bool in_memory_reservation(uintptr_t addr) {
     for (uint32_t i = 0; i < kiln_module_count; i++) {
         const struct kiln_module *m = kiln_modules[i];
-        for (uint32_t j = 0; j < m->n_memories; j++) {
-            const struct kiln_memory *mem = kiln_vmctx_memory(m->vmctx, j);
-            if (mem->flags & KILN_MEMORY_FLAG_EXPLICIT) continue;
-            uintptr_t base = (uintptr_t)mem->base;
-            if (base && addr >= base && addr - base < KILN_MEMORY_RESERVATION) return true;
-        }
+        for (uint32_t j = 0; j < m->n_memories; j++)
+            if (kiln_in_reservation(kiln_vmctx_memory(m->vmctx, j), addr)) return true;
+        for (uint32_t j = 0; j < m->n_host_memories; j++)
+            if (kiln_in_reservation(&m->host_memories[j], addr)) return true;
     }
-    return false;
+    return kiln_threads_active && kiln_threads_in_reservation(addr);
 }
 #endif
 

@@ -48,18 +48,16 @@
 #define FREE_CLASSES 16
 static struct kiln_exn *free_list[FREE_CLASSES];
 
-/* In an embedding, instances throw on several threads at once: a spin lock
- * (held for a few instructions, never across a fault) guards the lists. */
-#ifdef KILN_EMBED
+/* Several threads throw at once (an embedding's instances, a program's
+ * wasi-threads): a spin lock (held for a few instructions, never across a
+ * fault) guards the lists. SANDBOX-CRITICAL: without it two threads could
+ * pop the same object, and one would read the other's payload (a value
+ * chosen by wasm) as its own, e.g. as a function reference. */
 static int free_lock;
 static void lock(void) {
     while (__atomic_exchange_n(&free_lock, 1, __ATOMIC_ACQUIRE)) os_sched_yield();
 }
 static void unlock(void) { __atomic_store_n(&free_lock, 0, __ATOMIC_RELEASE); }
-#else
-static void lock(void) {}
-static void unlock(void) {}
-#endif
 
 static struct kiln_exn **next_free(struct kiln_exn *e) {
     return (struct kiln_exn **)((uint8_t *)e + KILN_EXN_VALUES_OFFSET);

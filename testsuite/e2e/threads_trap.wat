@@ -1,7 +1,8 @@
 ;; kiln-e2e: expected output written by hand (wasmtime's Python API runs no
 ;; wasi-threads program): a trap in a spawned thread ends the whole process
-;; with the trap's message and status 134, as under wasmtime, while the
-;; main thread is blocked in a wait that nobody will end.
+;; with the trap's message and status 134, as a trap in the main thread does
+;; (wasmtime's CLI exits with 1 for this one), while the main thread is
+;; blocked in a wait that nobody will end.
 (module
   (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
   (import "env" "memory" (memory 1 1 shared))

@@ -311,9 +311,15 @@ extern volatile uint32_t kiln_threads_active;
 void kiln_threads_prepare(const struct kiln_module *m);
 /* Whether fp lies on a spawned thread's wasm stack. */
 bool kiln_threads_stack_contains(uintptr_t fp);
+/* Whether addr lies in the reservation of a guarded memory of a spawned
+ * thread's instance (trap.c's test for a memory fault), and that test for
+ * one memory. */
+bool kiln_threads_in_reservation(uintptr_t addr);
+bool kiln_in_reservation(const struct kiln_memory *mem, uintptr_t addr);
 /* The process-wide WASI lock (a futex mutex); a no-op while only one
- * thread exists. kiln_wasi_unlock_blocking/relock drop it around a call
- * that may block (reading stdin, sleeping) by a caller that holds it. */
+ * thread exists. A WASI function called through a kiln_wasi_locked_*
+ * wrapper holds it, and may drop it (unlock, then lock) around a call that
+ * may block and touches no context state (wasi/fd.c, wasi/poll.c). */
 void kiln_wasi_lock(void);
 void kiln_wasi_unlock(void);
 

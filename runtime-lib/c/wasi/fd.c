@@ -30,12 +30,17 @@ static int32_t transfer(struct kiln_wasi *w, struct wfd *e, enum transfer op, in
     if (err) return err;
     /* Reading stdin or a socket may wait for as long as the peer likes:
      * the WASI lock (threads.c) is dropped meanwhile, so other threads'
-     * WASI calls go on. Nothing from the descriptor table is used after
-     * the read (only the host fd, copied), and a host fd closed by another
-     * thread meanwhile stays valid for this read (the kernel keeps the
-     * open file until the read returns). */
+     * WASI calls go on. Nothing from the descriptor table is used while it
+     * is dropped: the read goes to a duplicate of the host fd, so that
+     * another thread closing the descriptor (and a later open reusing its
+     * number) cannot redirect this read to another file. */
     int host = e->host;
     bool may_wait = op == T_READ && (e->kind == WK_STDIN || e->kind == WK_SOCKET) && kiln_threads_active;
+    if (may_wait) {
+        long d = os_fcntl(host, 1030 /* F_DUPFD_CLOEXEC */, 0);
+        if (d < 0) may_wait = false; /* read holding the lock, as before */
+        else host = (int)d;
+    }
     long r;
     do {
         switch (op) {
@@ -49,6 +54,7 @@ static int32_t transfer(struct kiln_wasi *w, struct wfd *e, enum transfer op, in
         default: r = os_pwritev(e->host, io, n, offset); break;
         }
     } while (r == -K_EINTR);
+    if (may_wait) os_close(host);
     if (r < 0) return werr(r);
     put_u32(count, (uint32_t)r);
     return W_ESUCCESS;

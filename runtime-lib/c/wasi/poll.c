@@ -158,8 +158,12 @@ int32_t kiln_wasi_poll_oneoff(void *c, void *v, int32_t in_ptr, int32_t out_ptr,
         ev[10] = s[8];
         if (slot[i] < 0) continue;
         put_u64(ev + 16, 1);
+        /* Guest memory is read again here, and another thread may have
+         * changed it (shared memory) or closed the descriptor (when the
+         * WASI lock was dropped): the descriptor is looked up again and
+         * may be gone. */
         struct wfd *e = wfd_get(w, (int32_t)get_u32(s + 16));
-        if (s[8] == W_EVENTTYPE_FD_READ && e->kind == WK_FILE) {
+        if (s[8] == W_EVENTTYPE_FD_READ && e && e->kind == WK_FILE) {
             struct kiln_stat st;
             long pos = os_lseek(e->host, 0, K_SEEK_CUR);
             if (os_fstat(e->host, &st) == 0 && pos >= 0 && st.st_size <= pos) put_u16(ev + 24, W_EVENT_FD_READWRITE_HANGUP);
