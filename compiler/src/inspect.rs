@@ -21,6 +21,8 @@ pub struct Inspection {
     pub debug_mirror: bool,
     /// Built with `--bounds-checks=explicit`.
     pub explicit_bounds_checks: bool,
+    /// `--thread-stack`: spawned threads' wasm stack size in bytes.
+    pub thread_stack: Option<u64>,
 }
 
 pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
@@ -68,6 +70,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
             out.debug_mirror = true;
         } else if e == config::BOUNDS_CHECKS_EXPLICIT {
             out.explicit_bounds_checks = true;
+        } else if let Some(n) = e.strip_prefix(config::THREAD_STACK_PREFIX) {
+            out.thread_stack = n.parse().ok();
         } else {
             out.env.push(e);
         }
@@ -104,6 +108,9 @@ impl std::fmt::Display for Inspection {
         writeln!(f, "environment:   {}", if self.inherit_env { "inherited from the caller" } else { "granted only" })?;
         for kv in &self.env {
             writeln!(f, "  {kv}")?;
+        }
+        if let Some(n) = self.thread_stack {
+            writeln!(f, "thread stack:  {} KiB per spawned thread (wasm stack)", n / 1024)?;
         }
         if self.debug_mirror {
             writeln!(f, "debugging:     -g (linear memory also mapped read-only at its wasm addresses)")?;

@@ -597,3 +597,20 @@ fn threads_imports_are_checked() {
         assert!(!d.path().join("out").exists(), "{file}: no output");
     }
 }
+
+/// `--thread-stack` is baked into the executable and shown by `kiln
+/// inspect`; sizes outside 64K..1024M are refused by the parser.
+#[test]
+fn thread_stack_is_recorded() {
+    let d = tmp();
+    let wat = r#"(module (import "wasi" "thread-spawn" (func (param i32) (result i32))) (import "env" "memory" (memory 1 1 shared))
+  (func (export "wasi_thread_start") (param i32 i32)) (func (export "_start")))"#;
+    write(d.path(), "t.wat", wat.as_bytes());
+    let o = kiln(&["compile", "--thread-stack", "2M", "t.wat", "-o", "t"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let i = kiln(&["inspect", "t"], d.path());
+    assert!(String::from_utf8_lossy(&i.stdout).contains("thread stack:  2048 KiB per spawned thread"), "{}", String::from_utf8_lossy(&i.stdout));
+    let bad = kiln(&["compile", "--thread-stack", "10", "t.wat", "-o", "u"], d.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("outside 64K..1024M"), "{}", stderr(&bad));
+}
