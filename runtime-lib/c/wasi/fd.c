@@ -28,33 +28,20 @@ static int32_t transfer(struct kiln_wasi *w, struct wfd *e, enum transfer op, in
     int n;
     int32_t err = w_iovecs(w, iovs, iovs_len, io, &n);
     if (err) return err;
-    /* Reading stdin or a socket may wait for as long as the peer likes:
-     * the WASI lock (threads.c) is dropped meanwhile, so other threads'
-     * WASI calls go on. Nothing from the descriptor table is used while it
-     * is dropped: the read goes to a duplicate of the host fd, so that
-     * another thread closing the descriptor (and a later open reusing its
-     * number) cannot redirect this read to another file. */
-    int host = e->host;
-    bool may_wait = op == T_READ && (e->kind == WK_STDIN || e->kind == WK_SOCKET) && kiln_threads_active;
-    if (may_wait) {
-        long d = os_fcntl(host, 1030 /* F_DUPFD_CLOEXEC */, 0);
-        if (d < 0) may_wait = false; /* read holding the lock, as before */
-        else host = (int)d;
-    }
+    /* Reading stdin or a socket may wait for as long as the peer likes
+     * (wait_begin). */
+    int dup = op == T_READ && (e->kind == WK_STDIN || e->kind == WK_SOCKET) ? wait_begin(e->host) : -1;
+    int host = dup >= 0 ? dup : e->host;
     long r;
     do {
         switch (op) {
-        case T_READ:
-            if (may_wait) kiln_wasi_unlock();
-            r = os_readv(host, io, n);
-            if (may_wait) kiln_wasi_lock();
-            break;
-        case T_WRITE: r = os_writev(e->host, io, n); break;
-        case T_PREAD: r = os_preadv(e->host, io, n, offset); break;
-        default: r = os_pwritev(e->host, io, n, offset); break;
+        case T_READ: r = os_readv(host, io, n); break;
+        case T_WRITE: r = os_writev(host, io, n); break;
+        case T_PREAD: r = os_preadv(host, io, n, offset); break;
+        default: r = os_pwritev(host, io, n, offset); break;
         }
     } while (r == -K_EINTR);
-    if (may_wait) os_close(host);
+    wait_end(dup);
     if (r < 0) return werr(r);
     put_u32(count, (uint32_t)r);
     return W_ESUCCESS;

@@ -55,7 +55,9 @@ int32_t kiln_wasi_sock_accept(void *c, void *v, int32_t fd, int32_t flags, int32
     WPTR(w, out, uint8_t, fd_out, 4);
     int nonblock = (flags & W_FDFLAGS_NONBLOCK) != 0;
     long r;
-    do r = os_accept4(e->host, K_SOCK_CLOEXEC | (nonblock ? K_SOCK_NONBLOCK : 0)); while (r == -K_EINTR);
+    int dup = wait_begin(e->host);
+    do r = os_accept4(dup >= 0 ? dup : e->host, K_SOCK_CLOEXEC | (nonblock ? K_SOCK_NONBLOCK : 0)); while (r == -K_EINTR);
+    wait_end(dup);
     if (r < 0) return werr(r);
     uint64_t rights = W_RIGHT_FD_READ | W_RIGHT_FD_WRITE | W_RIGHT_FD_FDSTAT_SET_FLAGS | W_RIGHT_FD_FILESTAT_GET |
                       W_RIGHT_POLL_FD_READWRITE | W_RIGHT_SOCK_SHUTDOWN;
@@ -90,7 +92,9 @@ int32_t kiln_wasi_sock_recv(void *c, void *v, int32_t fd, int32_t iovs, int32_t 
     struct k_msghdr m = {.iov = io, .iovlen = (size_t)n};
     int flags = ((ri_flags & W_RIFLAGS_RECV_PEEK) ? K_MSG_PEEK : 0) | ((ri_flags & W_RIFLAGS_RECV_WAITALL) ? K_MSG_WAITALL : 0);
     long r;
-    do r = os_recvmsg(e->host, &m, flags); while (r == -K_EINTR);
+    int dup = wait_begin(e->host);
+    do r = os_recvmsg(dup >= 0 ? dup : e->host, &m, flags); while (r == -K_EINTR);
+    wait_end(dup);
     if (r < 0) return werr(r);
     put_u32(datalen, (uint32_t)r);
     put_u16(roflags, (m.flags & K_MSG_TRUNC) ? W_ROFLAGS_RECV_DATA_TRUNCATED : 0);

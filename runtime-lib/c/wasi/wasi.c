@@ -14,6 +14,20 @@
 
 /* Linux errno -> WASI errno. The numbering is the same on all three
  * targets. Anything unexpected becomes EIO rather than a wrong answer. */
+int wait_begin(int host) {
+    if (!kiln_threads_active) return -1;
+    long d = os_fcntl(host, 1030 /* F_DUPFD_CLOEXEC */, 0);
+    if (d < 0) return -1;
+    kiln_wasi_unlock();
+    return (int)d;
+}
+
+void wait_end(int dup) {
+    if (dup < 0) return;
+    kiln_wasi_lock();
+    os_close(dup);
+}
+
 int32_t werr(long neg) {
     switch (-neg) {
     case 0: return W_ESUCCESS;

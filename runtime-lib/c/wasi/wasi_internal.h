@@ -87,6 +87,18 @@ enum {
 /* Linux -errno (as os_* return it) -> WASI errno. */
 int32_t werr(long neg);
 
+/* A call that may wait as long as a peer likes (reading stdin or a
+ * socket, accepting a connection) lets other threads' WASI calls go on:
+ * wait_begin drops the WASI lock (threads.c) and returns a duplicate of
+ * host fd `host` to wait on, or -1 when it keeps the lock (one thread only,
+ * or no duplicate could be made: then wait on `host` itself); wait_end
+ * closes the duplicate and takes the lock again. In between the caller
+ * touches no context state: the duplicate keeps the open file, so another
+ * thread closing the descriptor (and a later open reusing its number)
+ * cannot redirect the call to another file. */
+int wait_begin(int host);
+void wait_end(int dup);
+
 /* ---- the context ---- */
 
 struct wfd;
