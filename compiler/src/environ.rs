@@ -646,6 +646,11 @@ impl<'a> ModuleEnv<'a> {
         &self.types[self.tags[tag as usize] as usize]
     }
 
+    /// Whether the module imports wasi-threads' `thread-spawn`.
+    pub fn spawns_threads(&self) -> bool {
+        self.imports.iter().any(|i| i.module == kiln_abi::WASI_THREADS_MODULE && i.name == kiln_abi::WASI_THREAD_SPAWN)
+    }
+
     pub fn export_func(&self, name: &str) -> Option<u32> {
         self.exports.iter().find(|(n, k, _)| *n == name && *k == ExternalKind::Func).map(|(_, _, i)| *i)
     }

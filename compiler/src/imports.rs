@@ -31,8 +31,7 @@ pub fn check_command_entry(path: &str, env: &ModuleEnv) -> Result<(), CompileErr
     // wasi-threads: a module that spawns threads must export what they run,
     // and import the memory they share (each thread is a new instance, and
     // only an imported memory is the same in all of them).
-    let spawns = env.imports.iter().any(|i| i.module == WASI_THREADS_MODULE && i.name == WASI_THREAD_SPAWN);
-    if spawns {
+    if env.spawns_threads() {
         let ok = env.export_func(WASI_THREAD_START).map(|f| env.func_type(f)).is_some_and(|t| {
             t.params == [wasmparser::ValType::I32, wasmparser::ValType::I32] && t.results.is_empty()
         });

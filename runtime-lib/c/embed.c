@@ -240,20 +240,15 @@ static void set_message(struct kiln_instance *inst, const char *a, const char *b
     buf_flush(&buf, 2);
 }
 
-/* Mappings are rounded to 64 KiB, a multiple of every page size Linux
- * uses (4, 16 and 64 KiB), so the guard stays whole on any kernel. */
-#define MAP_UNIT ((size_t)0x10000)
-static size_t round_page(size_t n) { return (n + MAP_UNIT - 1) & ~(MAP_UNIT - 1); }
-
 uint32_t kiln_api_new(const struct kiln_api_config *cfg, struct kiln_instance **out) {
     *out = 0;
     install_signals_once();
     const struct kiln_module *m = module();
     if (m->abi_version != KILN_ABI_VERSION) return KILN_OUTCOME_ERROR;
-    size_t guard = MAP_UNIT;
-    size_t stack = round_page(cfg && cfg->stack_size ? cfg->stack_size : KILN_EMBED_DEFAULT_STACK_SIZE);
+    size_t guard = KILN_MAP_UNIT;
+    size_t stack = kiln_round_map_unit(cfg && cfg->stack_size ? cfg->stack_size : KILN_EMBED_DEFAULT_STACK_SIZE);
     size_t head = (sizeof(struct kiln_instance) + 15) & ~(size_t)15;
-    size_t total = guard + stack + round_page(head + m->vmctx_size);
+    size_t total = guard + stack + kiln_round_map_unit(head + m->vmctx_size);
     uint8_t *map = os_mmap(0, total, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
     if (map == K_MAP_FAILED) return KILN_OUTCOME_ERROR;
     if (os_mprotect(map, guard, K_PROT_NONE) != 0) {
@@ -271,15 +266,8 @@ uint32_t kiln_api_new(const struct kiln_api_config *cfg, struct kiln_instance **
     uint64_t reserve = KILN_EMBED_HOST_STACK_RESERVE < stack / 2 ? KILN_EMBED_HOST_STACK_RESERVE : stack / 2;
     inst->stack_limit = inst->stack_lo + reserve;
 
-    /* SANDBOX-CRITICAL: the copy must not share anything mutable with the
-     * template or another instance. Every pointer of the block that points
-     * into the block is in `fixups` and is moved to the copy; the others
-     * point at immutable data (code, names, data segment bytes, the
-     * descriptor) or are filled in below and by instantiation. */
     uint8_t *vmctx = (uint8_t *)inst + head;
-    memcpy(vmctx, m->vmctx, m->vmctx_size);
-    uintptr_t delta = (uintptr_t)vmctx - (uintptr_t)m->vmctx;
-    for (uint32_t i = 0; i < m->n_fixups; i++) *(uintptr_t *)(vmctx + m->fixups[i]) += delta;
+    kiln_vmctx_copy(vmctx, m->vmctx, m);
     ((struct kiln_vmctx_header *)vmctx)->instance = inst;
     inst->vmctx = vmctx;
     *out = inst;

@@ -147,6 +147,19 @@ static int ref_subtype(uint32_t a, uint64_t a_id, uint32_t b, uint64_t b_id) {
     return hb == heap_top(hb) || ha == 0x73 || ha == 0x72 || ha == 0x74;
 }
 
+void kiln_vmctx_copy(uint8_t *dst, const uint8_t *image, const struct kiln_module *m) {
+    /* SANDBOX-CRITICAL: the copy must not share anything mutable with the
+     * image or another instance. Every pointer of the block that points
+     * into the block is in `fixups` (relative to the emitted block, which
+     * the image is a byte copy of) and is moved to the copy; the others
+     * point at immutable data (code, names, data segment bytes, the
+     * descriptor), at what the instances share on purpose (a command's
+     * host memories), or are filled in by the caller and instantiation. */
+    memcpy(dst, image, m->vmctx_size);
+    uintptr_t delta = (uintptr_t)dst - (uintptr_t)m->vmctx;
+    for (uint32_t i = 0; i < m->n_fixups; i++) *(uintptr_t *)(dst + m->fixups[i]) += delta;
+}
+
 const char *kiln_link(uint8_t *vmctx) {
     const struct kiln_module *m = kiln_vmctx_module(vmctx);
     for (uint32_t i = 0; i < m->n_imports; i++) {

@@ -166,9 +166,9 @@ static uint32_t shared_grow_lock;
 
 uint64_t kiln_rt_memory_grow(struct kiln_memory *m, uint64_t delta) {
     if (!(m->flags & KILN_MEMORY_FLAG_SHARED)) return grow(m, delta);
-    while (__atomic_exchange_n(&shared_grow_lock, 1, __ATOMIC_ACQUIRE)) os_sched_yield();
+    kiln_spin_lock(&shared_grow_lock);
     uint64_t r = grow(m, delta);
-    __atomic_store_n(&shared_grow_lock, 0, __ATOMIC_RELEASE);
+    kiln_spin_unlock(&shared_grow_lock);
     return r;
 }
 

@@ -38,13 +38,6 @@
  */
 #include "kiln_rt.h"
 
-/* ---- a small lock for short critical sections ---- */
-static void spin_lock(uint32_t *l) {
-    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(l, __ATOMIC_RELAXED)) os_sched_yield();
-}
-static void spin_unlock(uint32_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
-
 /* ---- the parking lot ---- */
 #define BUCKETS 64
 struct waiter {
@@ -69,16 +62,16 @@ static int64_t now_ns(void) {
 static int32_t park(uintptr_t addr, bool wide, uint64_t expected, int64_t timeout) {
     struct bucket *b = bucket_of(addr);
     struct waiter w = {.addr = addr, .woken = 0, .next = 0};
-    spin_lock(&b->lock);
+    kiln_spin_lock(&b->lock);
     uint64_t cur = wide ? __atomic_load_n((uint64_t *)addr, __ATOMIC_SEQ_CST) : __atomic_load_n((uint32_t *)addr, __ATOMIC_SEQ_CST);
     if (cur != expected) {
-        spin_unlock(&b->lock);
+        kiln_spin_unlock(&b->lock);
         return 1;
     }
     struct waiter **p = &b->head;
     while (*p) p = &(*p)->next;
     *p = &w; /* FIFO: notify wakes the longest waiting first */
-    spin_unlock(&b->lock);
+    kiln_spin_unlock(&b->lock);
 
     int64_t deadline = timeout < 0 ? -1 : now_ns() + timeout;
     while (!__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE)) {
@@ -91,14 +84,14 @@ static int32_t park(uintptr_t addr, bool wide, uint64_t expected, int64_t timeou
     }
     if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE)) return 0;
     /* Timed out, unless a notify dequeued us meanwhile. */
-    spin_lock(&b->lock);
+    kiln_spin_lock(&b->lock);
     if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE)) {
-        spin_unlock(&b->lock);
+        kiln_spin_unlock(&b->lock);
         return 0;
     }
     for (p = &b->head; *p != &w; p = &(*p)->next) {}
     *p = w.next;
-    spin_unlock(&b->lock);
+    kiln_spin_unlock(&b->lock);
     return 2;
 }
 
@@ -113,7 +106,7 @@ int32_t kiln_rt_atomic_wait64(uint64_t *addr, uint64_t expected, int64_t timeout
 uint32_t kiln_rt_atomic_notify(void *addr, uint32_t count) {
     struct bucket *b = bucket_of((uintptr_t)addr);
     uint32_t n = 0;
-    spin_lock(&b->lock);
+    kiln_spin_lock(&b->lock);
     for (struct waiter **p = &b->head; *p && n < count;) {
         struct waiter *w = *p;
         if (w->addr != (uintptr_t)addr) {
@@ -128,7 +121,7 @@ uint32_t kiln_rt_atomic_notify(void *addr, uint32_t count) {
         os_futex_wake(&w->woken, 1);
         n++;
     }
-    spin_unlock(&b->lock);
+    kiln_spin_unlock(&b->lock);
     return n;
 }
 
@@ -186,8 +179,6 @@ bool kiln_threads_stack_contains(uintptr_t fp) {
 #else
 
 #define DEFAULT_THREAD_STACK (1ull << 20)
-#define SIGNAL_STACK (64ull << 10)
-#define MAP_UNIT 0x10000ull /* a multiple of every Linux page size */
 #define MAX_TID 0x1FFFFFFF  /* wasi-threads: ids are 1..2^29-1 */
 
 struct thread {
@@ -231,7 +222,7 @@ void kiln_threads_prepare(const struct kiln_module *m) {
         if (strncmp(c, KILN_CONFIG_THREAD_STACK_PREFIX, plen) != 0) continue;
         uint64_t n = 0;
         for (const char *d = c + plen; *d >= '0' && *d <= '9'; d++) n = n * 10 + (uint64_t)(*d - '0');
-        if (n) thread_stack = (n + MAP_UNIT - 1) & ~(MAP_UNIT - 1);
+        if (n) thread_stack = kiln_round_map_unit(n);
     }
 }
 
@@ -259,17 +250,10 @@ bool kiln_threads_stack_contains(uintptr_t fp) {
     return false;
 }
 
-struct k_stack {
-    void *sp;
-    int flags;
-    size_t size;
-};
-
 /* The thread's first code, on its own wasm stack. */
 static void thread_main(void *p) {
     struct thread *t = p;
-    struct k_stack ss = {.sp = t->signal_stack, .flags = 0, .size = SIGNAL_STACK};
-    os_sigaltstack(&ss, 0);
+    kiln_signal_stack_install(t->signal_stack);
     uint8_t *vmctx = t->inst.vmctx;
     /* Instantiating the copy evaluates its globals and runs its start
      * function; wasm-ld makes a shared memory's data segments passive and
@@ -295,7 +279,7 @@ static struct slot *take_slot(size_t size, size_t tail) {
     if (n_slots == MAX_THREADS) return 0;
     uint8_t *map = os_mmap(0, size, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
     if (map == K_MAP_FAILED) return 0;
-    if (os_mprotect(map, MAP_UNIT, K_PROT_NONE) != 0) {
+    if (os_mprotect(map, KILN_MAP_UNIT, K_PROT_NONE) != 0) {
         os_munmap(map, size);
         return 0;
     }
@@ -317,25 +301,23 @@ int32_t kiln_wasi_thread_spawn(void *callee_vmctx, void *caller_vmctx, int32_t s
      * the last part a whole number of units below the end. The red zone
      * (runtime and WASI calls, below the stack limit) comes on top of the
      * --thread-stack bytes wasm may use. */
-    size_t tail = (sizeof(struct thread) + 15 + m->vmctx_size + MAP_UNIT - 1) & ~(MAP_UNIT - 1);
-    size_t stack = (KILN_STACK_RED_ZONE + thread_stack + MAP_UNIT - 1) & ~(MAP_UNIT - 1);
-    size_t size = MAP_UNIT + stack + SIGNAL_STACK + tail;
-    spin_lock(&spawn_lock);
+    size_t tail = kiln_round_map_unit(sizeof(struct thread) + 15 + m->vmctx_size);
+    size_t stack = kiln_round_map_unit(KILN_STACK_RED_ZONE + thread_stack);
+    size_t size = KILN_MAP_UNIT + stack + KILN_SIGNAL_STACK_SIZE + tail;
+    kiln_spin_lock(&spawn_lock);
     if (!slots) slots = rt_alloc(MAX_THREADS * sizeof *slots);
     uint32_t tid = ++next_tid;
     struct slot *s = tid <= MAX_TID ? take_slot(size, tail) : 0;
     if (!s) {
-        spin_unlock(&spawn_lock);
+        kiln_spin_unlock(&spawn_lock);
         return -6; /* EAGAIN, negated as wasi-libc expects */
     }
     struct thread *t = s->t;
     uint8_t *vmctx = (uint8_t *)(((uintptr_t)(t + 1) + 15) & ~(uintptr_t)15);
-    /* SANDBOX-CRITICAL: as in embed.c, the copy shares nothing mutable with
-     * another instance except what the module imports (its memory). */
-    memcpy(vmctx, pristine, m->vmctx_size);
-    uintptr_t delta = (uintptr_t)vmctx - (uintptr_t)m->vmctx;
-    for (uint32_t i = 0; i < m->n_fixups; i++) *(uintptr_t *)(vmctx + m->fixups[i]) += delta;
-    uintptr_t lo = (uintptr_t)t->mapping + MAP_UNIT, hi = lo + stack;
+    /* SANDBOX-CRITICAL: the copy shares nothing mutable with another
+     * instance except what the module imports (its memory). */
+    kiln_vmctx_copy(vmctx, pristine, m);
+    uintptr_t lo = (uintptr_t)t->mapping + KILN_MAP_UNIT, hi = lo + stack;
     t->inst = (struct kiln_instance){
         .vmctx = vmctx,
         .wasi = kiln_process_wasi,
@@ -358,7 +340,7 @@ int32_t kiln_wasi_thread_spawn(void *callee_vmctx, void *caller_vmctx, int32_t s
                           0x10000 /* THREAD */ | 0x40000 /* SYSVSEM */ | 0x200000 /* CHILD_CLEARTID */;
     long r = kiln_arch_clone(flags, (void *)hi, &t->ctid, thread_main, t);
     if (r < 0) __atomic_store_n(&t->ctid, 0, __ATOMIC_RELEASE); /* the slot is free again */
-    spin_unlock(&spawn_lock);
+    kiln_spin_unlock(&spawn_lock);
     return r < 0 ? -6 : (int32_t)tid;
 }
 #endif

@@ -585,10 +585,12 @@ void kiln_signals_install(void) {
     /* From rt_alloc's fresh mmap, not .bss: its pages are touched only
      * when a signal arrives, and in .bss it would push the runtime's hot
      * variables onto more pages (a fault each at start-up). */
-    size_t size = 64 * 1024;
-    uint8_t *altstack = rt_alloc(size);
-    struct k_stack ss = {.sp = altstack, .flags = 0, .size = size};
-    os_sigaltstack(&ss, 0);
+    kiln_signal_stack_install(rt_alloc(KILN_SIGNAL_STACK_SIZE));
     if (install_handler(handler, 0) != 0) kiln_fatal("cannot install signal handler", 0);
+}
+
+void kiln_signal_stack_install(void *base) {
+    struct k_stack ss = {.sp = base, .flags = 0, .size = KILN_SIGNAL_STACK_SIZE};
+    os_sigaltstack(&ss, 0);
 }
 #endif

@@ -53,11 +53,9 @@ static struct kiln_exn *free_list[FREE_CLASSES];
  * fault) guards the lists. SANDBOX-CRITICAL: without it two threads could
  * pop the same object, and one would read the other's payload (a value
  * chosen by wasm) as its own, e.g. as a function reference. */
-static int free_lock;
-static void lock(void) {
-    while (__atomic_exchange_n(&free_lock, 1, __ATOMIC_ACQUIRE)) os_sched_yield();
-}
-static void unlock(void) { __atomic_store_n(&free_lock, 0, __ATOMIC_RELEASE); }
+static uint32_t free_lock;
+static void lock(void) { kiln_spin_lock(&free_lock); }
+static void unlock(void) { kiln_spin_unlock(&free_lock); }
 
 static struct kiln_exn **next_free(struct kiln_exn *e) {
     return (struct kiln_exn **)((uint8_t *)e + KILN_EXN_VALUES_OFFSET);

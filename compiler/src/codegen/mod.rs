@@ -421,8 +421,7 @@ pub fn define_module<'a>(
     // host's own imports the instance (`kiln_instance *`).
     let mut host_c_funcs = Vec::new();
     let mut fi = 0u32;
-    let spawns_threads =
-        env.imports.iter().any(|i| i.module == kiln_abi::WASI_THREADS_MODULE && i.name == kiln_abi::WASI_THREAD_SPAWN);
+    let spawns_threads = env.spawns_threads();
     for imp in env.imports.iter().filter(|_| opts.link == LinkMode::Wasi) {
         if let ImportKind::Func(ty) = imp.kind {
             let fty = &env.types[ty as usize];

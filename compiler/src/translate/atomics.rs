@@ -129,16 +129,16 @@ impl FuncTranslator<'_, '_, '_> {
         let memory = super::heap::memory_of(memarg);
         let idx = self.heap_index64(memory, index);
         let plan = self.env.m.memories[memory as usize];
+        // ea = idx + offset, for the tests below (unused, it is dropped by
+        // Cranelift). The sum may wrap (memory64), which leaves its low
+        // bits, the only ones alignment reads, right.
+        let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
         if wait_or_notify && !plan.is64 && memarg.offset > 0 {
             // idx < 2^32 and offset < 2^32: the sum fits in 64 bits.
-            let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
             let wide = self.b.ins().ushr_imm_u(ea, 32);
             self.b.ins().trapnz(wide, trap(TrapKind::MemoryOutOfBounds));
         }
         if size > 1 {
-            // Alignment of ea = idx + offset. Only the low bits matter, so
-            // the sum may wrap here (memory64) without changing the answer.
-            let ea = self.b.ins().iadd_imm_u(idx, memarg.offset as i64);
             let misaligned = self.b.ins().band_imm_u(ea, size as i64 - 1);
             self.b.ins().trapnz(misaligned, trap(TrapKind::UnalignedAtomic));
         }

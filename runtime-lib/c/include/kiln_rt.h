@@ -80,6 +80,20 @@ KILN_NORETURN void os_exit(int status);
 /* Write all of buf to fd, retrying on short writes and EINTR. */
 void os_write_all(int fd, const void *buf, size_t len);
 
+/* A lock for critical sections of a few instructions, never held across a
+ * fault or a call that may block: it spins, yielding the CPU. */
+static inline void kiln_spin_lock(uint32_t *l) {
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(l, __ATOMIC_RELAXED)) os_sched_yield();
+}
+static inline void kiln_spin_unlock(uint32_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
+/* Mappings with a guard are sized in 64 KiB units, a multiple of every
+ * page size Linux uses (4, 16 and 64 KiB), so the guard stays whole on any
+ * kernel. */
+#define KILN_MAP_UNIT ((size_t)0x10000)
+static inline size_t kiln_round_map_unit(size_t n) { return (n + KILN_MAP_UNIT - 1) & ~(KILN_MAP_UNIT - 1); }
+
 /* ---- libc.c: the handful of libc functions clang may call implicitly. ---- */
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
@@ -165,6 +179,10 @@ void kiln_table_release(struct kiln_table *t);
 
 /* ---- trap.c ---- */
 void kiln_signals_install(void);
+/* Size of the alternate signal stack each thread of an executable runs its
+ * trap handler on, and installing one (sigaltstack is per thread). */
+#define KILN_SIGNAL_STACK_SIZE ((size_t)64 << 10)
+void kiln_signal_stack_install(void *base);
 /* Report a trap raised outside generated code (e.g. by the runtime). */
 KILN_NORETURN void kiln_trap_report(uint32_t kind, uintptr_t pc);
 /* An error in a runtime function that wasm code called directly (not a
@@ -286,6 +304,10 @@ static inline struct kiln_memory *kiln_vmctx_memory(uint8_t *vmctx, uint32_t i) 
 static inline struct kiln_table *kiln_vmctx_table(uint8_t *vmctx, uint32_t i) {
     return (struct kiln_table *)(vmctx + kiln_vmctx_module(vmctx)->tables_offset) + i;
 }
+/* Copies module m's VMContext image (its emitted block, or a byte copy of
+ * it made before instantiation) to dst, a block of m->vmctx_size bytes,
+ * moving the pointers into the block itself (m->fixups) to the copy. */
+void kiln_vmctx_copy(uint8_t *dst, const uint8_t *image, const struct kiln_module *m);
 /* Resolves an instance's imports against registered instances. Returns
  * NULL, or a message saying why the module is unlinkable. */
 const char *kiln_link(uint8_t *vmctx);
