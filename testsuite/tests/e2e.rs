@@ -259,7 +259,7 @@ fn main() {
         }
     }
     let host = test_targets().into_iter().find(|t| kiln::jit::target().is_some_and(|j| j.name == t.name));
-    for target in host {
+    if let Some(target) = host {
         for src in &srcs {
             let name = src.file_stem().unwrap().to_string_lossy().to_string();
             let runtime_dirs = words(&dir.join(format!("{name}.flags"))).iter().any(|f| f == "--allow-runtime-dirs");
