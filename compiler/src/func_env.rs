@@ -364,7 +364,14 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
     /// memory's base changes when it grows, which only a call can do, so it
     /// is loaded in the `MEMORY_STATE` alias region, which no store of
     /// generated code writes: Cranelift reuses it until the next call.
+    ///
+    /// A fixed memory's base is the constant `kiln_abi::FIXED_MEMORY_BASE`,
+    /// where the runtime reserved it or refused to run (see "Fixed
+    /// memories" in `translate/heap.rs`).
     pub fn memory_base(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        if self.m.memories[index as usize].fixed {
+            return b.ins().iconst(types::I64, kiln_abi::FIXED_MEMORY_BASE as i64);
+        }
         let ptr = self.memory_ptr(b, index);
         let flags = if self.m.memories[index as usize].explicit { memory_state(b.func) } else { readonly() };
         b.ins().load(types::I64, flags, ptr, MEMORY.offset("base") as i32)

@@ -205,6 +205,7 @@ impl Options {
             inline: self.inlines(),
             fp_dwarf_register: self.target.dwarf_fp_register,
             bounds_checks: self.bounds_checks,
+            fixed_memory: false,
             text_source: None,
             progress: self.progress.clone(),
         }
@@ -399,6 +400,9 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         is_command: opts.emit != Emit::Lib,
         host_imports: host_imports.clone(),
         export_trampolines: hosted,
+        // A plain command executable (or its object or CLIF) has one
+        // instance; a hosted one's C code may make more.
+        fixed_memory: !hosted,
         text_source: text.as_ref().map(|t| (t, wat_name.clone(), wat_dir.clone())),
         ..opts.module_options(&isa, codegen::LinkMode::Wasi)
     };

@@ -182,6 +182,11 @@ pub struct ModuleOptions<'o> {
     pub fp_dwarf_register: u16,
     /// How memories are kept in bounds (see `translate/heap.rs`).
     pub bounds_checks: crate::BoundsChecks,
+    /// Whether the module's memory 0 may live at the fixed address
+    /// `kiln_abi::FIXED_MEMORY_BASE`: true only for a plain command
+    /// executable, the one instance the process will have (see "Fixed
+    /// memories" in `translate/heap.rs`).
+    pub fixed_memory: bool,
     /// Under `-g` for a module without DWARF: its text form, the name the
     /// `.wat` file will have and the directory it will be in.
     pub text_source: Option<(&'o crate::debug::WatSource, String, String)>,
@@ -371,7 +376,17 @@ pub fn define_module<'a>(
         extend_i32: opts.extend_i32,
         probe_stores: opts.probe_stores,
         debug: opts.debug,
-        memories: env.memories.iter().map(|m| crate::translate::heap::MemoryPlan::new(m, opts.bounds_checks)).collect(),
+        memories: env
+            .memories
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                // Only memory 0, and only if the module defines it: an
+                // imported memory is the host's (see `translate/heap.rs`).
+                let may_fix = opts.fixed_memory && i == 0 && env.num_imported_memories == 0 && !env.spawns_threads();
+                crate::translate::heap::MemoryPlan::new(m, opts.bounds_checks, may_fix)
+            })
+            .collect(),
         func_ids: vec![],
         runtime: RuntimeFuncs {
             memory_grow: FuncId::from_u32(0),

@@ -67,6 +67,24 @@
 //! access was checked. A fault in an explicit memory is therefore a Kiln
 //! bug, and the signal handler lets it crash (`trap.c`).
 //!
+//! # Fixed memories
+//!
+//! A plain command executable holds exactly one instance of its module, so
+//! its own (defined, not imported) memory 0, when guarded and unshared, sits
+//! at the constant address `kiln_abi::FIXED_MEMORY_BASE` (1.5 GiB;
+//! `MEMORY_FLAG_FIXED`). Generated code uses the constant instead of loading
+//! `base` through the VMContext: no load chain at function entry and no
+//! register held for it (on x86-64 the constant and the access's offset
+//! fold into one 32-bit displacement). The guard argument above is
+//! unchanged, with `base` = the constant, *provided the reservation really
+//! is there*: `kiln_memory_setup` reserves it with `MAP_FIXED_NOREPLACE`
+//! and stops the program before any wasm code runs if the kernel places it
+//! anywhere else, so generated code can never address memory it does not
+//! own. The test driver, embeddings and `kiln run` (several instances, or a
+//! host address space Kiln does not control), shared memories and modules
+//! that spawn threads (each thread is an instance of its own) keep the
+//! loaded base.
+//!
 //! (No speculation barrier is emitted after the check. Kiln's threat model
 //! is the wasm program's own behaviour, as in the spec, not side channels.)
 //!
@@ -113,16 +131,25 @@ pub struct MemoryPlan {
     /// A shared memory (threads): other threads may grow it at any time,
     /// so its `length` is never cached (`FuncEnv::memory_length`).
     pub shared: bool,
+    /// A guarded memory at [`kiln_abi::FIXED_MEMORY_BASE`]: its base is a
+    /// constant in generated code (see "Fixed memories" above).
+    pub fixed: bool,
 }
 
 impl MemoryPlan {
-    pub fn new(ty: &MemoryType, mode: BoundsChecks) -> MemoryPlan {
+    /// `may_fix`: whether this memory is the only instance of itself the
+    /// process will have (a plain command executable's own memory 0, in a
+    /// module that spawns no threads); it is then fixed if it is guarded
+    /// and unshared.
+    pub fn new(ty: &MemoryType, mode: BoundsChecks, may_fix: bool) -> MemoryPlan {
         let page_size_log2 = ty.page_size_log2.unwrap_or(16);
+        let explicit = mode == BoundsChecks::Explicit || ty.memory64 || page_size_log2 != 16;
         MemoryPlan {
             is64: ty.memory64,
             page_size_log2,
-            explicit: mode == BoundsChecks::Explicit || ty.memory64 || page_size_log2 != 16,
+            explicit,
             shared: ty.shared,
+            fixed: may_fix && !explicit && !ty.shared,
         }
     }
 
@@ -140,6 +167,7 @@ impl MemoryPlan {
         (if self.is64 { kiln_abi::MEMORY_FLAG_64 } else { 0 })
             | if self.explicit { kiln_abi::MEMORY_FLAG_EXPLICIT } else { 0 }
             | if self.shared { kiln_abi::MEMORY_FLAG_SHARED } else { 0 }
+            | if self.fixed { kiln_abi::MEMORY_FLAG_FIXED } else { 0 }
     }
 }
 

@@ -22,7 +22,7 @@ pub const POINTER_SIZE: u32 = 8;
 
 /// Version stamp written into every module descriptor; the runtime refuses a
 /// descriptor from a different ABI version.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 
 /// Exit status of a process that stopped on a trap (the same as wasmtime's).
 pub const TRAP_EXIT_STATUS: i32 = 134;
@@ -188,6 +188,28 @@ pub const MEMORY_FLAG_EXPLICIT: u32 = 2;
 /// runtime reserves its declared maximum up front), growing it is
 /// serialised, and generated code reads its `length` afresh at every use.
 pub const MEMORY_FLAG_SHARED: u32 = 4;
+
+/// [`MEMORY`] flag: a guarded memory at the fixed address
+/// [`FIXED_MEMORY_BASE`]. Generated code uses that address as a constant
+/// instead of loading `base`, so the runtime must reserve the memory exactly
+/// there, or stop before any wasm code runs. Only a plain command
+/// executable's memory 0 is fixed: the one instance the process will ever
+/// have of it (not the test driver's, an embedding's, `kiln run`'s, a
+/// shared one, or one of a module that spawns threads, whose threads are
+/// new instances with memories of their own).
+pub const MEMORY_FLAG_FIXED: u32 = 8;
+
+/// Where a [`MEMORY_FLAG_FIXED`] memory's reservation starts: 1.5 GiB,
+/// above any executable's image (static executables are linked at 2 MiB
+/// or below) and valgrind's tool image (at 0x5800_0000, so Kiln
+/// executables still run under valgrind), and below the kernel's mmap and
+/// stack areas near the top of the address space. The reservation
+/// (8 GiB + 64 KiB) ends below 10 GiB, far under 2^38 (RISC-V Sv39's 256
+/// GiB user space, the smallest of the three targets). Being below 2^31,
+/// the constant folds into an x86-64 addressing mode's 32-bit displacement
+/// together with an access's offset (when their sum stays below 2^31), so
+/// such a wasm load is one instruction and holds no base register.
+pub const FIXED_MEMORY_BASE: u64 = 0x6000_0000;
 
 /// Added to a table's element type code in the `type` word of its
 /// [`IMPORT`] and [`EXPORT`] records when it is a 64-bit table (memory64):
@@ -1016,6 +1038,7 @@ pub fn c_header() -> String {
     writeln!(h, "#define KILN_CONFIG_DIR_PREFIX \"\\001dir=\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_THREAD_STACK_PREFIX \"\\001thread-stack=\"").unwrap();
     writeln!(h, "#define KILN_MEMORY_FLAG_SHARED {MEMORY_FLAG_SHARED}u").unwrap();
+    writeln!(h, "#define KILN_MEMORY_FLAG_FIXED {MEMORY_FLAG_FIXED}u\n#define KILN_FIXED_MEMORY_BASE {FIXED_MEMORY_BASE:#x}ull").unwrap();
     writeln!(h, "#define KILN_CONFIG_DEBUG_MIRROR \"\\001debug-mirror\"").unwrap();
     writeln!(h, "#define KILN_CONFIG_RUNTIME_DIRS \"\\001runtime-dirs\"").unwrap();
     writeln!(h, "#define KILN_RUNTIME_DIRS_ENV \"{}\"", config::RUNTIME_DIRS_ENV).unwrap();
