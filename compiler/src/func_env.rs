@@ -279,10 +279,13 @@ pub fn table_operand(b: &mut FunctionBuilder, v: Value) -> Value {
 /// Alias regions (Cranelift's alias analysis treats accesses in different
 /// regions as disjoint, and a store with no region as a fence for all).
 /// Linear memory is [`HEAP_REGION`]; the `base` and `length` of
-/// `kiln_memory`, written only by the runtime, are [`MEMORY_STATE_REGION`].
-/// Every other access has no region.
+/// `kiln_memory`, written only by the runtime, are [`MEMORY_STATE_REGION`];
+/// the `size` and `elements` of `kiln_table`, also written only by the
+/// runtime (`table.grow`, `table.init`, ... are calls), are
+/// [`TABLE_STATE_REGION`]. Every other access has no region.
 pub const HEAP_REGION: u32 = 1;
 pub const MEMORY_STATE_REGION: u32 = 2;
+pub const TABLE_STATE_REGION: u32 = 3;
 
 fn region(func: &mut Function, user_id: u32, description: &'static str) -> ir::AliasRegion {
     func.dfg.alias_regions.insert(ir::AliasRegionData { user_id, description: description.into() })
@@ -292,6 +295,14 @@ fn region(func: &mut Function, user_id: u32, description: &'static str) -> ir::A
 /// [`MEMORY_STATE_REGION`], so heap stores do not force a reload.
 pub fn memory_state(func: &mut Function) -> MemFlagsData {
     let r = region(func, MEMORY_STATE_REGION, "memory state");
+    MemFlagsData::trusted().with_alias_region(Some(r))
+}
+
+/// Flags for loads of a table's `size` and `elements`: trusted, in
+/// [`TABLE_STATE_REGION`], so heap stores do not force a reload (a call,
+/// which may grow the table, still does).
+pub fn table_state(func: &mut Function) -> MemFlagsData {
+    let r = region(func, TABLE_STATE_REGION, "table state");
     MemFlagsData::trusted().with_alias_region(Some(r))
 }
 
@@ -396,7 +407,8 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
     }
 
     pub fn table_size(&mut self, b: &mut FunctionBuilder, table: Value) -> Value {
-        b.ins().load(types::I32, mutable(), table, TABLE.offset("size") as i32)
+        let flags = table_state(b.func);
+        b.ins().load(types::I32, flags, table, TABLE.offset("size") as i32)
     }
 
     /// Address of element `index` of a table, after checking `index < size`
@@ -408,7 +420,8 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
         let size = self.table_size(b, table);
         let oob = b.ins().icmp(ir::condcodes::IntCC::UnsignedGreaterThanOrEqual, index, size);
         b.ins().trapnz(oob, trap(TrapKind::TableOutOfBounds));
-        let elems = b.ins().load(types::I64, mutable(), table, TABLE.offset("elements") as i32);
+        let flags = table_state(b.func);
+        let elems = b.ins().load(types::I64, flags, table, TABLE.offset("elements") as i32);
         let idx = b.ins().uextend(types::I64, index);
         let off = b.ins().ishl_imm_u(idx, 3);
         b.ins().iadd(elems, off)
