@@ -56,12 +56,16 @@ SIMD_CFLAGS = ["-msimd128"]
 # Kiln again with --bounds-checks=explicit (a compare before every memory
 # access instead of guard pages), on the scalar build: the mode's cost.
 KILN_EXPLICIT = "kiln-explicit"
+# Kiln again with --cpu native (this machine's CPU features, as wasmtime's JIT
+# and AOT compile for the host), on the scalar build: the like-for-like
+# comparison with wasmtime, beside Kiln's portable default baseline.
+KILN_HOST = "kiln-host"
 # Kiln's JIT: `kiln run APP.wasm`, compiling in memory at every run (its time
 # includes that compile; `kiln bench` reports the two apart).
 KILN_JIT = "kiln-jit"
 # Start-up only: a static executable with no libc that only calls exit.
 FLOOR = "floor"
-ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_SIMD, KILN_JIT, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
+ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_HOST, KILN_SIMD, KILN_JIT, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
 
 
 class Tools:
@@ -86,6 +90,7 @@ class Tools:
             NATIVE: "native clang -O2",
             KILN: "Kiln",
             KILN_EXPLICIT: "Kiln --bounds-checks=explicit",
+            KILN_HOST: "Kiln --cpu native",
             KILN_JIT: "Kiln JIT (kiln run)",
             WT_JIT: "wasmtime JIT" + ("" if self.wasmtime_cli else " (py API)"),
             WT_AOT: "wasmtime AOT .cwasm" + ("" if self.wasmtime_cli else " (py API)"),
@@ -95,7 +100,7 @@ class Tools:
             self.labels[c] = self.labels[base].replace(" (py API)", "") + " +simd128" + \
                 ("" if c == KILN_SIMD or self.wasmtime_cli else " (py API)")
         self.short = {
-            NATIVE: "native", KILN: "Kiln", KILN_EXPLICIT: "Kiln explicit", KILN_JIT: "Kiln JIT",
+            NATIVE: "native", KILN: "Kiln", KILN_EXPLICIT: "Kiln explicit", KILN_HOST: "Kiln host", KILN_JIT: "Kiln JIT",
             WT_JIT: "wt JIT" + ("" if self.wasmtime_cli else " (py)"),
             WT_AOT: "wt AOT" + ("" if self.wasmtime_cli else " (py)"),
             WASM2C: "wasm2c",
@@ -115,6 +120,7 @@ class Tools:
             NATIVE: True,
             KILN: bool(self.kiln),
             KILN_EXPLICIT: bool(self.kiln),
+            KILN_HOST: bool(self.kiln),
             KILN_JIT: bool(self.kiln),
             WT_JIT: bool(self.wasmtime_cli or self.wasmtime_py),
             WT_AOT: bool(self.wasmtime_cli or self.wasmtime_py),
@@ -487,6 +493,9 @@ class Compilers:
     def kiln_explicit(self, wasm, out):
         return self.kiln(wasm, out, flags=("--bounds-checks=explicit",))
 
+    def kiln_host(self, wasm, out):
+        return self.kiln(wasm, out, flags=("--cpu", "native"))
+
     def cwasm(self, wasm, out, threads=None):
         if self.t.wasmtime_cli:
             cmd = [self.t.wasmtime_cli, "compile"]
@@ -532,7 +541,7 @@ def contender_cmd(tools, c, art, args):
     if c in SIMD:  # the -msimd128 build's artifacts, run as its scalar twin runs the scalar ones
         return contender_cmd(tools, SIMD[c], {"wasm": art["wasm-simd"], KILN: art[KILN_SIMD],
                                               "cwasm": art["cwasm-simd"]}, args)
-    if c in (NATIVE, KILN, KILN_EXPLICIT, WASM2C):
+    if c in (NATIVE, KILN, KILN_EXPLICIT, KILN_HOST, WASM2C):
         return [art[c]] + args, False
     if c == KILN_JIT:
         return [tools.kiln, "run", art["wasm"]] + args, False
@@ -671,7 +680,8 @@ def build_all(tools, wls, args, pool):
                            KILN: os.path.join(d, "app.kiln"), "cwasm": os.path.join(d, "app.cwasm"),
                            WASM2C: os.path.join(d, "app.wasm2c"), "wasm-simd": os.path.join(d, "app-simd.wasm"),
                            KILN_SIMD: os.path.join(d, "app-simd.kiln"), "cwasm-simd": os.path.join(d, "app-simd.cwasm"),
-                           KILN_EXPLICIT: os.path.join(d, "app-explicit.kiln")}
+                           KILN_EXPLICIT: os.path.join(d, "app-explicit.kiln"),
+                           KILN_HOST: os.path.join(d, "app-host.kiln")}
         ctimes[w["name"]] = {}
     inner_pool = concurrent.futures.ThreadPoolExecutor(NPROC)
     for w in wls:
@@ -701,6 +711,7 @@ def build_all(tools, wls, args, pool):
         Progress.step(n, "· kiln compile, wasmtime compile")
         for c, fn, src, out in ((KILN, comp.kiln, a["wasm"], a[KILN]), (WT_AOT, comp.cwasm, a["wasm"], a["cwasm"]),
                                 (KILN_EXPLICIT, comp.kiln_explicit, a["wasm"], a[KILN_EXPLICIT]),
+                                (KILN_HOST, comp.kiln_host, a["wasm"], a[KILN_HOST]),
                                 (KILN_SIMD, comp.kiln, a["wasm-simd"], a[KILN_SIMD]),
                                 (WT_AOT_SIMD, comp.cwasm, a["wasm-simd"], a["cwasm-simd"])):
             if not tools.available(c) or c in SIMD and "wasm-simd" in failed.get(n, {}):
@@ -810,7 +821,7 @@ def startup(tools, pool, runs):
     if tools.available(WASM2C):
         comp.wasm2c(a["wasm"], a[WASM2C])
     res = {}
-    cs = [c for c in ORDER if tools.available(c) and c not in SIMD and c != KILN_EXPLICIT]
+    cs = [c for c in ORDER if tools.available(c) and c not in SIMD and c not in (KILN_EXPLICIT, KILN_HOST)]
     Progress.begin(len(cs) * (runs + 1))
     for c in cs:
         cmd, inner = contender_cmd(tools, c, a, [])
@@ -1076,6 +1087,9 @@ def report(data, tools):
     explicit = KILN_EXPLICIT in cs
     if explicit:
         head += ["Kiln explicit / Kiln"]
+    host = KILN_HOST in cs
+    if host:
+        head += ["Kiln --cpu native / wasmtime AOT"]
     add("| workload | " + " | ".join(head) + " |")
     add("|---|" + "---:|" * len(head))
     cols = {h: [] for h in head}
@@ -1088,6 +1102,8 @@ def report(data, tools):
             vals += [ratio(med.get(KILN_SIMD), med.get(KILN)), ratio(med.get(KILN_SIMD), med.get(WT_AOT_SIMD))]
         if explicit:
             vals += [ratio(med.get(KILN_EXPLICIT), med.get(KILN))]
+        if host:
+            vals += [ratio(med.get(KILN_HOST), med.get(WT_AOT))]
         for h, v in zip(head, vals):
             cols[h].append(v)
         add(f"| {n} | " + " | ".join(fmt_r(v) for v in vals) + " |")
@@ -1215,6 +1231,11 @@ def readme_summary(data, tools):
         out.append(f"- Bounds checks: `--bounds-checks=explicit` (a compare before every memory access, no 8 GiB "
                    f"reservation) ÷ the default guard pages: {fmt_r(g.get('Kiln explicit / Kiln'))} (geometric mean; "
                    "per workload: " + ", ".join(f"{n} {fmt_r(over_kiln(KILN_EXPLICIT, n))}" for n in ex) + ").")
+    if KILN_HOST in cs:
+        out.append(f"- Host CPU: wasmtime compiles for this machine's CPU features, Kiln by default for a portable "
+                   f"baseline (x86-64-v1: SSE2). Kiln `--cpu native` ÷ wasmtime AOT: "
+                   f"{fmt_r(g.get('Kiln --cpu native / wasmtime AOT'))} (geometric mean), against "
+                   f"{fmt_r(g.get('Kiln / wasmtime AOT'))} for the default build.")
     su = data.get("startup")
     if su:
         floor = su.get(FLOOR, {}).get("time")
@@ -1269,7 +1290,7 @@ def chart(data, tools, path):
     ex = data["execution"]
     names = list(ex.keys()) + ["geomean"]
     colors = {KILN: "#d9480f", WT_JIT: "#1c7ed6", WT_AOT: "#74c0fc", WASM2C: "#37b24d",
-              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff", KILN_EXPLICIT: "#862e9c", KILN_JIT: "#f08c00"}
+              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff", KILN_EXPLICIT: "#862e9c", KILN_HOST: "#c2255c", KILN_JIT: "#f08c00"}
     has_cp = bool(data.get("compile"))
     fig, axes = plt.subplots(1, 2 if has_cp else 1, figsize=(15 if has_cp else 11, 5.5),
                              gridspec_kw={"width_ratios": [3, 1]} if has_cp else None)
