@@ -401,8 +401,9 @@ pub fn compile_bytes(name: &str, bytes: &[u8], output: &Path, opts: &Options) ->
         host_imports: host_imports.clone(),
         export_trampolines: hosted,
         // A plain command executable (or its object or CLIF) has one
-        // instance; a hosted one's C code may make more.
-        fixed_memory: !hosted,
+        // instance; a hosted one's C code may make more. Under -g the
+        // debug mirror needs native addresses below 4 GiB for itself.
+        fixed_memory: !hosted && !opts.debug,
         text_source: text.as_ref().map(|t| (t, wat_name.clone(), wat_dir.clone())),
         ..opts.module_options(&isa, codegen::LinkMode::Wasi)
     };

@@ -81,9 +81,10 @@
 //! and stops the program before any wasm code runs if the kernel places it
 //! anywhere else, so generated code can never address memory it does not
 //! own. The test driver, embeddings and `kiln run` (several instances, or a
-//! host address space Kiln does not control), shared memories and modules
-//! that spawn threads (each thread is an instance of its own) keep the
-//! loaded base.
+//! host address space Kiln does not control), shared memories, modules
+//! that spawn threads (each thread is an instance of its own) and `-g`
+//! builds (whose debug mirror maps linear memory at native address ==
+//! wasm address, below 4 GiB) keep the loaded base.
 //!
 //! (No speculation barrier is emitted after the check. Kiln's threat model
 //! is the wasm program's own behaviour, as in the spec, not side channels.)

@@ -195,8 +195,9 @@ pub const MEMORY_FLAG_SHARED: u32 = 4;
 /// there, or stop before any wasm code runs. Only a plain command
 /// executable's memory 0 is fixed: the one instance the process will ever
 /// have of it (not the test driver's, an embedding's, `kiln run`'s, a
-/// shared one, or one of a module that spawns threads, whose threads are
-/// new instances with memories of their own).
+/// shared one, one of a module that spawns threads, whose threads are new
+/// instances with memories of their own, or one of a `-g` build, whose
+/// debug mirror needs the addresses below 4 GiB).
 pub const MEMORY_FLAG_FIXED: u32 = 8;
 
 /// Where a [`MEMORY_FLAG_FIXED`] memory's reservation starts: 1.5 GiB,
