@@ -364,9 +364,17 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
         self.vmctx_value = Some(v);
     }
 
-    /// `vmctx->memories[index]`: the `kiln_memory *` of a memory.
+    /// `vmctx->memories[index]`: the `kiln_memory *` of a memory. A
+    /// defined memory's record is inside the VMContext block and its slot
+    /// points there (a self-pointer, rebased with the block whenever it is
+    /// copied: `codegen/data.rs`), so its address is computed, not loaded.
     pub fn memory_ptr(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
         let vm = self.vmctx(b);
+        let env = self.m.env;
+        if index >= env.num_imported_memories {
+            let off = self.m.offsets.defined_memory(index - env.num_imported_memories);
+            return b.ins().iadd_imm_s(vm, off as i64);
+        }
         b.ins().load(types::I64, readonly(), vm, self.m.offsets.memory(index) as i32)
     }
 
@@ -400,9 +408,15 @@ impl<'m, 'a> FuncEnv<'m, 'a> {
         b.ins().load(types::I64, flags, ptr, MEMORY.offset("length") as i32)
     }
 
-    /// `vmctx->tables[index]`: the `kiln_table *` of a table.
+    /// `vmctx->tables[index]`: the `kiln_table *` of a table; computed for
+    /// a defined table, as for a defined memory ([`Self::memory_ptr`]).
     pub fn table_ptr(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
         let vm = self.vmctx(b);
+        let env = self.m.env;
+        if index >= env.num_imported_tables {
+            let off = self.m.offsets.defined_table(index - env.num_imported_tables);
+            return b.ins().iadd_imm_s(vm, off as i64);
+        }
         b.ins().load(types::I64, readonly(), vm, self.m.offsets.table(index) as i32)
     }
 
