@@ -444,11 +444,14 @@ pub fn build_driver(modules: &[(String, Vec<u8>)], output: &Path, opts: &Options
     let linker = link::find_linker(opts.linker.as_deref())?;
     let isa = isa::build_isa(opts.target, opts.cpu.as_deref(), opts.opt_level, false)?;
     let mut interner = codegen::TypeInterner::default();
-    let mopts = opts.module_options(&isa, codegen::LinkMode::Dynamic);
     let mut objects = Vec::with_capacity(modules.len() + 1);
     for (i, (name, bytes)) in modules.iter().enumerate() {
         let env = environ::ModuleEnv::parse(name, bytes)?;
         check_simd_support(name, bytes, opts)?;
+        // The driver instantiates each module at most once (driver.c), so
+        // module 0's memory 0 may be the process's one fixed memory: the
+        // spec suite and the fuzzer then test that addressing too.
+        let mopts = codegen::ModuleOptions { fixed_memory: i == 0, ..opts.module_options(&isa, codegen::LinkMode::Dynamic) };
         objects.push(codegen::compile_module(name, &env, i as u32, &mopts, &mut interner)?.object);
     }
     objects.push(codegen::executable_object(&isa, modules.len() as u32, &driver_config())?);

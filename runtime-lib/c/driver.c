@@ -249,6 +249,9 @@ static void command(const char *line) {
         p += 12;
         if (!(m = parse_module(&p))) return error("bad module index");
         if (m->index >= INSTANTIATED_MAX) return error("too many modules");
+        /* Once per module. Module 0's memory may be fixed (its address is
+         * a constant in its code: compiler/src/translate/heap.rs); a second
+         * instance would fail to reserve it and stop the driver. */
         if (instantiated[m->index]) return error("already instantiated");
         const char *why = kiln_link(m->vmctx);
         struct kiln_buf b = {.len = 0};

@@ -116,8 +116,8 @@ void kiln_memory_setup(struct kiln_memory *m) {
          * (compiler/src/translate/heap.rs, "Fixed memories"), so the
          * reservation must be exactly there. MAP_FIXED_NOREPLACE never
          * replaces an existing mapping; a kernel older than 4.17 ignores
-         * the flag and takes the address as a hint, so the result is
-         * compared too. Any other outcome stops the program here, before
+         * the flag and takes the address as a hint, and so does qemu-user
+         * 7.2 for its guests, so the result is compared too. Any other outcome stops the program here, before
          * wasm code runs: running with the memory elsewhere would let that
          * code read and write whatever is mapped at the constant. */
         void *want = (void *)(uintptr_t)KILN_FIXED_MEMORY_BASE;

@@ -80,11 +80,15 @@
 //! is there*: `kiln_memory_setup` reserves it with `MAP_FIXED_NOREPLACE`
 //! and stops the program before any wasm code runs if the kernel places it
 //! anywhere else, so generated code can never address memory it does not
-//! own. The test driver, embeddings and `kiln run` (several instances, or a
-//! host address space Kiln does not control), shared memories, modules
-//! that spawn threads (each thread is an instance of its own) and `-g`
-//! builds (whose debug mirror maps linear memory at native address ==
-//! wasm address, below 4 GiB) keep the loaded base.
+//! own. The test driver instantiates each of its modules at most once, so
+//! its module 0 gets a fixed memory too (the spec suite and the fuzzer run
+//! through it); its other modules, embeddings and `kiln run` (several
+//! instances, or a host address space Kiln does not control), shared
+//! memories, modules that spawn threads (each thread is an instance of its
+//! own) and `-g` builds (whose debug mirror maps linear memory at native
+//! address == wasm address, below 4 GiB) keep the loaded base. Should a
+//! second instance of a fixed memory ever be made, its reservation fails
+//! (`MAP_FIXED_NOREPLACE` finds the first) and the program stops.
 //!
 //! (No speculation barrier is emitted after the check. Kiln's threat model
 //! is the wasm program's own behaviour, as in the spec, not side channels.)

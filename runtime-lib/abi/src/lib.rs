@@ -193,8 +193,9 @@ pub const MEMORY_FLAG_SHARED: u32 = 4;
 /// [`FIXED_MEMORY_BASE`]. Generated code uses that address as a constant
 /// instead of loading `base`, so the runtime must reserve the memory exactly
 /// there, or stop before any wasm code runs. Only a plain command
-/// executable's memory 0 is fixed: the one instance the process will ever
-/// have of it (not the test driver's, an embedding's, `kiln run`'s, a
+/// executable's memory 0 (or the test driver's module 0's, which is
+/// instantiated at most once) is fixed: the one instance the process will
+/// ever have of it (not another driver module's, an embedding's, `kiln run`'s, a
 /// shared one, one of a module that spawns threads, whose threads are new
 /// instances with memories of their own, or one of a `-g` build, whose
 /// debug mirror needs the addresses below 4 GiB).
