@@ -109,33 +109,31 @@ void kiln_memory_setup(struct kiln_memory *m) {
         m->length = bytes;
         return;
     }
-    uint8_t *base;
-    if (m->flags & KILN_MEMORY_FLAG_FIXED) {
-        /* SANDBOX-CRITICAL. Generated code addresses this memory at the
-         * constant KILN_FIXED_MEMORY_BASE without ever loading `base`
-         * (compiler/src/translate/heap.rs, "Fixed memories"), so the
-         * reservation must be exactly there. MAP_FIXED_NOREPLACE never
-         * replaces an existing mapping; a kernel older than 4.17 ignores
-         * the flag and takes the address as a hint, and so does qemu-user
-         * 7.2 for its guests, so the result is compared too. Any other outcome stops the program here, before
-         * wasm code runs: running with the memory elsewhere would let that
-         * code read and write whatever is mapped at the constant. */
-        void *want = (void *)(uintptr_t)KILN_FIXED_MEMORY_BASE;
-        base = os_mmap(want, KILN_MEMORY_RESERVATION, K_PROT_NONE,
-                       K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE | K_MAP_FIXED_NOREPLACE);
-        if (base != K_MAP_FAILED && base != want) {
-            os_munmap(base, KILN_MEMORY_RESERVATION);
-            base = K_MAP_FAILED;
-        }
-        if (base == K_MAP_FAILED)
+    /* SANDBOX-CRITICAL. A fixed memory's code addresses it at the constant
+     * KILN_FIXED_MEMORY_BASE without ever loading `base`
+     * (compiler/src/translate/heap.rs, "Fixed memories"), so its
+     * reservation must be exactly there. MAP_FIXED_NOREPLACE never replaces
+     * an existing mapping; a kernel older than 4.17 ignores the flag and
+     * takes the address as a hint, and so does qemu-user 7.2 for its
+     * guests, so the result is compared too. Any other outcome stops the
+     * program here, before wasm code runs: running with the memory
+     * elsewhere would let that code read and write whatever is mapped at
+     * the constant. */
+    bool fixed = m->flags & KILN_MEMORY_FLAG_FIXED;
+    void *want = fixed ? (void *)(uintptr_t)KILN_FIXED_MEMORY_BASE : 0;
+    uint8_t *base = os_mmap(want, KILN_MEMORY_RESERVATION, K_PROT_NONE,
+                            K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE | (fixed ? K_MAP_FIXED_NOREPLACE : 0));
+    if (fixed && base != K_MAP_FAILED && (void *)base != want) {
+        os_munmap(base, KILN_MEMORY_RESERVATION);
+        base = K_MAP_FAILED;
+    }
+    if (base == K_MAP_FAILED) {
+        if (fixed)
             kiln_fatal("cannot reserve linear memory at its fixed address",
                        "mmap of 8 GiB at 1.5 GiB failed: the address range is taken, or address space is limited "
                        "(check ulimit -v)");
-    } else {
-        base = os_mmap(0, KILN_MEMORY_RESERVATION, K_PROT_NONE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
-        if (base == K_MAP_FAILED)
-            kiln_fatal("cannot reserve linear memory",
-                       "mmap of 8 GiB failed (check ulimit -v, or compile with --bounds-checks=explicit)");
+        kiln_fatal("cannot reserve linear memory",
+                   "mmap of 8 GiB failed (check ulimit -v, or compile with --bounds-checks=explicit)");
     }
     if (bytes && os_mprotect(base, bytes, K_PROT_READ | K_PROT_WRITE) != 0)
         kiln_fatal("cannot commit linear memory", "mprotect failed");

@@ -183,9 +183,9 @@ pub struct ModuleOptions<'o> {
     /// How memories are kept in bounds (see `translate/heap.rs`).
     pub bounds_checks: crate::BoundsChecks,
     /// Whether the module's memory 0 may live at the fixed address
-    /// `kiln_abi::FIXED_MEMORY_BASE`: true only for a plain command
-    /// executable, the one instance the process will have (see "Fixed
-    /// memories" in `translate/heap.rs`).
+    /// `kiln_abi::FIXED_MEMORY_BASE`: true only where the process will have
+    /// one instance of it (a plain command executable, the test driver's
+    /// module 0; see "Fixed memories" in `translate/heap.rs`).
     pub fixed_memory: bool,
     /// Under `-g` for a module without DWARF: its text form, the name the
     /// `.wat` file will have and the directory it will be in.

@@ -143,9 +143,8 @@ pub struct MemoryPlan {
 
 impl MemoryPlan {
     /// `may_fix`: whether this memory is the only instance of itself the
-    /// process will have (a plain command executable's own memory 0, in a
-    /// module that spawns no threads); it is then fixed if it is guarded
-    /// and unshared.
+    /// process will have (see `ModuleOptions::fixed_memory`); it is then
+    /// fixed if it is guarded and unshared.
     pub fn new(ty: &MemoryType, mode: BoundsChecks, may_fix: bool) -> MemoryPlan {
         let page_size_log2 = ty.page_size_log2.unwrap_or(16);
         let explicit = mode == BoundsChecks::Explicit || ty.memory64 || page_size_log2 != 16;
