@@ -820,38 +820,44 @@ def startup(tools, pool, runs):
         comp.cwasm(a["wasm"], a["cwasm"])
     if tools.available(WASM2C):
         comp.wasm2c(a["wasm"], a[WASM2C])
-    res = {}
-    cs = [c for c in ORDER if tools.available(c) and c not in SIMD and c not in (KILN_EXPLICIT, KILN_HOST)]
-    Progress.begin(len(cs) * (runs + 1))
-    for c in cs:
-        cmd, inner = contender_cmd(tools, c, a, [])
-        times, walls, rss = [], [], 0
-        for i in range(runs + 1):
-            Progress.step(f"start-up · {tools.short[c]}", f"· run {i}/{runs}")
-            t0 = time.perf_counter()
-            dt, r, status, err = run_once(cmd, None, os.devnull, inner)
-            wall = time.perf_counter() - t0
-            if status != 0:
-                note(f"start-up: {c} exited {status}: {err.strip()}")
-            if i:  # first run is the warm-up
-                times.append(dt)
-                walls.append(wall)
-            rss = max(rss, r)
-            Progress.advance()
-        res[c] = {"time": summarize(times), "wall": summarize(walls), "rss_kib": rss, "inner_timing": inner}
     # The process floor: a static, libc-free executable that only exits.
     floor = os.path.join(d, "floor")
     try:
         run_cmd([CLANG, "-O2", "-static", "-nostdlib", "-fno-pic", "-fuse-ld=" + (shutil.which(tool("ld.lld-19")) or "lld"), "-o", floor,
                  os.path.join(BENCH, "programs", "floor.c")])
-        times = []
-        for i in range(runs + 1):
-            dt, _, status, err = run_once([floor], None, os.devnull, False)
-            if i:
-                times.append(dt)
-        res[FLOOR] = {"time": summarize(times), "wall": summarize(times), "rss_kib": 0, "inner_timing": False}
     except BuildError as e:
         note(f"start-up: the process floor did not build: {e}")
+        floor = None
+    cs = [c for c in ORDER if tools.available(c) and c not in SIMD and c not in (KILN_EXPLICIT, KILN_HOST)]
+    cmds = {c: contender_cmd(tools, c, a, []) for c in cs}
+    if floor:
+        cmds[FLOOR] = ([floor], False)
+    # Run by run, every contender and the floor in turn, as the execution
+    # times are taken: a start-up is a few hundred microseconds, and the
+    # machine's drift over a minute is larger than the differences measured.
+    times = {c: [] for c in cmds}
+    walls = {c: [] for c in cmds}
+    rss = {c: 0 for c in cmds}
+    Progress.begin(len(cmds) * (runs + 1))
+    for i in range(runs + 1):
+        for c, (cmd, inner) in cmds.items():
+            Progress.step(f"start-up · {tools.short.get(c, c)}", f"· run {i}/{runs}")
+            t0 = time.perf_counter()
+            dt, r, status, err = run_once(cmd, None, os.devnull, inner)
+            wall = time.perf_counter() - t0
+            if status != 0:
+                note(f"start-up: {c} exited {status}: {err.strip()}")
+            if i:  # the first round is the warm-up
+                times[c].append(dt)
+                walls[c].append(wall)
+            rss[c] = max(rss[c], r)
+            Progress.advance()
+    res = {}
+    for c, (cmd, inner) in cmds.items():
+        res[c] = {"time": summarize(times[c]), "wall": summarize(walls[c]), "rss_kib": 0 if c == FLOOR else rss[c],
+                  "inner_timing": inner}
+        if c == FLOOR:
+            res[c]["wall"] = res[c]["time"]
     Progress.clear()
     return res
 
@@ -1438,7 +1444,7 @@ def main():
                     help="correctness only (quick inputs, no start-up or compile benchmark, no files written); "
                          "exit 1 if any contender's output differs from native")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per contender after one warm-up (default 5)")
-    ap.add_argument("--startup-runs", type=int, default=50, help="runs of the start-up measurement (default 50)")
+    ap.add_argument("--startup-runs", type=int, default=200, help="runs of the start-up measurement (default 200)")
     ap.add_argument("--only", help="comma-separated workload names")
     ap.add_argument("--contenders", help="comma-separated subset of " + ",".join(ORDER) + " (native is always run)")
     ap.add_argument("--no-compile-bench", action="store_true", help="skip the large-module compile benchmark")

@@ -634,3 +634,36 @@ fn fixed_memory_that_cannot_be_reserved_stops_the_program() {
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     assert!(stderr(&run).contains("kiln: cannot reserve linear memory at its fixed address"), "{}", stderr(&run));
 }
+
+/// stdio's WASI file type is asked of the host only when the program asks
+/// (`fd_fdstat_get`, as wasi-libc's `isatty` does): a character device on a
+/// terminal, unknown on pipes and files. `script` (util-linux, in every
+/// Debian) gives the program a terminal.
+#[test]
+fn stdio_is_a_character_device_only_on_a_terminal() {
+    let d = tmp();
+    let wat = r#"(module
+      (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $stat (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      ;; "t t t\n" at 64, one filetype digit per descriptor
+      (data (i32.const 64) "0 0 0\n")
+      (func (export "_start") (local $fd i32)
+        (loop $each
+          (drop (call $stat (local.get $fd) (i32.const 0)))
+          (i32.store8 (i32.add (i32.const 64) (i32.mul (local.get $fd) (i32.const 2)))
+                      (i32.add (i32.const 48) (i32.load8_u (i32.const 0))))
+          (local.set $fd (i32.add (local.get $fd) (i32.const 1)))
+          (br_if $each (i32.lt_u (local.get $fd) (i32.const 3))))
+        (i32.store (i32.const 32) (i32.const 64))
+        (i32.store (i32.const 36) (i32.const 6))
+        (drop (call $write (i32.const 1) (i32.const 32) (i32.const 1) (i32.const 48)))))"#;
+    write(d.path(), "t.wat", wat.as_bytes());
+    let o = kiln(&["compile", "t.wat", "-o", "t"], d.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let piped = Command::new(d.path().join("t")).stdin(std::process::Stdio::null()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&piped.stdout), "0 0 0\n");
+    let tty = Command::new("script").args(["-qec", "./t", "/dev/null"]).current_dir(d.path()).output().unwrap();
+    assert!(tty.status.success(), "{}", stderr(&tty));
+    assert_eq!(String::from_utf8_lossy(&tty.stdout).replace('\r', ""), "2 2 2\n");
+}

@@ -95,10 +95,29 @@ void buf_flush(struct kiln_buf *b, int fd) {
 
 static uint8_t *arena_next, *arena_end;
 static bool arena_lock; /* several threads may allocate (an embedding's instances) */
+/* The executable's first arena block (rt_arena_seed), shared with the wasm
+ * stack's mapping: rt_zalloc serves small requests from it as well, so the
+ * start-up allocations (the WASI context, its descriptor table and strings,
+ * table elements) cost no mmap and share pages already touched. */
+static uint8_t *seed_lo, *seed_hi;
+
+/* A request that fits is never worth its own mapping from the seed. */
+#define ZALLOC_FROM_SEED_MAX ((size_t)128 << 10)
+
+static void arena_lock_take(void) {
+    while (__atomic_test_and_set(&arena_lock, __ATOMIC_ACQUIRE)) os_sched_yield();
+}
+
+void rt_arena_seed(void *base, size_t size) {
+    arena_lock_take();
+    arena_next = seed_lo = base;
+    arena_end = seed_hi = seed_lo + size;
+    __atomic_clear(&arena_lock, __ATOMIC_RELEASE);
+}
 
 void *rt_alloc(size_t size) {
     size = (size + 15) & ~(size_t)15;
-    while (__atomic_test_and_set(&arena_lock, __ATOMIC_ACQUIRE)) os_sched_yield();
+    arena_lock_take();
     if ((size_t)(arena_end - arena_next) < size) {
         size_t chunk = size > (1u << 20) ? size : (1u << 20);
         void *p = os_mmap(0, chunk, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS);
@@ -120,7 +139,22 @@ static size_t page_round(size_t size) {
     return (size + 4095) & ~(size_t)4095;
 }
 
+static bool in_seed(const void *p) { return seed_lo && (const uint8_t *)p >= seed_lo && (const uint8_t *)p < seed_hi; }
+
 void *rt_zalloc(size_t size) {
+    if (size <= ZALLOC_FROM_SEED_MAX) {
+        /* From the seed while the bump pointer is still in it: the arena
+         * never hands out a byte twice, so this is zero-filled too. */
+        size_t n = (size + 15) & ~(size_t)15;
+        void *r = 0;
+        arena_lock_take();
+        if (in_seed(arena_next) && (size_t)(seed_hi - arena_next) >= n) {
+            r = arena_next;
+            arena_next += n;
+        }
+        __atomic_clear(&arena_lock, __ATOMIC_RELEASE);
+        if (r) return r;
+    }
     size_t n = page_round(size);
     if (!n) return 0;
     void *p = os_mmap(0, n, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS);
@@ -128,5 +162,6 @@ void *rt_zalloc(size_t size) {
 }
 
 void rt_free(void *p, size_t size) {
-    if (p) os_munmap(p, page_round(size));
+    /* What came from the seed stays (at most its size, once, per process). */
+    if (p && !in_seed(p)) os_munmap(p, page_round(size));
 }

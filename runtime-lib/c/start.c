@@ -19,6 +19,7 @@ struct kiln_process kiln_proc;
 
 #define WASM_STACK_SIZE (8ull << 20)
 #define GUARD_SIZE 4096ull /* at least; see kiln_main */
+#define ARENA_SEED_SIZE ((size_t)1 << 20) /* a multiple of KILN_MAP_UNIT */
 
 void kiln_arch_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
 void kiln_main(uintptr_t *sp) KILN_NORETURN;
@@ -277,17 +278,32 @@ void kiln_main(uintptr_t *sp) {
     char **e = kiln_proc.envp;
     while (*e) e++;
     kiln_proc.auxv = (uint64_t *)(e + 1);
+
+    /* One mapping, [runtime arena | guard | wasm stack], so start-up costs
+     * one mmap and one mprotect for all three (each system call and each
+     * first touch of a page is measurable against the process floor, see
+     * bench/README.md). The guard is one page of the running kernel (4
+     * KiB, or 16/64 KiB on some aarch64 kernels), so the red zone above it
+     * stays whole; the arena's size is a multiple of every page size, so
+     * the guard starts on a page boundary. The arena lies below the guard:
+     * a stack overflow reaches the guard before any of it (and generated
+     * code compares its new stack pointer with stack_limit in every
+     * prologue, before it allocates its frame, so wasm never gets there),
+     * and the bump allocator never writes past ARENA_SEED_SIZE. The
+     * signal stack is the arena's first allocation, its top far from the
+     * guard. */
+    uint64_t guard = kiln_getauxval(6 /* AT_PAGESZ */);
+    if (guard < GUARD_SIZE) guard = GUARD_SIZE;
+    uint8_t *map = os_mmap(0, ARENA_SEED_SIZE + guard + WASM_STACK_SIZE, K_PROT_READ | K_PROT_WRITE,
+                           K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
+    if (map == K_MAP_FAILED) kiln_fatal("cannot allocate the wasm stack", 0);
+    uint8_t *stack = map + ARENA_SEED_SIZE;
+    if (os_mprotect(stack, guard, K_PROT_NONE) != 0) kiln_fatal("cannot protect the wasm stack guard", 0);
+    rt_arena_seed(map, ARENA_SEED_SIZE);
     kiln_signals_install();
     check_cpu();
     setup_environment();
 
-    /* The guard is one page of the running kernel (4 KiB, or 16/64 KiB on
-     * some aarch64 kernels), so the red zone above it stays whole. */
-    uint64_t guard = kiln_getauxval(6 /* AT_PAGESZ */);
-    if (guard < GUARD_SIZE) guard = GUARD_SIZE;
-    uint8_t *stack = os_mmap(0, WASM_STACK_SIZE + guard, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS | K_MAP_NORESERVE);
-    if (stack == K_MAP_FAILED) kiln_fatal("cannot allocate the wasm stack", 0);
-    if (os_mprotect(stack, guard, K_PROT_NONE) != 0) kiln_fatal("cannot protect the wasm stack guard", 0);
     kiln_proc.stack_limit = (uintptr_t)stack + guard + KILN_STACK_RED_ZONE;
     kiln_proc.stack_lo = (uintptr_t)stack + guard;
     kiln_proc.stack_hi = (uintptr_t)stack + guard + WASM_STACK_SIZE;

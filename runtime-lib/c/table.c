@@ -12,16 +12,16 @@
  * a guard against a single table.grow asking for gigabytes). */
 #define TABLE_LIMIT 10000000u
 
-/* Element storage, all null: a mapping of its own, given back when the
- * table grows or its instance goes (an embedding's instance, a spawned
- * thread's, which a later thread's instance replaces). */
+/* Element storage, all null (rt_zalloc), given back when the table grows
+ * or its instance goes (an embedding's instance, a spawned thread's, which
+ * a later thread's instance replaces). */
 static uint64_t *elements_alloc(uint64_t n) {
-    void *p = os_mmap(0, (size_t)n * 8, K_PROT_READ | K_PROT_WRITE, K_MAP_PRIVATE | K_MAP_ANONYMOUS);
-    if (p == K_MAP_FAILED) kiln_fatal("out of memory", "table elements");
+    void *p = rt_zalloc((size_t)n * 8);
+    if (!p) kiln_fatal("out of memory", "table elements");
     return p;
 }
 
-static void elements_free(uint64_t *e, uint64_t n) { os_munmap(e, (size_t)n * 8); }
+static void elements_free(uint64_t *e, uint64_t n) { rt_free(e, (size_t)n * 8); }
 
 void kiln_table_release(struct kiln_table *t) {
     if (t->elements) elements_free(t->elements, t->capacity);

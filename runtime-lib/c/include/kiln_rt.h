@@ -125,10 +125,16 @@ void buf_flush(struct kiln_buf *b, int fd);
  * long as the process. Never freed or reused, so what it returns is always
  * zero-filled. Thread-safe; exits with a message when out of memory. */
 void *rt_alloc(size_t size);
-/* Memory that can be given back: a zero-filled anonymous mapping of `size`
- * bytes rounded up to whole pages, or NULL on failure. Thread-safe. */
+/* Gives the arena its first block, `size` bytes of fresh zero pages (an
+ * executable's start-up: part of the wasm stack's mapping, see kiln_main). */
+void rt_arena_seed(void *base, size_t size);
+/* Memory that can be given back: zero-filled, 16-byte aligned, or NULL on
+ * failure. Thread-safe. A request of up to 128 KiB comes from the arena's
+ * seed while it has room, anything else is an anonymous mapping of `size`
+ * bytes rounded up to whole pages. */
 void *rt_zalloc(size_t size);
-/* Unmaps what rt_zalloc(size) returned (the same size); NULL is ignored. */
+/* Gives back what rt_zalloc(size) returned (the same size): unmaps it, or
+ * leaves it if it came from the seed. NULL is ignored. */
 void rt_free(void *p, size_t size);
 
 /* ---- start.c: process state. ---- */

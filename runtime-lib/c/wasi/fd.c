@@ -167,7 +167,7 @@ int32_t kiln_wasi_fd_filestat_get(void *c, void *v, int32_t fd, int32_t buf) {
     if (e->kind == WK_STDIN || e->kind == WK_STDOUT || e->kind == WK_STDERR) {
         /* Streams have no metadata to show (wasmtime): only their type. */
         memset(out, 0, 64);
-        out[16] = e->filetype;
+        out[16] = wfd_filetype(e);
         return W_ESUCCESS;
     }
     struct kiln_stat st;

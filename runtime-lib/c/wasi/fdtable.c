@@ -178,6 +178,13 @@ static int is_tty(int fd) {
     return os_ioctl(fd, 0x5401 /* TCGETS, the same on all three targets */, termios) == 0;
 }
 
+uint8_t wfd_filetype(struct wfd *e) {
+    /* Two threads may both ask; they store the same answer. */
+    if (e->filetype == W_FILETYPE_UNPROBED)
+        e->filetype = is_tty(e->host) ? W_FILETYPE_CHARACTER_DEVICE : W_FILETYPE_UNKNOWN;
+    return e->filetype;
+}
+
 /* Copies the configuration's strings into one allocation: the argv and env
  * pointer arrays (NULL-terminated), then the strings, then the guest names
  * of the grants (returned in *guests, one per directory, as a pointer to
@@ -257,7 +264,7 @@ struct kiln_wasi *kiln_wasi_new(const struct kiln_wasi_config *c, const char **e
         uint64_t r = i == 0 ? W_RIGHT_FD_READ : W_RIGHT_FD_WRITE;
         struct wfd e = {
             .kind = hosts[i] < 0 ? WK_ABSENT : kinds[i],
-            .filetype = hosts[i] >= 0 && is_tty(hosts[i]) ? W_FILETYPE_CHARACTER_DEVICE : W_FILETYPE_UNKNOWN,
+            .filetype = hosts[i] >= 0 ? W_FILETYPE_UNPROBED : W_FILETYPE_UNKNOWN,
             .mode = i == 0 ? WP_READ : WP_WRITE,
             .host = hosts[i],
             .base = r,
@@ -350,7 +357,7 @@ int32_t kiln_wasi_fd_fdstat_get(void *c, void *v, int32_t fd, int32_t stat_ptr) 
     if (!e) return W_EBADF;
     WPTR(w, st, uint8_t, stat_ptr, 24);
     memset(st, 0, 24);
-    st[0] = e->filetype;
+    st[0] = wfd_filetype(e);
     uint16_t flags = 0;
     if (e->kind == WK_FILE || e->kind == WK_SOCKET) {
         if (e->append) flags |= W_FDFLAGS_APPEND;

@@ -201,6 +201,8 @@ int32_t w_iovecs(struct kiln_wasi *w, int32_t iovs_ptr, int32_t iovs_len, struct
 #define W_FILETYPE_SOCKET_DGRAM 5
 #define W_FILETYPE_SOCKET_STREAM 6
 #define W_FILETYPE_SYMBOLIC_LINK 7
+/* A stdio entry whose type nobody asked for yet: wfd_filetype finds out. */
+#define W_FILETYPE_UNPROBED 0xff
 
 #define W_RIGHT_FD_DATASYNC (1ull << 0)
 #define W_RIGHT_FD_READ (1ull << 1)
@@ -299,7 +301,7 @@ enum wfd_kind { WK_FREE = 0, WK_ABSENT, WK_STDIN, WK_STDOUT, WK_STDERR, WK_FILE,
 
 struct wfd {
     uint8_t kind;          /* enum wfd_kind; WK_FREE marks an unused slot */
-    uint8_t filetype;      /* W_FILETYPE_*, fixed when opened */
+    uint8_t filetype;      /* W_FILETYPE_*, fixed when opened; read it with wfd_filetype */
     uint8_t dperm, fperm;  /* grant permissions (WP_*) */
     uint8_t mode;          /* opened for WP_READ / WP_WRITE */
     uint8_t append;        /* fdflags APPEND (also set as O_APPEND on the host fd) */
@@ -330,6 +332,10 @@ int32_t wfd_insert(struct kiln_wasi *w, const struct wfd *e, int32_t *fd_out);
 void wfd_close_host(const struct wfd *e);
 /* Rights wasmtime reports for a file or directory opened with `mode`. */
 uint64_t wfd_rights(uint8_t filetype, uint8_t mode);
+/* An entry's W_FILETYPE_*: a stdio stream is a character device when it is
+ * a terminal, asked the first time (a system call that most programs, which
+ * never look, are spared at start-up). */
+uint8_t wfd_filetype(struct wfd *e);
 
 /* ---- shared helpers ---- */
 uint8_t w_filetype(uint32_t st_mode);
