@@ -31,7 +31,8 @@
 
 use super::FuncTranslator;
 use crate::func_env::{in_heap, mutable, trap};
-use cranelift_codegen::ir::{types, AtomicRmwOp, InstBuilder, Type, Value};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, AtomicRmwOp, BlockArg, InstBuilder, MemFlagsData, Type, Value};
 use kiln_abi::TrapKind;
 use wasmparser::{MemArg, Operator};
 
@@ -159,6 +160,53 @@ impl FuncTranslator<'_, '_, '_> {
         self.env.m.memories[super::heap::memory_of(memarg) as usize].shared
     }
 
+    /// A 32-bit compare-and-exchange, `{i32,i64}.atomic.rmw{,32}.cmpxchg`:
+    /// returns the value read at `addr` and stores `replacement` there when
+    /// it equals `expected` (all `I32`; spec 4.4.7.6, atomic.rmw.cmpxchg).
+    ///
+    /// Not one `atomic_cas`: Cranelift 0.135's aarch64 LL/SC loop (the
+    /// baseline has no LSE `cas`) compares the zero-extended word it loaded
+    /// with all 64 bits of the expected value's register, and an `I32`
+    /// value's upper half is unspecified (an `ireduce` from i64 is a plain
+    /// register reuse), so `i64.atomic.rmw32.cmpxchg_u` with expected
+    /// 0x8000_0000_0000_0000 never stored (found by the differential
+    /// fuzzer). Here the value handed to `atomic_cas` as expected is always
+    /// one an `atomic_load` produced, which every backend zero-extends, and
+    /// the wasm comparison is an `icmp` at 32 bits:
+    ///
+    /// ```text
+    /// head: cur = atomic_load addr; if cur != expected -> done(cur)
+    /// swap: seen = atomic_cas addr, cur, replacement
+    ///       if seen == cur -> done(seen) (stored) else -> head (raced)
+    /// ```
+    ///
+    /// Linearizable as the spec's single read-modify-write: a mismatch is
+    /// an atomic read of `cur`; a match stores only through the CAS, which
+    /// succeeds only if the cell still holds `cur` (== expected).
+    fn cmpxchg32(&mut self, flags: MemFlagsData, addr: Value, expected: Value, replacement: Value) -> Value {
+        let head = self.b.create_block();
+        let swap = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, types::I32);
+        self.b.ins().jump(head, &[]);
+
+        self.b.switch_to_block(head);
+        let cur = self.b.ins().atomic_load(types::I32, flags, addr);
+        let differs = self.b.ins().icmp(IntCC::NotEqual, cur, expected);
+        self.b.ins().brif(differs, done, &[BlockArg::Value(cur)], swap, &[]);
+
+        self.b.switch_to_block(swap);
+        self.b.seal_block(swap);
+        let seen = self.b.ins().atomic_cas(flags, addr, cur, replacement);
+        let stored = self.b.ins().icmp(IntCC::Equal, seen, cur);
+        self.b.ins().brif(stored, done, &[BlockArg::Value(seen)], head, &[]);
+        self.b.seal_block(head);
+
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.b.block_params(done)[0]
+    }
+
     /// The atomic operators. Returns `false` for any other.
     pub(super) fn atomic_operator(&mut self, op: &Operator) -> Result<bool, String> {
         // Checked in bounds and aligned, so the access cannot trap.
@@ -234,7 +282,11 @@ impl FuncTranslator<'_, '_, '_> {
                 // the access width, as the spec says.
                 let e = narrow(self, expected);
                 let r = narrow(self, replacement);
-                let old = self.b.ins().atomic_cas(flags, addr, e, r);
+                let old = if mem == types::I32 {
+                    self.cmpxchg32(flags, addr, e, r)
+                } else {
+                    self.b.ins().atomic_cas(flags, addr, e, r)
+                };
                 let old = widen(self, old);
                 self.push(old);
             }

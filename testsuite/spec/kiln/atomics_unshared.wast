@@ -89,3 +89,51 @@
 (assert_trap (invoke "i64.rmw.sub" (i32.const -8) (i64.const 1)) "out of bounds memory access")
 (assert_trap (invoke "i32.cmpxchg" (i32.const 65536) (i32.const 0) (i32.const 0)) "out of bounds memory access")
 
+
+;; A 32-bit compare-exchange compares 32 bits, whatever the operand's
+;; register held above them: the expected value of the `rmw32` form, an
+;; `i32.wrap_i64` result or an argument, each with its upper half set.
+;; (aarch64's LL/SC loop once compared all 64 bits and never stored; found
+;; by the differential fuzzer, seed 0xe71cb94293c1c4b0.)
+(module
+  (memory 1 1)
+  (func (export "plain64") (result i64) (i64.load (i32.const 16)))
+  (func (export "set") (param i64) (i64.store (i32.const 16) (local.get 0)))
+  (func (export "i64.rmw32.cmpxchg_u") (param i32 i64 i64) (result i64)
+    (i64.atomic.rmw32.cmpxchg_u (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "i32.cmpxchg.wrapped") (param i32 i64 i64) (result i32)
+    (i32.atomic.rmw.cmpxchg (local.get 0) (i32.wrap_i64 (local.get 1)) (i32.wrap_i64 (local.get 2))))
+  (func (export "i32.cmpxchg") (param i32 i32 i32) (result i32)
+    (i32.atomic.rmw.cmpxchg (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "i64.rmw8.cmpxchg_u") (param i32 i64 i64) (result i64)
+    (i64.atomic.rmw8.cmpxchg_u (local.get 0) (local.get 1) (local.get 2)))
+  ;; A loop of compare-exchanges, the shape of a spin lock's retry.
+  (func (export "count") (param i32) (result i32) (local i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get 0)))
+        (local.set 1 (i32.atomic.load (i32.const 16)))
+        (br_if $next (i32.ne (local.get 1)
+          (i32.atomic.rmw.cmpxchg (i32.const 16) (local.get 1) (i32.add (local.get 1) (i32.const 1)))))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+        (br $next)))
+    (i32.atomic.load (i32.const 16)))
+)
+
+(assert_return (invoke "i64.rmw32.cmpxchg_u" (i32.const 16) (i64.const 0x8000000000000000) (i64.const 0xffffffff12345678)) (i64.const 0))
+(assert_return (invoke "plain64") (i64.const 0x12345678))
+(assert_return (invoke "i64.rmw32.cmpxchg_u" (i32.const 16) (i64.const 0x0000000112345678) (i64.const 0x9abcdef0)) (i64.const 0x12345678))
+(assert_return (invoke "plain64") (i64.const 0x9abcdef0))
+(assert_return (invoke "i64.rmw32.cmpxchg_u" (i32.const 16) (i64.const 0x9abcdef1) (i64.const 0)) (i64.const 0x9abcdef0))
+(assert_return (invoke "plain64") (i64.const 0x9abcdef0))
+(assert_return (invoke "i32.cmpxchg.wrapped" (i32.const 16) (i64.const 0x7fffffff9abcdef0) (i64.const 0x55)) (i32.const 0x9abcdef0))
+(assert_return (invoke "plain64") (i64.const 0x55))
+(assert_return (invoke "i32.cmpxchg" (i32.const 16) (i32.const 0x55) (i32.const -1)) (i32.const 0x55))
+(assert_return (invoke "plain64") (i64.const 0xffffffff))
+(assert_return (invoke "i32.cmpxchg" (i32.const 16) (i32.const -1) (i32.const 0)) (i32.const -1))
+(assert_return (invoke "plain64") (i64.const 0))
+(assert_return (invoke "i64.rmw8.cmpxchg_u" (i32.const 16) (i64.const 0xffffffffffffff00) (i64.const 0x1ff)) (i64.const 0))
+(assert_return (invoke "plain64") (i64.const 0xff))
+(invoke "set" (i64.const 0x11111111fffffff0))
+(assert_return (invoke "count" (i32.const 20)) (i32.const 0x00000004))
+(assert_return (invoke "plain64") (i64.const 0x1111111100000004))
