@@ -61,6 +61,9 @@ pub struct ModuleCtx<'a> {
     /// Whether guarded stores wider than a byte probe their last byte
     /// before storing (targets whose faulting stores may write partly).
     pub probe_stores: bool,
+    /// Whether a 32-bit `atomic_cas` must get an expected value whose
+    /// register is zero-extended (aarch64; `translate/atomics.rs`).
+    pub clean_cas32: bool,
     /// Whether to record where wasm locals live (value labels), for DWARF.
     pub debug: bool,
     /// How each memory (imported and defined) is addressed.

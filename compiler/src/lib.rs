@@ -196,6 +196,7 @@ impl Options {
             isa,
             extend_i32: self.target.extend_i32_args,
             probe_stores: self.target.partial_store_faults,
+            clean_cas32: self.target.cas32_compares_whole_register,
             keep_clif: false,
             is_command: link == codegen::LinkMode::Wasi,
             link,

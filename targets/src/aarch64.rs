@@ -15,6 +15,7 @@ pub const TARGET: Target = Target {
     cpu_levels: &[("armv8.1-a", &["lse"])],
     simd_features: &[],
     extend_i32_args: false,
+    cas32_compares_whole_register: true,
     partial_store_faults: true,
     dwarf_fp_register: 29,
     page_size: 4096,

@@ -48,6 +48,13 @@ pub struct Target {
     /// nothing, so on such targets the compiler probes the last byte of a
     /// guarded store before making it (`translate/heap.rs`).
     pub partial_store_faults: bool,
+    /// Whether Cranelift's 32-bit `atomic_cas` compares the loaded word
+    /// with the whole 64-bit register of its expected operand, whose upper
+    /// half an `I32` value leaves unspecified (aarch64's load-linked /
+    /// store-conditional loop in Cranelift 0.135 does). There the
+    /// translator hands it only a value an atomic load produced
+    /// (`translate/atomics.rs`, `cmpxchg32`).
+    pub cas32_compares_whole_register: bool,
     /// DWARF register number of the frame pointer (rbp, x29, s0).
     pub dwarf_fp_register: u16,
     /// The page size the runtime assumes for guard pages.

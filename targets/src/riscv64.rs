@@ -25,6 +25,7 @@ pub const TARGET: Target = Target {
     cpu_levels: &[("rva22u64", &["zba", "zbb", "zbs"]), ("rva23u64", &["zba", "zbb", "zbs", "v"])],
     simd_features: &["v"],
     extend_i32_args: true,
+    cas32_compares_whole_register: false,
     partial_store_faults: true,
     dwarf_fp_register: 8,
     page_size: 4096,

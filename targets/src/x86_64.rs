@@ -28,6 +28,7 @@ pub const TARGET: Target = Target {
     ],
     simd_features: &[],
     extend_i32_args: false,
+    cas32_compares_whole_register: false,
     partial_store_faults: false,
     dwarf_fp_register: 6,
     page_size: 4096,

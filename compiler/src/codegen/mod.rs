@@ -160,6 +160,10 @@ pub struct ModuleOptions<'o> {
     /// Whether guarded stores probe their last byte first (the target's
     /// `partial_store_faults`; see `translate/heap.rs`).
     pub probe_stores: bool,
+    /// Whether a 32-bit compare-exchange gets a zero-extended expected
+    /// value (the target's `cas32_compares_whole_register`; see
+    /// `translate/atomics.rs`).
+    pub clean_cas32: bool,
     /// Whether to keep the CLIF text of each function.
     pub keep_clif: bool,
     /// Whether the executable runs this module as its command (`_start`).
@@ -375,6 +379,7 @@ pub fn define_module<'a>(
         call_conv,
         extend_i32: opts.extend_i32,
         probe_stores: opts.probe_stores,
+        clean_cas32: opts.clean_cas32,
         debug: opts.debug,
         memories: env
             .memories

@@ -164,15 +164,16 @@ impl FuncTranslator<'_, '_, '_> {
     /// returns the value read at `addr` and stores `replacement` there when
     /// it equals `expected` (all `I32`; spec 4.4.7.6, atomic.rmw.cmpxchg).
     ///
-    /// Not one `atomic_cas`: Cranelift 0.135's aarch64 LL/SC loop (the
-    /// baseline has no LSE `cas`) compares the zero-extended word it loaded
-    /// with all 64 bits of the expected value's register, and an `I32`
-    /// value's upper half is unspecified (an `ireduce` from i64 is a plain
-    /// register reuse), so `i64.atomic.rmw32.cmpxchg_u` with expected
+    /// Used where one `atomic_cas` is wrong (`Target::
+    /// cas32_compares_whole_register`): Cranelift 0.135's aarch64 LL/SC
+    /// loop (the baseline has no LSE `cas`) compares the zero-extended word
+    /// it loaded with all 64 bits of the expected value's register, and an
+    /// `I32` value's upper half is unspecified (an `ireduce` from i64 is a
+    /// plain register reuse), so `i64.atomic.rmw32.cmpxchg_u` with expected
     /// 0x8000_0000_0000_0000 never stored (found by the differential
     /// fuzzer). Here the value handed to `atomic_cas` as expected is always
-    /// one an `atomic_load` produced, which every backend zero-extends, and
-    /// the wasm comparison is an `icmp` at 32 bits:
+    /// one an `atomic_load` produced, which the backend zero-extends
+    /// (`ldar w`), and the wasm comparison is an `icmp` at 32 bits:
     ///
     /// ```text
     /// head: cur = atomic_load addr; if cur != expected -> done(cur)
@@ -282,7 +283,7 @@ impl FuncTranslator<'_, '_, '_> {
                 // the access width, as the spec says.
                 let e = narrow(self, expected);
                 let r = narrow(self, replacement);
-                let old = if mem == types::I32 {
+                let old = if mem == types::I32 && self.env.m.clean_cas32 {
                     self.cmpxchg32(flags, addr, e, r)
                 } else {
                     self.b.ins().atomic_cas(flags, addr, e, r)
