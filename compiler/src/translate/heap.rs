@@ -105,10 +105,31 @@
 //! bounds the last one is, the probe faults in the guard region, and the
 //! trap is raised before the store runs. The probe is never removed:
 //! Cranelift keeps loads that may trap.
+//!
+//! # Short `memory.copy` and `memory.fill`
+//!
+//! A copy or fill of at most [`INLINE_BULK_MAX`] bytes within one unshared
+//! 32-bit memory is made inline ([`FuncTranslator::memory_copy`],
+//! [`FuncTranslator::memory_fill`]); longer ones, 64-bit and shared
+//! memories and copies between two memories call the runtime
+//! (`kiln_rt_memory_copy`/`_fill`, which check the same way). The inline
+//! path checks before it touches memory, whatever the memory's kind:
+//!
+//! ```text
+//!     dst + len <= length  and  src + len <= length    (else trap, nothing written)
+//! ```
+//!
+//! where `dst`, `src`, `len` < 2^32 are zero-extended, so neither sum wraps
+//! in 64 bits, and `length` is read as for an explicit access. After it
+//! every byte moved lies in `[base, base + length)`, so the moves carry no
+//! trap code and never fault; partial-store faults cannot arise. A copy
+//! moves `len` in two possibly overlapping pieces of the widest size that
+//! fits (8, 4, 2 bytes; one byte alone), both loaded before either is
+//! stored, so overlapping ranges give `memmove`'s result as the spec says.
 
 use super::FuncTranslator;
 use crate::func_env::{in_heap, trap};
-use cranelift_codegen::ir::{condcodes::IntCC, types, Endianness, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{self, condcodes::IntCC, types, Endianness, InstBuilder, MemFlagsData, Type, Value};
 use kiln_abi::TrapKind;
 use wasmparser::{MemArg, MemoryType};
 
@@ -183,7 +204,144 @@ pub(super) fn memory_of(memarg: &MemArg) -> u32 {
     memory
 }
 
+/// The longest `memory.copy` or `memory.fill`, in bytes, made inline (see
+/// the module comment); longer ones call the runtime.
+pub const INLINE_BULK_MAX: i64 = 16;
+
 impl FuncTranslator<'_, '_, '_> {
+    /// `memory.copy` (spec 4.4.7.11): `len` bytes from `src` in `src_mem`
+    /// to `dst` in `dst_mem`, as if through a buffer; all three operands
+    /// already i64 ([`Self::heap_index64`]). Traps with "out of bounds
+    /// memory access", writing nothing, unless both ranges are in bounds.
+    pub(super) fn memory_copy(&mut self, dst_mem: u32, src_mem: u32, dst: Value, src: Value, len: Value) {
+        let inline = dst_mem == src_mem && self.inlines_bulk(dst_mem);
+        let (short, long, done) = self.split_short(inline, len);
+        if let Some(short) = short {
+            self.b.switch_to_block(short);
+            self.b.seal_block(short);
+            let length = self.env.memory_length(&mut self.b, dst_mem);
+            // dst, src, len < 2^32 (zero-extended): the sums cannot wrap.
+            let dst_end = self.b.ins().iadd(dst, len);
+            let src_end = self.b.ins().iadd(src, len);
+            let end = self.b.ins().umax(dst_end, src_end);
+            let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+            self.b.ins().trapnz(out, trap(TrapKind::MemoryOutOfBounds));
+            let base = self.env.memory_base(&mut self.b, dst_mem);
+            let d = self.b.ins().iadd(base, dst);
+            let s = self.b.ins().iadd(base, src);
+            self.short_moves(len, done, |t, ty, last| {
+                // Both pieces are loaded before either is stored.
+                let flags = t.bulk_flags();
+                let s_last = t.b.ins().iadd(s, last);
+                let first = t.b.ins().load(ty, flags, s, 0);
+                let second = t.b.ins().load(ty, flags, s_last, 0);
+                let d_last = t.b.ins().iadd(d, last);
+                t.b.ins().store(flags, first, d, 0);
+                t.b.ins().store(flags, second, d_last, 0);
+            });
+        }
+        self.b.switch_to_block(long);
+        self.b.seal_block(long);
+        let dm = self.env.memory_ptr(&mut self.b, dst_mem);
+        let sm = self.env.memory_ptr(&mut self.b, src_mem);
+        let id = self.env.m.runtime.memory_copy;
+        self.env.call_checked(&mut self.b, id, &[dm, sm, dst, src, len], TrapKind::MemoryOutOfBounds);
+        self.join_short(done);
+    }
+
+    /// `memory.fill` (spec 4.4.7.10): `len` bytes at `dst` set to the low
+    /// byte of `val` (i32); `dst` and `len` already i64. Traps with "out of
+    /// bounds memory access", writing nothing, unless the range is in
+    /// bounds.
+    pub(super) fn memory_fill(&mut self, mem: u32, dst: Value, val: Value, len: Value) {
+        let (short, long, done) = self.split_short(self.inlines_bulk(mem), len);
+        if let Some(short) = short {
+            self.b.switch_to_block(short);
+            self.b.seal_block(short);
+            let length = self.env.memory_length(&mut self.b, mem);
+            // dst, len < 2^32 (zero-extended): the sum cannot wrap.
+            let end = self.b.ins().iadd(dst, len);
+            let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+            self.b.ins().trapnz(out, trap(TrapKind::MemoryOutOfBounds));
+            let base = self.env.memory_base(&mut self.b, mem);
+            let d = self.b.ins().iadd(base, dst);
+            let byte = self.b.ins().band_imm_u(val, 0xff);
+            let byte = self.b.ins().uextend(types::I64, byte);
+            let splat = self.b.ins().imul_imm_u(byte, 0x0101_0101_0101_0101);
+            self.short_moves(len, done, |t, ty, last| {
+                let flags = t.bulk_flags();
+                let v = if ty == types::I64 { splat } else { t.b.ins().ireduce(ty, splat) };
+                let d_last = t.b.ins().iadd(d, last);
+                t.b.ins().store(flags, v, d, 0);
+                t.b.ins().store(flags, v, d_last, 0);
+            });
+        }
+        self.b.switch_to_block(long);
+        self.b.seal_block(long);
+        let m = self.env.memory_ptr(&mut self.b, mem);
+        let id = self.env.m.runtime.memory_fill;
+        self.env.call_checked(&mut self.b, id, &[m, dst, val, len], TrapKind::MemoryOutOfBounds);
+        self.join_short(done);
+    }
+
+    /// Whether short bulk operations on `mem` are made inline: a 32-bit,
+    /// unshared memory (a shared one's length may change under us; a
+    /// 64-bit one's sums may wrap).
+    fn inlines_bulk(&self, mem: u32) -> bool {
+        let plan = &self.env.m.memories[mem as usize];
+        !plan.is64 && !plan.shared
+    }
+
+    /// In bounds (checked by the caller), never faulting: no trap code.
+    fn bulk_flags(&mut self) -> MemFlagsData {
+        in_heap(self.b.func, MemFlagsData::new().with_endianness(Endianness::Little).with_trap_code(None))
+    }
+
+    /// Branches on `len <= INLINE_BULK_MAX` when `inline`; returns the
+    /// short path's block (if any), the runtime call's block and the join
+    /// block. Without `inline` it jumps straight to the call's block.
+    fn split_short(&mut self, inline: bool, len: Value) -> (Option<ir::Block>, ir::Block, ir::Block) {
+        let long = self.b.create_block();
+        let done = self.b.create_block();
+        if !inline {
+            self.b.ins().jump(long, &[]);
+            return (None, long, done);
+        }
+        let short = self.b.create_block();
+        let is_short = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, len, INLINE_BULK_MAX);
+        self.b.ins().brif(is_short, short, &[], long, &[]);
+        (Some(short), long, done)
+    }
+
+    fn join_short(&mut self, done: ir::Block) {
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+    }
+
+    /// The size tree of a short operation (`len <= INLINE_BULK_MAX`):
+    /// `len` in 8..=16 moves two 8-byte pieces, 4..=7 two 4-byte, 2..=3 two
+    /// 2-byte, 1 one byte (twice the same), 0 nothing. `emit(t, ty, last)`
+    /// moves the pieces at offsets 0 and `last = len - size` and may not
+    /// end its block; every leaf then jumps to `done`.
+    fn short_moves(&mut self, len: Value, done: ir::Block, emit: impl Fn(&mut Self, Type, Value)) {
+        for (ty, size) in [(types::I64, 8i64), (types::I32, 4), (types::I16, 2), (types::I8, 1)] {
+            let here = self.b.create_block();
+            let smaller = self.b.create_block();
+            let fits = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size);
+            self.b.ins().brif(fits, here, &[], smaller, &[]);
+            self.b.switch_to_block(here);
+            self.b.seal_block(here);
+            let last = self.b.ins().iadd_imm_s(len, -size);
+            emit(self, ty, last);
+            self.b.ins().jump(done, &[]);
+            self.b.switch_to_block(smaller);
+            self.b.seal_block(smaller);
+        }
+        // len == 0: nothing to move.
+        self.b.ins().jump(done, &[]);
+    }
+
     /// The flags of a wasm memory access: little-endian on every target, in
     /// the heap alias region, and trapping with "out of bounds memory
     /// access" when it faults (guarded memories).

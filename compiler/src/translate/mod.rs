@@ -716,9 +716,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
             MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 let (dst, len) = (self.heap_index64(mem, dst), self.heap_index64(mem, len));
-                let m = self.env.memory_ptr(&mut self.b, mem);
-                let id = self.env.m.runtime.memory_fill;
-                self.env.call_checked(&mut self.b, id, &[m, dst, val, len], TrapKind::MemoryOutOfBounds);
+                self.memory_fill(mem, dst, val, len);
             }
             MemoryCopy { dst_mem, src_mem } => {
                 // Operands have the index types of their memories; `len`
@@ -727,10 +725,7 @@ impl<'b, 'm, 'a> FuncTranslator<'b, 'm, 'a> {
                 let dst = self.heap_index64(dst_mem, dst);
                 let src = self.heap_index64(src_mem, src);
                 let len = if self.b.func.dfg.value_type(len) == types::I64 { len } else { self.b.ins().uextend(types::I64, len) };
-                let dm = self.env.memory_ptr(&mut self.b, dst_mem);
-                let sm = self.env.memory_ptr(&mut self.b, src_mem);
-                let id = self.env.m.runtime.memory_copy;
-                self.env.call_checked(&mut self.b, id, &[dm, sm, dst, src, len], TrapKind::MemoryOutOfBounds);
+                self.memory_copy(dst_mem, src_mem, dst, src, len);
             }
             MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
