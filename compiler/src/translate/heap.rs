@@ -217,15 +217,12 @@ impl FuncTranslator<'_, '_, '_> {
         let inline = dst_mem == src_mem && self.inlines_bulk(dst_mem);
         let (short, long, done) = self.split_short(inline, len);
         if let Some(short) = short {
-            self.b.switch_to_block(short);
-            self.b.seal_block(short);
-            let length = self.env.memory_length(&mut self.b, dst_mem);
+            self.enter(short);
             // dst, src, len < 2^32 (zero-extended): the sums cannot wrap.
             let dst_end = self.b.ins().iadd(dst, len);
             let src_end = self.b.ins().iadd(src, len);
             let end = self.b.ins().umax(dst_end, src_end);
-            let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
-            self.b.ins().trapnz(out, trap(TrapKind::MemoryOutOfBounds));
+            self.check_end(dst_mem, end);
             let base = self.env.memory_base(&mut self.b, dst_mem);
             let d = self.b.ins().iadd(base, dst);
             let s = self.b.ins().iadd(base, src);
@@ -240,8 +237,7 @@ impl FuncTranslator<'_, '_, '_> {
                 t.b.ins().store(flags, second, d_last, 0);
             });
         }
-        self.b.switch_to_block(long);
-        self.b.seal_block(long);
+        self.enter(long);
         let dm = self.env.memory_ptr(&mut self.b, dst_mem);
         let sm = self.env.memory_ptr(&mut self.b, src_mem);
         let id = self.env.m.runtime.memory_copy;
@@ -256,13 +252,10 @@ impl FuncTranslator<'_, '_, '_> {
     pub(super) fn memory_fill(&mut self, mem: u32, dst: Value, val: Value, len: Value) {
         let (short, long, done) = self.split_short(self.inlines_bulk(mem), len);
         if let Some(short) = short {
-            self.b.switch_to_block(short);
-            self.b.seal_block(short);
-            let length = self.env.memory_length(&mut self.b, mem);
+            self.enter(short);
             // dst, len < 2^32 (zero-extended): the sum cannot wrap.
             let end = self.b.ins().iadd(dst, len);
-            let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
-            self.b.ins().trapnz(out, trap(TrapKind::MemoryOutOfBounds));
+            self.check_end(mem, end);
             let base = self.env.memory_base(&mut self.b, mem);
             let d = self.b.ins().iadd(base, dst);
             let byte = self.b.ins().band_imm_u(val, 0xff);
@@ -276,8 +269,7 @@ impl FuncTranslator<'_, '_, '_> {
                 t.b.ins().store(flags, v, d_last, 0);
             });
         }
-        self.b.switch_to_block(long);
-        self.b.seal_block(long);
+        self.enter(long);
         let m = self.env.memory_ptr(&mut self.b, mem);
         let id = self.env.m.runtime.memory_fill;
         self.env.call_checked(&mut self.b, id, &[m, dst, val, len], TrapKind::MemoryOutOfBounds);
@@ -315,8 +307,22 @@ impl FuncTranslator<'_, '_, '_> {
 
     fn join_short(&mut self, done: ir::Block) {
         self.b.ins().jump(done, &[]);
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
+        self.enter(done);
+    }
+
+    /// Continues in `block`, whose predecessors are all known.
+    fn enter(&mut self, block: ir::Block) {
+        self.b.switch_to_block(block);
+        self.b.seal_block(block);
+    }
+
+    /// Traps with "out of bounds memory access" unless `end <= length`:
+    /// the short path's check, before any byte moves. The length is read
+    /// as for an explicit access (reloaded after calls).
+    fn check_end(&mut self, mem: u32, end: Value) {
+        let length = self.env.memory_length(&mut self.b, mem);
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+        self.b.ins().trapnz(out, trap(TrapKind::MemoryOutOfBounds));
     }
 
     /// The size tree of a short operation (`len <= INLINE_BULK_MAX`):
@@ -330,13 +336,11 @@ impl FuncTranslator<'_, '_, '_> {
             let smaller = self.b.create_block();
             let fits = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size);
             self.b.ins().brif(fits, here, &[], smaller, &[]);
-            self.b.switch_to_block(here);
-            self.b.seal_block(here);
+            self.enter(here);
             let last = self.b.ins().iadd_imm_s(len, -size);
             emit(self, ty, last);
             self.b.ins().jump(done, &[]);
-            self.b.switch_to_block(smaller);
-            self.b.seal_block(smaller);
+            self.enter(smaller);
         }
         // len == 0: nothing to move.
         self.b.ins().jump(done, &[]);
