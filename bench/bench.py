@@ -51,21 +51,24 @@ NATIVE, KILN, WT_JIT, WT_AOT, WASM2C = "native", "kiln", "wasmtime-jit", "wasmti
 # vectorises loops with v128 code) and run by Kiln and wasmtime beside the
 # scalar build. Native stays `clang -O2`, which uses SSE2 by itself.
 KILN_SIMD, WT_JIT_SIMD, WT_AOT_SIMD = "kiln-simd", "wasmtime-jit-simd", "wasmtime-aot-simd"
-SIMD = {KILN_SIMD: KILN, WT_JIT_SIMD: WT_JIT, WT_AOT_SIMD: WT_AOT}  # SIMD contender -> its scalar twin
-SIMD_CFLAGS = ["-msimd128"]
 # Kiln again with --bounds-checks=explicit (a compare before every memory
 # access instead of guard pages), on the scalar build: the mode's cost.
 KILN_EXPLICIT = "kiln-explicit"
 # Kiln again with --cpu native (this machine's CPU features, as wasmtime's JIT
 # and AOT compile for the host), on the scalar build: the like-for-like
-# comparison with wasmtime, beside Kiln's portable default baseline.
+# comparison with wasmtime, beside Kiln's portable default baseline. Its
+# -msimd128 twin matters more: on the x86-64-v1 baseline (SSE2) Cranelift
+# spells lane inserts, shuffles and widenings without SSSE3/SSE4.1.
 KILN_HOST = "kiln-host"
+KILN_HOST_SIMD = "kiln-host-simd"
+SIMD = {KILN_SIMD: KILN, KILN_HOST_SIMD: KILN_HOST, WT_JIT_SIMD: WT_JIT, WT_AOT_SIMD: WT_AOT}  # SIMD contender -> its scalar twin
+SIMD_CFLAGS = ["-msimd128"]
 # Kiln's JIT: `kiln run APP.wasm`, compiling in memory at every run (its time
 # includes that compile; `kiln bench` reports the two apart).
 KILN_JIT = "kiln-jit"
 # Start-up only: a static executable with no libc that only calls exit.
 FLOOR = "floor"
-ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_HOST, KILN_SIMD, KILN_JIT, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
+ORDER = [NATIVE, KILN, KILN_EXPLICIT, KILN_HOST, KILN_SIMD, KILN_HOST_SIMD, KILN_JIT, WT_JIT, WT_JIT_SIMD, WT_AOT, WT_AOT_SIMD, WASM2C]
 
 
 class Tools:
@@ -98,7 +101,7 @@ class Tools:
         }
         for c, base in SIMD.items():
             self.labels[c] = self.labels[base].replace(" (py API)", "") + " +simd128" + \
-                ("" if c == KILN_SIMD or self.wasmtime_cli else " (py API)")
+                ("" if c in (KILN_SIMD, KILN_HOST_SIMD) or self.wasmtime_cli else " (py API)")
         self.short = {
             NATIVE: "native", KILN: "Kiln", KILN_EXPLICIT: "Kiln explicit", KILN_HOST: "Kiln host", KILN_JIT: "Kiln JIT",
             WT_JIT: "wt JIT" + ("" if self.wasmtime_cli else " (py)"),
@@ -540,7 +543,7 @@ def contender_cmd(tools, c, art, args):
     """The command line of one run and whether its time comes from the runner's own timing file."""
     if c in SIMD:  # the -msimd128 build's artifacts, run as its scalar twin runs the scalar ones
         return contender_cmd(tools, SIMD[c], {"wasm": art["wasm-simd"], KILN: art[KILN_SIMD],
-                                              "cwasm": art["cwasm-simd"]}, args)
+                                              KILN_HOST: art[KILN_HOST_SIMD], "cwasm": art["cwasm-simd"]}, args)
     if c in (NATIVE, KILN, KILN_EXPLICIT, KILN_HOST, WASM2C):
         return [art[c]] + args, False
     if c == KILN_JIT:
@@ -681,7 +684,8 @@ def build_all(tools, wls, args, pool):
                            WASM2C: os.path.join(d, "app.wasm2c"), "wasm-simd": os.path.join(d, "app-simd.wasm"),
                            KILN_SIMD: os.path.join(d, "app-simd.kiln"), "cwasm-simd": os.path.join(d, "app-simd.cwasm"),
                            KILN_EXPLICIT: os.path.join(d, "app-explicit.kiln"),
-                           KILN_HOST: os.path.join(d, "app-host.kiln")}
+                           KILN_HOST: os.path.join(d, "app-host.kiln"),
+                           KILN_HOST_SIMD: os.path.join(d, "app-simd-host.kiln")}
         ctimes[w["name"]] = {}
     inner_pool = concurrent.futures.ThreadPoolExecutor(NPROC)
     for w in wls:
@@ -713,6 +717,7 @@ def build_all(tools, wls, args, pool):
                                 (KILN_EXPLICIT, comp.kiln_explicit, a["wasm"], a[KILN_EXPLICIT]),
                                 (KILN_HOST, comp.kiln_host, a["wasm"], a[KILN_HOST]),
                                 (KILN_SIMD, comp.kiln, a["wasm-simd"], a[KILN_SIMD]),
+                                (KILN_HOST_SIMD, comp.kiln_host, a["wasm-simd"], a[KILN_HOST_SIMD]),
                                 (WT_AOT_SIMD, comp.cwasm, a["wasm-simd"], a["cwasm-simd"])):
             if not tools.available(c) or c in SIMD and "wasm-simd" in failed.get(n, {}):
                 continue
@@ -1096,6 +1101,9 @@ def report(data, tools):
     host = KILN_HOST in cs
     if host:
         head += ["Kiln --cpu native / wasmtime AOT"]
+    host_simd = KILN_HOST_SIMD in cs
+    if host_simd:
+        head += ["Kiln --cpu native +simd128 / wasmtime AOT +simd128"]
     add("| workload | " + " | ".join(head) + " |")
     add("|---|" + "---:|" * len(head))
     cols = {h: [] for h in head}
@@ -1110,6 +1118,8 @@ def report(data, tools):
             vals += [ratio(med.get(KILN_EXPLICIT), med.get(KILN))]
         if host:
             vals += [ratio(med.get(KILN_HOST), med.get(WT_AOT))]
+        if host_simd:
+            vals += [ratio(med.get(KILN_HOST_SIMD), med.get(WT_AOT_SIMD))]
         for h, v in zip(head, vals):
             cols[h].append(v)
         add(f"| {n} | " + " | ".join(fmt_r(v) for v in vals) + " |")
@@ -1241,7 +1251,9 @@ def readme_summary(data, tools):
         out.append(f"- Host CPU: wasmtime compiles for this machine's CPU features, Kiln by default for a portable "
                    f"baseline (x86-64-v1: SSE2). Kiln `--cpu native` ÷ wasmtime AOT: "
                    f"{fmt_r(g.get('Kiln --cpu native / wasmtime AOT'))} (geometric mean), against "
-                   f"{fmt_r(g.get('Kiln / wasmtime AOT'))} for the default build.")
+                   f"{fmt_r(g.get('Kiln / wasmtime AOT'))} for the default build"
+                   + (f"; on the `-msimd128` builds {fmt_r(g.get('Kiln --cpu native +simd128 / wasmtime AOT +simd128'))} "
+                      f"against {fmt_r(g.get('Kiln +simd128 / wasmtime AOT +simd128'))}" if KILN_HOST_SIMD in cs else "") + ".")
     su = data.get("startup")
     if su:
         floor = su.get(FLOOR, {}).get("time")
@@ -1296,7 +1308,7 @@ def chart(data, tools, path):
     ex = data["execution"]
     names = list(ex.keys()) + ["geomean"]
     colors = {KILN: "#d9480f", WT_JIT: "#1c7ed6", WT_AOT: "#74c0fc", WASM2C: "#37b24d",
-              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff", KILN_EXPLICIT: "#862e9c", KILN_HOST: "#c2255c", KILN_JIT: "#f08c00"}
+              KILN_SIMD: "#ffa94d", WT_JIT_SIMD: "#4c6ef5", WT_AOT_SIMD: "#a5d8ff", KILN_EXPLICIT: "#862e9c", KILN_HOST: "#c2255c", KILN_HOST_SIMD: "#f783ac", KILN_JIT: "#f08c00"}
     has_cp = bool(data.get("compile"))
     fig, axes = plt.subplots(1, 2 if has_cp else 1, figsize=(15 if has_cp else 11, 5.5),
                              gridspec_kw={"width_ratios": [3, 1]} if has_cp else None)
