@@ -46,3 +46,15 @@ if ! command -v cargo >/dev/null; then
     echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2
     exit 1
 fi
+# The Rust toolchain rust-toolchain.toml names (Cranelift's release sets
+# the minimum). rustup fetches a missing one by itself only where
+# RUSTUP_AUTO_INSTALL is not 0, so it is installed here.
+toolchain=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+if command -v rustup >/dev/null && ! rustup run "$toolchain" rustc --version >/dev/null 2>&1; then
+    echo "setup: installing Rust $toolchain (rust-toolchain.toml) with rustup"
+    rustup toolchain install "$toolchain" --profile minimal
+fi
+if ! cargo --version >/dev/null 2>&1; then
+    echo "setup: cargo does not run with Rust $toolchain (rust-toolchain.toml); install it with rustup" >&2
+    exit 1
+fi

@@ -1272,11 +1272,11 @@ fn localize(bytes: &[u8], prefix: &str) -> Result<Vec<u8>, CompileError> {
         }
         if let Some(api) = name.strip_prefix("kiln_api_") {
             sym.name = format!("{prefix}_{api}").into_bytes().into();
-            sym.st_other = elf::STV_DEFAULT;
+            sym.st_other = elf::STV_DEFAULT.into();
         } else {
             let ty = sym.st_type();
             sym.set_st_info(elf::STB_LOCAL, ty);
-            sym.st_other = elf::STV_HIDDEN;
+            sym.st_other = elf::STV_HIDDEN.into();
         }
     }
     if !undefined.is_empty() {

@@ -23,7 +23,7 @@ use crate::func_env::{trap_kind, FuncEnv, ModuleCtx, RuntimeFuncs};
 use crate::translate::translate_function;
 use cranelift_codegen::ir::{self, UserFuncName};
 use cranelift_codegen::isa::OwnedTargetIsa;
-use cranelift_codegen::{Context, FinalizedMachReloc};
+use cranelift_codegen::{Context, MachReloc};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module, ModuleReloc};
 use cranelift_object::{ObjectBuilder, ObjectModule};
@@ -630,9 +630,8 @@ fn finish_function(
         let loc = srclocs
             .iter()
             .find(|s| s.start <= at && at < s.end)
-            .map(|s| s.loc)
-            .filter(|l| !l.is_default())
-            .map(|l| l.bits())
+            .map(|s| srcloc_bits(s.loc))
+            .filter(|l| *l != DEFAULT_SRCLOC)
             .unwrap_or(default_offset);
         match inlined {
             Some(map) => map.resolve(loc),
@@ -650,11 +649,11 @@ fn finish_function(
     let relocs = buffer
         .relocs()
         .iter()
-        .map(|r: &FinalizedMachReloc| ModuleReloc::from_mach_reloc(r, &cctx.func, id))
+        .map(|r: &MachReloc| ModuleReloc::from_mach_reloc(r, &cctx.func, id))
         .collect();
     // The call instruction ends at the return address; its wasm offset is
     // that of the byte before.
-    use cranelift_codegen::FinalizedMachExceptionHandler as H;
+    use cranelift_codegen::MachExceptionHandler as H;
     let call_sites = buffer
         .call_sites()
         .map(|c| {
@@ -668,8 +667,9 @@ fn finish_function(
                     .exception_handlers
                     .iter()
                     .filter_map(|h| match h {
-                        H::Tag(tag, at) => Some((Some(tag.as_u32()), *at)),
-                        H::Default(at) => Some((None, *at)),
+                        // A finalized buffer's handlers are code offsets.
+                        H::Tag(tag, at) => Some((Some(tag.as_u32()), at.as_offset())),
+                        H::Default(at) => Some((None, at.as_offset())),
                         // Kiln's tags need no dynamic context (one instance per module).
                         H::Context(_) => None,
                     })
@@ -694,16 +694,31 @@ fn finish_function(
         // aarch64), which wasmtime uses too; the buffer's own is only the
         // minimum its constants need. (On bench/ the gain was within the
         // noise: kept so code placement matches wasmtime's.)
-        alignment: (buffer.alignment as u64).max(isa.function_alignment().preferred as u64),
+        alignment: (buffer.min_alignment as u64).max(isa.function_alignment().preferred as u64),
         relocs,
         traps,
         call_sites,
-        srclocs: srclocs.iter().filter(|s| !s.loc.is_default()).map(|s| (s.start, s.end, s.loc.bits())).collect(),
+        srclocs: srclocs
+            .iter()
+            .map(|s| (s.start, s.end, srcloc_bits(s.loc)))
+            .filter(|s| s.2 != DEFAULT_SRCLOC)
+            .collect(),
         local_slots,
         unwind,
         clif,
     })
 }
+
+/// The bits of a finalized buffer's source location (absolute: the
+/// function's base location is applied when compilation finishes), which
+/// Kiln sets to the wasm byte offset of each instruction.
+fn srcloc_bits(loc: ir::MaybeRelSourceLoc) -> u32 {
+    loc.as_abs().bits()
+}
+
+/// The bits of `SourceLoc::default()`: code with no wasm instruction (the
+/// prologue, for one).
+const DEFAULT_SRCLOC: u32 = 0x7fff_ffff;
 
 /// Emits the object holding the executable-wide tables (module list and
 /// build configuration).
@@ -718,6 +733,11 @@ pub fn executable_object(isa: &OwnedTargetIsa, module_count: u32, config: &[u8])
 #[cfg(test)]
 mod tests {
     use super::TypeInterner;
+
+    #[test]
+    fn default_srcloc_bits() {
+        assert_eq!(cranelift_codegen::ir::SourceLoc::default().bits(), super::DEFAULT_SRCLOC);
+    }
     use crate::environ::ModuleEnv;
 
     fn ids(interner: &mut TypeInterner, wat: &str) -> Vec<u64> {

@@ -165,15 +165,16 @@ impl FuncTranslator<'_, '_, '_> {
     /// it equals `expected` (all `I32`; spec 4.4.7.6, atomic.rmw.cmpxchg).
     ///
     /// Used where one `atomic_cas` is wrong (`Target::
-    /// cas32_compares_whole_register`): Cranelift 0.135's aarch64 LL/SC
-    /// loop (the baseline has no LSE `cas`) compares the zero-extended word
-    /// it loaded with all 64 bits of the expected value's register, and an
-    /// `I32` value's upper half is unspecified (an `ireduce` from i64 is a
-    /// plain register reuse), so `i64.atomic.rmw32.cmpxchg_u` with expected
-    /// 0x8000_0000_0000_0000 never stored (found by the differential
-    /// fuzzer). Here the value handed to `atomic_cas` as expected is always
-    /// one an `atomic_load` produced, which the backend zero-extends
-    /// (`ldar w`), and the wasm comparison is an `icmp` at 32 bits:
+    /// cas32_compares_whole_register`): Cranelift's aarch64 LL/SC loop
+    /// (0.135 and 0.137; the baseline has no LSE `cas`) compares the
+    /// zero-extended word it loaded with all 64 bits of the expected
+    /// value's register, and an `I32` value's upper half is unspecified (an
+    /// `ireduce` from i64 is a plain register reuse), so
+    /// `i64.atomic.rmw32.cmpxchg_u` with expected 0x8000_0000_0000_0000
+    /// never stored (found by the differential fuzzer). Here the value
+    /// handed to `atomic_cas` as expected is always one an `atomic_load`
+    /// produced, which the backend zero-extends (`ldar w`), and the wasm
+    /// comparison is an `icmp` at 32 bits:
     ///
     /// ```text
     /// head: cur = atomic_load addr; if cur != expected -> done(cur)
