@@ -167,6 +167,18 @@ static bool trap_lookup(uintptr_t pc, struct trap_site *out) {
     return false;
 }
 
+/* The source position and handlers of module m's call `call`, or NULL
+ * when it has neither (the records are sorted by call index). */
+static const struct kiln_call_extra *call_extra(const struct kiln_module *m, uint32_t call) {
+    uint32_t a = 0, b = m->n_call_extras;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (m->call_extras[mid].call == call) return &m->call_extras[mid];
+        if (m->call_extras[mid].call < call) a = mid + 1; else b = mid;
+    }
+    return 0;
+}
+
 /* The call site whose return address is pc, in any module: the function
  * containing pc (funcs are sorted by start, as laid out), then the call in
  * that function's run of call sites (sorted by offset). A return address
@@ -189,15 +201,21 @@ bool kiln_call_lookup(uintptr_t pc, struct kiln_call_info *out) {
         while (a < b) {
             uint32_t mid = a + (b - a) / 2;
             if (calls[mid].pc_offset == off) {
-                const struct kiln_call_site *c = &calls[mid];
                 out->module = m;
                 out->func_index = f->index;
-                out->wasm_offset = c->wasm_offset;
-                out->file = c->source ? m->source_lines[c->source - 1].file : 0;
-                out->line = c->source ? m->source_lines[c->source - 1].line : 0;
-                out->frame_offset = c->frame_offset;
-                out->handlers = m->handlers + c->handlers;
-                out->n_handlers = c->n_handlers;
+                out->wasm_offset = calls[mid].wasm_offset;
+                /* SANDBOX-CRITICAL (the unwinder resumes at these
+                 * handlers with SP = FP - frame_offset): a call has them
+                 * only if its own record, found by its index among the
+                 * module's calls, says so; a call without a record has
+                 * no handler, so an exception unwinds past its frame. */
+                const struct kiln_call_extra *e = call_extra(m, f->calls + mid);
+                uint32_t source = e ? e->source : 0;
+                out->file = source ? m->source_lines[source - 1].file : 0;
+                out->line = source ? m->source_lines[source - 1].line : 0;
+                out->frame_offset = e ? e->frame_offset : 0;
+                out->handlers = m->handlers + (e ? e->handlers : 0);
+                out->n_handlers = e ? e->n_handlers : 0;
                 return true;
             }
             if (calls[mid].pc_offset < off) a = mid + 1; else b = mid;

@@ -13,7 +13,7 @@ use crate::environ::{ElemItems, ImportKind, SegmentMode};
 use crate::func_env::ModuleCtx;
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module, ModuleRelocTarget, ModuleResult};
 use kiln_abi::{
-    Struct, CALL_SITE, CATCH_ALL, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG, FUNCREF,
+    Struct, CALL_EXTRA, CALL_SITE, CATCH_ALL, EXPORT, EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERN_TAG, FUNCREF,
     FUNC_INFO, HANDLER, HEAP_CONCRETE, IMPORT, MEMORY, MODULE, NO_MAX, REF_NON_NULL, SEGMENT, SOURCE_LINE, TABLE, TAG, TRAP_GROUP, InlinedAt, InlinedCall, TrapSite,
     VMCTX_HEADER,
 };
@@ -95,6 +95,7 @@ pub struct DataIds {
     pub trap_data: DataId,
     pub source_lines: DataId,
     pub calls: DataId,
+    pub call_extras: DataId,
     pub handlers: DataId,
     pub imports: DataId,
     pub exports: DataId,
@@ -118,6 +119,7 @@ pub fn declare(module: &mut impl Module, index: u32) -> ModuleResult<DataIds> {
         trap_data: d("trap_data", false)?,
         source_lines: d("source_lines", false)?,
         calls: d("calls", false)?,
+        call_extras: d("call_extras", false)?,
         handlers: d("handlers", false)?,
         imports: d("imports", false)?,
         exports: d("exports", false)?,
@@ -574,6 +576,9 @@ pub fn define(
     let mut calls = Blob::array(&CALL_SITE, n_calls);
     let n_handlers: usize = wasm_funcs.iter().flat_map(|(_, f)| &f.call_sites).map(|c| c.handlers.len()).sum();
     let mut handlers = Blob::array(&HANDLER, n_handlers);
+    // (call index, source, frame offset, first handler, handler count) of
+    // the calls that have a source position or handlers, in call order.
+    let mut extras: Vec<[u32; 5]> = Vec::new();
     let (mut k, mut h) = (0, 0);
     // Each function's call sites are a run named by its `funcs` entry,
     // their pcs offsets from the function's start.
@@ -583,14 +588,15 @@ pub fn define(
         for c in &f.call_sites {
             calls.field_u32(&CALL_SITE, k, "pc_offset", c.ret);
             calls.field_u32(&CALL_SITE, k, "wasm_offset", c.wasm_offset);
-            if let Some(pos) = source_of(&mut names, c.wasm_offset) {
+            let source = source_of(&mut names, c.wasm_offset).map(|pos| {
                 let n = source_index.len() as u32;
-                calls.field_u32(&CALL_SITE, k, "source", 1 + *source_index.entry(pos).or_insert(n));
+                1 + *source_index.entry(pos).or_insert(n)
+            });
+            if source.is_some() || !c.handlers.is_empty() {
+                let (frame, first) = if c.handlers.is_empty() { (0, 0) } else { (c.frame_offset, h as u32) };
+                extras.push([k as u32, source.unwrap_or(0), frame, first, c.handlers.len() as u32]);
             }
             if !c.handlers.is_empty() {
-                calls.field_u32(&CALL_SITE, k, "frame_offset", c.frame_offset);
-                calls.field_u32(&CALL_SITE, k, "handlers", h as u32);
-                calls.field_u32(&CALL_SITE, k, "n_handlers", c.handlers.len() as u32);
                 for (tag, at) in &c.handlers {
                     handlers.field_ptr(&HANDLER, h, "pc", Target::Func(*id), *at as i64);
                     handlers.field_u32(&HANDLER, h, "tag", tag.unwrap_or(CATCH_ALL));
@@ -601,6 +607,14 @@ pub fn define(
         }
     }
     calls.define(module, ids.calls)?;
+    let mut ex = Blob::array(&CALL_EXTRA, extras.len());
+    for (i, e) in extras.iter().enumerate() {
+        for (field, v) in ["call", "source", "frame_offset", "handlers", "n_handlers"].iter().zip(e) {
+            ex.field_u32(&CALL_EXTRA, i, field, *v);
+        }
+    }
+    ex.define(module, ids.call_extras)?;
+    let n_call_extras = extras.len() as u32;
     funcs.define(module, ids.funcs)?;
     handlers.define(module, ids.handlers)?;
     let mut sources = Blob::array(&SOURCE_LINE, source_index.len());
@@ -642,8 +656,10 @@ pub fn define(
     m.ptr(MODULE.offset("source_lines"), Target::Data(ids.source_lines), 0);
     m.ptr(MODULE.offset("imports"), Target::Data(ids.imports), 0);
     m.ptr(MODULE.offset("calls"), Target::Data(ids.calls), 0);
+    m.ptr(MODULE.offset("call_extras"), Target::Data(ids.call_extras), 0);
     m.ptr(MODULE.offset("handlers"), Target::Data(ids.handlers), 0);
     m.u32(MODULE.offset("n_calls"), n_calls as u32);
+    m.u32(MODULE.offset("n_call_extras"), n_call_extras);
     m.u32(MODULE.offset("tags_offset"), ctx.offsets.tags());
     m.ptr(MODULE.offset("exports"), Target::Data(ids.exports), 0);
     m.ptr(MODULE.offset("host_memories"), Target::Data(ids.host_memories), 0);

@@ -22,7 +22,7 @@ pub const POINTER_SIZE: u32 = 8;
 
 /// Version stamp written into every module descriptor; the runtime refuses a
 /// descriptor from a different ABI version.
-pub const ABI_VERSION: u32 = 7;
+pub const ABI_VERSION: u32 = 8;
 
 /// Exit status of a process that stopped on a trap (the same as wasmtime's).
 pub const TRAP_EXIT_STATUS: i32 = 134;
@@ -479,18 +479,32 @@ pub fn decode_trap_group(bytes: &[u8]) -> Option<(Vec<TrapSite>, Vec<InlinedCall
 /// exception unwinder can find the handlers of a call inside `try_table`
 /// (or a legacy `try`). Each function's call sites are a run of the
 /// module's array, named by its [`FUNC_INFO`]; a lookup is a binary search
-/// of the functions, then of the run. Entries hold offsets and indices,
-/// not pointers: 24 bytes and no relocation per call.
+/// of the functions, then of the run. Entries hold offsets, not pointers:
+/// 8 bytes and no relocation per call. What only some calls have (a
+/// source position under `-g`, exception handlers) is in a
+/// [`CALL_EXTRA`] record, found by the call's index.
 pub const CALL_SITE: Struct = Struct {
     c_name: "kiln_call_site",
-    doc: "Maps a return address to the wasm call instruction and its exception handlers.",
+    doc: "Maps a return address to the wasm call instruction.",
     fields: &[
         ("pc_offset", CType::U32, "Return address of the call minus its function's start."),
         ("wasm_offset", CType::U32, "Byte offset in the module of the wasm call."),
+    ],
+};
+
+/// What a [`CALL_SITE`] has besides its offsets, for the calls that have
+/// any of it: one record per such call, sorted by `call`, the call's index
+/// in the module's call sites (a binary search finds it; a call without
+/// a record has no source position and no handlers).
+pub const CALL_EXTRA: Struct = Struct {
+    c_name: "kiln_call_extra",
+    doc: "Source position and exception handlers of one call site.",
+    fields: &[
+        ("call", CType::U32, "Index of the call in the module's calls."),
         ("source", CType::U32, "0, or 1 + the index in source_lines of the call's source position."),
         ("frame_offset", CType::U32, "FP minus SP at the call: a handler runs with SP = FP - frame_offset."),
         ("handlers", CType::U32, "Index in the module's handlers of this call's first handler (innermost first)."),
-        ("n_handlers", CType::U32, "Number of handlers."),
+        ("n_handlers", CType::U32, "Number of handlers (0: none)."),
     ],
 };
 
@@ -641,6 +655,7 @@ pub const MODULE: Struct = Struct {
         ("trap_data", CType::Ptr("const uint8_t"), "The groups' entries (see kiln_abi::encode_trap_group)."),
         ("source_lines", CType::Ptr("const struct kiln_source_line"), "Source positions the trap entries name."),
         ("calls", CType::Ptr("const struct kiln_call_site"), "Call sites, sorted by return address."),
+        ("call_extras", CType::Ptr("const struct kiln_call_extra"), "Source positions and handlers of the calls that have them, sorted by call index."),
         ("handlers", CType::Ptr("const struct kiln_handler"), "Exception handlers of the call sites."),
         ("imports", CType::Ptr("const struct kiln_import"), "Imports resolved at instantiation (empty when bound at compile time)."),
         ("exports", CType::Ptr("const struct kiln_export"), "Exports."),
@@ -652,6 +667,7 @@ pub const MODULE: Struct = Struct {
         ("n_funcs", CType::U32, "Number of defined functions."),
         ("n_trap_groups", CType::U32, "Number of trap groups."),
         ("n_calls", CType::U32, "Number of call sites."),
+        ("n_call_extras", CType::U32, "Number of entries in call_extras."),
         ("tags_offset", CType::U32, "Byte offset in the VMContext of the tag pointer array."),
         ("memories_offset", CType::U32, "Byte offset in the VMContext of the defined memories (kiln_memory[n_memories])."),
         ("tables_offset", CType::U32, "Byte offset in the VMContext of the defined tables (kiln_table[n_tables])."),
@@ -672,6 +688,7 @@ pub const STRUCTS: &[&Struct] = &[
     &SOURCE_LINE,
     &HANDLER,
     &CALL_SITE,
+    &CALL_EXTRA,
     &TAG,
     &EXN,
     &IMPORT,
