@@ -630,8 +630,7 @@ fn finish_function(
         let loc = srclocs
             .iter()
             .find(|s| s.start <= at && at < s.end)
-            .map(|s| srcloc_bits(s.loc))
-            .filter(|l| *l != DEFAULT_SRCLOC)
+            .and_then(|s| wasm_offset_of(s.loc))
             .unwrap_or(default_offset);
         match inlined {
             Some(map) => map.resolve(loc),
@@ -698,27 +697,20 @@ fn finish_function(
         relocs,
         traps,
         call_sites,
-        srclocs: srclocs
-            .iter()
-            .map(|s| (s.start, s.end, srcloc_bits(s.loc)))
-            .filter(|s| s.2 != DEFAULT_SRCLOC)
-            .collect(),
+        srclocs: srclocs.iter().filter_map(|s| Some((s.start, s.end, wasm_offset_of(s.loc)?))).collect(),
         local_slots,
         unwind,
         clif,
     })
 }
 
-/// The bits of a finalized buffer's source location (absolute: the
-/// function's base location is applied when compilation finishes), which
-/// Kiln sets to the wasm byte offset of each instruction.
-fn srcloc_bits(loc: ir::MaybeRelSourceLoc) -> u32 {
-    loc.as_abs().bits()
+/// The wasm byte offset a finalized buffer's source location holds (it is
+/// absolute: the function's base location is applied when compilation
+/// finishes), or `None` for code of no wasm instruction (the prologue).
+fn wasm_offset_of(loc: ir::MaybeRelSourceLoc) -> Option<u32> {
+    let loc = loc.as_abs();
+    (!loc.is_default()).then(|| loc.bits())
 }
-
-/// The bits of `SourceLoc::default()`: code with no wasm instruction (the
-/// prologue, for one).
-const DEFAULT_SRCLOC: u32 = 0x7fff_ffff;
 
 /// Emits the object holding the executable-wide tables (module list and
 /// build configuration).
@@ -733,11 +725,6 @@ pub fn executable_object(isa: &OwnedTargetIsa, module_count: u32, config: &[u8])
 #[cfg(test)]
 mod tests {
     use super::TypeInterner;
-
-    #[test]
-    fn default_srcloc_bits() {
-        assert_eq!(cranelift_codegen::ir::SourceLoc::default().bits(), super::DEFAULT_SRCLOC);
-    }
     use crate::environ::ModuleEnv;
 
     fn ids(interner: &mut TypeInterner, wat: &str) -> Vec<u64> {
