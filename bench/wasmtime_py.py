@@ -4,7 +4,7 @@ used when no `wasmtime` CLI is found. Results from it are labelled
 "wasmtime (py API)".
 
   wasmtime_py.py jit     [GRANTS] APP.wasm  [ARGS...]   compile at start-up, then run
-  wasmtime_py.py compile APP.wasm OUT.cwasm [--threads 1|all]
+  wasmtime_py.py compile APP.wasm OUT.cwasm [--threads 1|all] [--isa FLAGS]
   wasmtime_py.py aot     [GRANTS] APP.cwasm [ARGS...]   deserialize a precompiled module, then run
 
 GRANTS, as `kiln run`'s flags (`kiln bench` passes its own):
@@ -21,6 +21,13 @@ If BENCH_TIMING_FILE is set, the runner writes there, as JSON, the seconds
 spent inside wasmtime (load = compile or deserialize, instantiate, run), which
 excludes starting the Python interpreter and importing the wasmtime package:
 bench.py reports that inner time, and says so.
+
+--isa FLAGS (x86-64 only) compiles for exactly the listed CPU features instead
+of this machine's: FLAGS is a comma-separated list of Cranelift's x86 ISA flag
+names (`has_avx2,...`, or `baseline` for none); every other flag of
+X86_ISA_FLAGS is turned off. bench/instructions.py uses it to compile wasmtime
+for the same features as a Kiln executable, and for what valgrind can run
+(no AVX-512).
 """
 import json
 import os
@@ -33,8 +40,22 @@ import wasmtime  # noqa: E402
 T_IMPORT = time.perf_counter()
 
 
-def engine(threads="all"):
+# Cranelift 0.137's x86-64 ISA flags (cranelift-codegen-meta, isa/x86.rs): the
+# CPU features wasmtime detects on the host and compiles for.
+X86_ISA_FLAGS = ("has_sse3 has_ssse3 has_cmpxchg16b has_sse41 has_sse42 has_popcnt has_avx has_avx2 has_fma "
+                 "has_bmi1 has_bmi2 has_lzcnt has_avx512bitalg has_avx512dq has_avx512f has_avx512vbmi "
+                 "has_avx512vl has_avx512vnni has_avx_vnni has_apx").split()
+
+
+def engine(threads="all", isa=None):
     cfg = wasmtime.Config()
+    if isa is not None:
+        wanted = set() if isa == "baseline" else set(isa.split(","))
+        unknown = wanted - set(X86_ISA_FLAGS)
+        if unknown:
+            sys.exit("wasmtime_py.py: unknown x86 ISA flag(s): %s" % ", ".join(sorted(unknown)))
+        for flag in X86_ISA_FLAGS:
+            cfg.cranelift_flag_set(flag, "true" if flag in wanted else "false")
     # The compilation cache is off unless enabled: a JIT run really compiles.
     if threads == "1":
         cfg.parallel_compilation = False
@@ -123,8 +144,8 @@ def run(mode, argv):
     os._exit(status)
 
 
-def compile_(path, out, threads):
-    eng = engine(threads)
+def compile_(path, out, threads, isa=None):
+    eng = engine(threads, isa)
     t0 = time.perf_counter()
     with open(path, "rb") as f:
         module = wasmtime.Module(eng, f.read())
@@ -148,7 +169,8 @@ def main(argv):
         threads = "all"
         if "--threads" in argv:
             threads = argv[argv.index("--threads") + 1]
-        compile_(argv[1], argv[2], threads)
+        isa = argv[argv.index("--isa") + 1] if "--isa" in argv else None
+        compile_(argv[1], argv[2], threads, isa)
     else:
         sys.exit(__doc__)
 
