@@ -53,8 +53,11 @@ def python_binary():
 def callgrind(cmd, stdin, cwd):
     """Instructions executed by cmd (all its threads), its exit status and stdout."""
     with open(stdin or os.devnull, "rb") as inp:
-        r = subprocess.run([bench.tool("valgrind"), "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
-                           stdin=inp, capture_output=True, cwd=cwd)
+        try:
+            r = subprocess.run([bench.tool("valgrind"), "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+                               stdin=inp, capture_output=True, cwd=cwd)
+        except FileNotFoundError:
+            raise SystemExit("instructions.py: valgrind is not installed (bash scripts/setup.sh installs it)")
     m = re.search(rb"Collected : (\d+)", r.stderr)
     if not m:
         raise bench.BuildError(" ".join(cmd[:4]) + " ...: valgrind: " + r.stderr.decode(errors="replace")[-1500:])
