@@ -7,33 +7,40 @@ they separate what the compilers do (inlining, the fixed memory, Cranelift's
 code) from what the CPU does with it (caches, branch prediction, code
 placement), which they are blind to.
 
-  python3 bench/instructions.py                 every bench/ workload, full inputs (about 25 minutes)
-  python3 bench/instructions.py --quick         small inputs (a minute)
+  python3 bench/instructions.py                 every bench/ workload, full inputs
+  python3 bench/instructions.py --quick         small inputs: a smoke run (a few percent of a
+                                                small count is wasmtime's fixed cost of a run)
   python3 bench/instructions.py --simd --cpu x86-64-v3 --only matmul,sha256
 
-Writes bench/results/instructions[-quick][-simd]-CPU.md and prints the table.
-x86-64 hosts only (valgrind runs both on this machine).
+About 4 minutes for the full inputs on 2 cores once bench.py has built the
+.wasm files (the first build of the real programs adds a few minutes).
+Prints the table; without --only and --quick also writes it to
+bench/results/instructions[-simd]-CPU.md. x86-64 hosts only
+(valgrind runs both sides on this machine).
 
 What is counted:
-- Kiln: the whole process (`valgrind --tool=callgrind APP.kiln ARGS`): start-up,
-  the program and its WASI calls. Start-up is about 1,700 instructions.
+- Kiln: the whole process (`valgrind --tool=callgrind APP.kiln ARGS`): start-up
+  (about 1,700 instructions), data segments, the program and its WASI calls.
 - wasmtime (Python API, bench/wasmtime_py.py aot): the whole process, minus the
-  same count for an empty program (bench/'s start-up module) compiled with the
-  same flags: Python, importing wasmtime, deserializing and instantiating
-  (about 243 million instructions, repeatable to within about a million: the
-  error this adds to a count is under 0.1% at the full inputs).
+  count of `wasmtime_py.py load` on the same .cwasm and arguments, which stops
+  right before running the module: Python, importing wasmtime, deserializing
+  and instantiating are subtracted, so what is left is the program and its
+  WASI calls (through wasmtime-wasi). With Python's hash seed fixed, both
+  counts repeat to within about a thousand instructions.
 - Both compile with their defaults (Kiln -O2, wasmtime's `speed`), for exactly
-  the CPU features of `--cpu`: Kiln with `--cpu LEVEL` (the features `kiln
-  inspect` then lists), wasmtime with the same Cranelift ISA flags and every
-  other one off (wasmtime_py.py compile --isa). AVX-512 is never on: valgrind
-  cannot run it.
+  the CPU features of `--cpu`: Kiln with `--cpu LEVEL`, wasmtime with the
+  Cranelift ISA flags of the features `kiln inspect` lists for that executable
+  and every other flag off (wasmtime_py.py compile --isa). AVX-512 is never on:
+  valgrind cannot run it.
 """
 import argparse
 import concurrent.futures
 import datetime
 import math
 import os
+import importlib.util
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,34 +51,33 @@ import bench  # noqa: E402
 WT_PY = os.path.join(bench.BENCH, "wasmtime_py.py")
 
 
-def python_binary():
-    """The real interpreter (valgrind does not follow pyenv's shell shims)."""
-    return os.path.realpath(subprocess.run([sys.executable, "-c", "import sys; print(sys.executable)"],
-                                           capture_output=True, text=True, check=True).stdout.strip())
-
-
 def callgrind(cmd, stdin, cwd):
-    """Instructions executed by cmd (all its threads), its exit status and stdout."""
+    """Instructions executed by cmd (all its threads), its exit status, stdout and stderr (text)."""
     with open(stdin or os.devnull, "rb") as inp:
         try:
+            # A fixed hash seed: Python's randomised string hashes move its
+            # instruction count by about a million from run to run.
             r = subprocess.run([bench.tool("valgrind"), "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
-                               stdin=inp, capture_output=True, cwd=cwd)
+                               stdin=inp, capture_output=True, cwd=cwd, env=dict(os.environ, PYTHONHASHSEED="0"))
         except FileNotFoundError:
             raise SystemExit("instructions.py: valgrind is not installed (bash scripts/setup.sh installs it)")
     m = re.search(rb"Collected : (\d+)", r.stderr)
     if not m:
         raise bench.BuildError(" ".join(cmd[:4]) + " ...: valgrind: " + r.stderr.decode(errors="replace")[-1500:])
-    return int(m.group(1)), r.returncode, r.stdout
+    err = "\n".join(l for l in r.stderr.decode(errors="replace").splitlines() if not l.startswith("=="))
+    return int(m.group(1)), r.returncode, r.stdout, err
 
 
 def isa_flags(kiln, exe):
     """The Cranelift x86 ISA flags of the features a Kiln executable requires (`kiln inspect`)."""
     out = bench.run_cmd([kiln, "inspect", exe]).stdout
     m = re.search(r"^cpu features:\s*(.*)$", out, re.M)
-    feats = [f.strip() for f in m.group(1).split(",")] if m else []
-    feats = [f for f in feats if f and f != "baseline"]
+    if not m:
+        raise bench.BuildError(f"`kiln inspect {exe}` lists no CPU features line:\n{out}")
+    feats = [f.strip() for f in m.group(1).split(",") if f.strip() and f.strip() != "baseline"]
     # Kiln's feature names are Cranelift's flag names without `has_` and dots
-    # (sse4.1 -> has_sse41): targets/src/x86_64.rs lists both side by side.
+    # (sse4.1 -> has_sse41; targets/src/x86_64.rs lists both side by side);
+    # wasmtime_py.py refuses a flag name Cranelift does not have.
     return ",".join("has_" + f.replace(".", "") for f in feats) or "baseline"
 
 
@@ -79,7 +85,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="the small inputs of bench.py --quick")
     ap.add_argument("--only", help="comma-separated workload names")
-    ap.add_argument("--cpu", default="baseline", help="x86-64 CPU level of both compiles: baseline (x86-64-v1, "
+    ap.add_argument("--cpu", default="baseline", choices=["baseline", "x86-64-v2", "x86-64-v3"], help="x86-64 CPU level of both compiles: baseline (x86-64-v1, "
                     "Kiln's default), x86-64-v2 or x86-64-v3 [default: baseline]")
     ap.add_argument("--simd", action="store_true", help="the -msimd128 builds instead of the scalar ones")
     ap.add_argument("--jobs", type=int, default=bench.NPROC, help="valgrind runs at once [default: cores]")
@@ -90,7 +96,11 @@ def main():
     kiln = args.kiln or os.path.join(bench.ROOT, "target", "release", "kiln")
     if not os.path.exists(kiln):
         raise SystemExit(f"instructions.py: no {kiln} (cargo build --release -p kiln)")
-    py = python_binary()
+    if not shutil.which(bench.tool("valgrind")):
+        raise SystemExit("instructions.py: valgrind is not installed (bash scripts/setup.sh installs it)")
+    if not importlib.util.find_spec("wasmtime"):
+        raise SystemExit("instructions.py: the wasmtime Python package is not installed "
+                         "(bash scripts/setup.sh installs it)")
 
     wls = bench.workloads(bench.fetch_sources(), args.quick)
     if args.only:
@@ -99,53 +109,54 @@ def main():
         if unknown:
             raise SystemExit("instructions.py: no workload " + ", ".join(sorted(unknown)))
         wls = [w for w in wls if w["name"] in names]
-    empty = {"name": "startup", "recipe": {"groups": [([os.path.join(bench.BENCH, "programs", "empty.c")], [], [])],
-                                           "wasm_libs": [], "native_libs": []}, "args": [], "stdin": None}
-    if not os.path.exists(empty["recipe"]["groups"][0][0][0]):
-        raise SystemExit("instructions.py: bench/programs/empty.c is missing")
     cflags = bench.SIMD_CFLAGS if args.simd else []
     suffix = "-simd" if args.simd else ""
 
-    tmp = tempfile.mkdtemp(prefix="kiln-instructions-")
-    pool = concurrent.futures.ThreadPoolExecutor(bench.NPROC)
-    # 1. The .wasm files (bench.py's content-addressed builds), then both
-    # compiles of each, one at a time (each uses every core).
-    wasm = {}
-    for w in [empty] + wls:
-        d = os.path.join(bench.BUILD, w["name"])
-        os.makedirs(d, exist_ok=True)
-        wasm[w["name"]] = os.path.join(d, f"app{suffix}.wasm")
-        print(f"building {w['name']}", file=sys.stderr, flush=True)
-        bench.build_c(w["recipe"], "wasm", wasm[w["name"]], pool, cflags)
-    exe, cwasm, isa = {}, {}, None
-    for w in [empty] + wls:
-        n = w["name"]
-        exe[n] = os.path.join(tmp, n + ".kiln")
-        cwasm[n] = os.path.join(tmp, n + ".cwasm")
-        flags = [] if args.cpu == "baseline" else ["--cpu", args.cpu]
-        bench.run_cmd([kiln, "compile", "-q", *flags, wasm[n], "-o", exe[n]])
-        isa = isa or isa_flags(kiln, exe[n])
-        bench.run_cmd([sys.executable, WT_PY, "compile", wasm[n], cwasm[n], "--isa", isa])
+    with tempfile.TemporaryDirectory(prefix="kiln-instructions-") as tmp, \
+            concurrent.futures.ThreadPoolExecutor(bench.NPROC) as pool, \
+            concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as jobs:
+        # 1. The .wasm files (bench.py's content-addressed builds), then both
+        # compiles of each, one at a time (each uses every core).
+        wasm = {}
+        for w in wls:
+            d = os.path.join(bench.BUILD, w["name"])
+            os.makedirs(d, exist_ok=True)
+            wasm[w["name"]] = os.path.join(d, f"app{suffix}.wasm")
+            print(f"building {w['name']}", file=sys.stderr, flush=True)
+            bench.build_c(w["recipe"], "wasm", wasm[w["name"]], pool, cflags)
+        exe, cwasm, isa = {}, {}, None
+        for w in wls:
+            n = w["name"]
+            exe[n] = os.path.join(tmp, n + ".kiln")
+            cwasm[n] = os.path.join(tmp, n + ".cwasm")
+            flags = [] if args.cpu == "baseline" else ["--cpu", args.cpu]
+            bench.run_cmd([kiln, "compile", "-q", *flags, wasm[n], "-o", exe[n]])
+            isa = isa or isa_flags(kiln, exe[n])
+            if args.cpu != "baseline" and isa == "baseline":
+                raise bench.BuildError(f"kiln compile --cpu {args.cpu} made an executable that needs no CPU feature")
+            bench.run_cmd([sys.executable, WT_PY, "compile", wasm[n], cwasm[n], "--isa", isa])
 
-    # 2. The counts, --jobs valgrinds at a time (counts do not depend on load).
-    def count(w):
-        n = w["name"]
-        k, ks, kout = callgrind([exe[n]] + w["args"], w["stdin"], tmp)
-        t, ts, tout = callgrind([py, WT_PY, "aot", cwasm[n]] + w["args"], w["stdin"], tmp)
-        if (ks, kout) != (ts, tout):
-            raise bench.BuildError(f"{n}: Kiln and wasmtime disagree (exit {ks} and {ts}, or stdout)")
-        return n, k, t
+        # 2. The counts, --jobs valgrinds at a time (counts do not depend on load).
+        def count(w):
+            n = w["name"]
+            k, ks, kout, kerr = callgrind([exe[n]] + w["args"], w["stdin"], tmp)
+            t, ts, tout, terr = callgrind([sys.executable, WT_PY, "aot", cwasm[n]] + w["args"], w["stdin"], tmp)
+            if (ks, kout) != (ts, tout):
+                raise bench.BuildError(f"{n}: Kiln and wasmtime disagree (exit {ks} and {ts}, or stdout);\n"
+                                       f"Kiln's stderr: {kerr[-600:]}\nwasmtime's stderr: {terr[-600:]}")
+            load, ls, _, lerr = callgrind([sys.executable, WT_PY, "load", cwasm[n]] + w["args"], w["stdin"], tmp)
+            if ls:
+                raise bench.BuildError(f"{n}: wasmtime_py.py load failed: {lerr[-600:]}")
+            return n, k, t - load, load
 
-    jobs = concurrent.futures.ThreadPoolExecutor(max(1, args.jobs))
-    _, _, base = count(empty)
-    rows = []
-    for n, k, t in jobs.map(count, wls):
-        t -= base
-        rows.append((n, k, t))
-        print(f"{n:<14} Kiln {k / 1e6:10.1f} M   wasmtime {t / 1e6:10.1f} M   {k / t:.3f}", file=sys.stderr, flush=True)
+        rows = []
+        for n, k, t, load in jobs.map(count, wls):
+            rows.append((n, k, t, load))
+            print(f"{n:<14} Kiln {k / 1e6:10.1f} M   wasmtime {t / 1e6:10.1f} M   {k / t:.3f}   "
+                  f"(wasmtime's load: {load / 1e6:.1f} M)", file=sys.stderr, flush=True)
 
     # 3. The report.
-    gm = math.exp(sum(math.log(k / t) for _, k, t in rows) / len(rows))
+    gm = math.exp(sum(math.log(k / t) for _, k, t, _ in rows) / len(rows))
     kv = bench.run_cmd([kiln, "--version"]).stdout.strip()
     lines = [f"# Instructions executed: Kiln and wasmtime AOT, {'-msimd128 builds' if args.simd else 'scalar builds'}, "
              f"CPU features `{args.cpu}`", "",
@@ -153,22 +164,21 @@ def main():
              f"{' --simd' if args.simd else ''}{' --cpu ' + args.cpu if args.cpu != 'baseline' else ''}` on "
              f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M')} UTC; {kv} @ {bench.git_rev()}, "
              f"wasmtime-py {bench.py_version('wasmtime')}. Both compiled for the Cranelift ISA flags `{isa}`; "
-             f"counts from valgrind's callgrind, wasmtime's less its {base / 1e6:.1f} M of Python and "
-             f"instantiation (see the script's docstring).", "",
-             "| workload | Kiln | wasmtime AOT | Kiln ÷ wasmtime |", "|---|---:|---:|---:|"]
-    for n, k, t in rows:
-        lines.append(f"| {n} | {k / 1e6:,.1f} M | {t / 1e6:,.1f} M | {k / t:.3f} |")
-    lines.append(f"| **geometric mean** | | | **{gm:.3f}** |")
+             f"counts from valgrind's callgrind; wasmtime's is its process less the same process stopped "
+             f"before running the module (Python, deserializing, instantiating: the last column; see the "
+             f"script's docstring).", "",
+             "| workload | Kiln | wasmtime AOT | Kiln ÷ wasmtime | wasmtime's load (subtracted) |",
+             "|---|---:|---:|---:|---:|"]
+    for n, k, t, load in rows:
+        lines.append(f"| {n} | {k / 1e6:,.1f} M | {t / 1e6:,.1f} M | {k / t:.3f} | {load / 1e6:,.1f} M |")
+    lines.append(f"| **geometric mean** | | | **{gm:.3f}** | |")
     text = "\n".join(lines) + "\n"
     print(text)
-    if not args.only:
-        name = f"instructions{'-quick' if args.quick else ''}{suffix}-{args.cpu}.md"
+    if not args.only and not args.quick:
+        name = f"instructions{suffix}-{args.cpu}.md"
         with open(os.path.join(bench.RESULTS, name), "w") as f:
             f.write(text)
         print(f"written: bench/results/{name}", file=sys.stderr)
-    pool.shutdown()
-    jobs.shutdown()
-    subprocess.run(["rm", "-rf", tmp])
 
 
 if __name__ == "__main__":

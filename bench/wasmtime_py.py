@@ -6,6 +6,8 @@ used when no `wasmtime` CLI is found. Results from it are labelled
   wasmtime_py.py jit     [GRANTS] APP.wasm  [ARGS...]   compile at start-up, then run
   wasmtime_py.py compile APP.wasm OUT.cwasm [--threads 1|all] [--isa FLAGS]
   wasmtime_py.py aot     [GRANTS] APP.cwasm [ARGS...]   deserialize a precompiled module, then run
+  wasmtime_py.py load    [GRANTS] APP.cwasm [ARGS...]   as aot, but stop before running it (what
+                                                        bench/instructions.py subtracts)
 
 GRANTS, as `kiln run`'s flags (`kiln bench` passes its own):
   --argv0 NAME             the guest's argv[0] (default: APP's file name)
@@ -42,6 +44,9 @@ T_IMPORT = time.perf_counter()
 
 # Cranelift 0.137's x86-64 ISA flags (cranelift-codegen-meta, isa/x86.rs): the
 # CPU features wasmtime detects on the host and compiles for.
+# Checked against the installed wasmtime's major version: a newer one may have
+# flags this list lacks, which would stay at the host's setting.
+X86_ISA_FLAGS_WASMTIME = "50"
 X86_ISA_FLAGS = ("has_sse3 has_ssse3 has_cmpxchg16b has_sse41 has_sse42 has_popcnt has_avx has_avx2 has_fma "
                  "has_bmi1 has_bmi2 has_lzcnt has_avx512bitalg has_avx512dq has_avx512f has_avx512vbmi "
                  "has_avx512vl has_avx512vnni has_avx_vnni has_apx").split()
@@ -50,6 +55,14 @@ X86_ISA_FLAGS = ("has_sse3 has_ssse3 has_cmpxchg16b has_sse41 has_sse42 has_popc
 def engine(threads="all", isa=None):
     cfg = wasmtime.Config()
     if isa is not None:
+        import importlib.metadata
+        import platform
+        if platform.machine() not in ("x86_64", "AMD64"):
+            sys.exit("wasmtime_py.py: --isa takes x86-64 flags, and this host is %s" % platform.machine())
+        have = importlib.metadata.version("wasmtime")
+        if have.split(".")[0] != X86_ISA_FLAGS_WASMTIME:
+            sys.exit("wasmtime_py.py: --isa knows wasmtime %s's Cranelift flags, and wasmtime %s is installed "
+                     "(update X86_ISA_FLAGS)" % (X86_ISA_FLAGS_WASMTIME, have))
         wanted = set() if isa == "baseline" else set(isa.split(","))
         unknown = wanted - set(X86_ISA_FLAGS)
         if unknown:
@@ -119,6 +132,9 @@ def run(mode, argv):
     store.set_wasi(wasi)
     instance = linker.instantiate(store, module)
     start = instance.exports(store)["_start"]
+    if mode == "load":
+        sys.stdout.flush()
+        os._exit(0)
     t2 = time.perf_counter()
     status = 0
     try:
@@ -163,13 +179,17 @@ def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
     mode = argv[0]
-    if mode in ("jit", "aot"):
+    if mode in ("jit", "aot", "load"):
         run(mode, argv[1:])
     elif mode == "compile":
         threads = "all"
         if "--threads" in argv:
             threads = argv[argv.index("--threads") + 1]
-        isa = argv[argv.index("--isa") + 1] if "--isa" in argv else None
+        isa = None
+        if "--isa" in argv:
+            if argv.index("--isa") + 1 >= len(argv):
+                sys.exit("wasmtime_py.py: --isa needs a value (flags, comma-separated, or baseline)")
+            isa = argv[argv.index("--isa") + 1]
         compile_(argv[1], argv[2], threads, isa)
     else:
         sys.exit(__doc__)
