@@ -206,8 +206,11 @@ def py_version(pkg):
 
 
 def git_rev():
+    """The commit measured, `+changes` when tracked files other than bench/results/ differ from it."""
     r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return r.stdout.strip() or "?"
+    rev = r.stdout.strip() or "?"
+    d = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench/results"], cwd=ROOT)
+    return rev + ("+changes" if d.returncode == 1 else "")
 
 
 # ---------------------------------------------------------------------------

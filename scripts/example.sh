@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "building kiln (cargo build --release; the first build takes a few minutes)" >&2
 cargo build --release -q -p kiln
 out=target/example
 mkdir -p "$out"

@@ -427,14 +427,14 @@ impl<'a> ModuleEnv<'a> {
                 path: path.to_string(),
                 func,
                 offset: e.offset() as usize,
-                message: e.message().to_string(),
+                message: invalid_message(&e, bytes),
             });
         }
         Self::collect(bytes).map_err(|e| CompileError::Invalid {
             path: path.to_string(),
             func: None,
             offset: e.offset() as usize,
-            message: e.message().to_string(),
+            message: invalid_message(&e, bytes),
         })
     }
 
@@ -653,6 +653,18 @@ impl<'a> ModuleEnv<'a> {
 
     pub fn export_func(&self, name: &str) -> Option<u32> {
         self.exports.iter().find(|(n, k, _)| *n == name && *k == ExternalKind::Func).map(|(_, _, i)| *i)
+    }
+}
+
+/// wasmparser's message for an invalid module, with a hint where the bytes
+/// ran out: a module cut short (an interrupted download or copy) is the
+/// usual cause, and the offset alone does not say so.
+fn invalid_message(e: &wasmparser::BinaryReaderError, bytes: &[u8]) -> String {
+    let message = e.message().to_string();
+    if message.contains("end-of-file") || (message.contains("out of bounds") && e.offset() as usize >= bytes.len()) {
+        format!("{message} (the file is {} bytes long: is it cut short?)", bytes.len())
+    } else {
+        message
     }
 }
 

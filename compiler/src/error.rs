@@ -65,6 +65,12 @@ pub enum CompileError {
     #[error("{path}: cannot parse the text format: {message}")]
     Text { path: String, message: String },
 
+    /// A `.wasm` file, or an empty one, that is neither format: the binary
+    /// format's magic number is missing and the text parser's complaint
+    /// follows.
+    #[error("{path}: not a wasm binary (it does not start with `\\0asm`), nor a text-format module: {message}")]
+    NotWasm { path: String, message: String },
+
     #[error("{path}: invalid module{}, at wasm offset {offset:#x}: {message}", in_func(func))]
     Invalid { path: String, func: Option<(u32, Option<String>)>, offset: usize, message: String },
 

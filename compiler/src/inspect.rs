@@ -29,6 +29,9 @@ pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| CompileError::Read { path: shown.clone(), source: e })?;
     let not_kiln = |why: &str| CompileError::Target(format!("{shown}: not a Kiln executable ({why})"));
+    if bytes.starts_with(b"\0asm") {
+        return Err(not_kiln("it is a wasm module: `kiln compile` it, then inspect the executable"));
+    }
     let elf = object::File::parse(&*bytes).map_err(|e| not_kiln(&e.to_string()))?;
     let sym = elf
         .symbols()

@@ -295,6 +295,9 @@ pub fn read_module(path: &Path) -> Result<Vec<u8>, CompileError> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }
+    if bytes.is_empty() {
+        return Err(CompileError::NotWasm { path: shown, message: "the file is empty".into() });
+    }
     // Not the binary format, and not text either: say where.
     if let Err(e) = std::str::from_utf8(&bytes) {
         return Err(CompileError::Text {
@@ -308,7 +311,13 @@ pub fn read_module(path: &Path) -> Result<Vec<u8>, CompileError> {
     wat::parse_bytes(&bytes).map(|b| b.into_owned()).map_err(|mut e| {
         // The error's `--> FILE:LINE:COL` names the file, not `<anon>`.
         e.set_path(path);
-        CompileError::Text { path: shown, message: e.to_string() }
+        // A `.wasm` name promises the binary format: say first that the file
+        // is not that, then why it is not the text format either.
+        if path.extension().is_some_and(|x| x == "wasm") {
+            CompileError::NotWasm { path: shown, message: e.to_string() }
+        } else {
+            CompileError::Text { path: shown, message: e.to_string() }
+        }
     })
 }
 

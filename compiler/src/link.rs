@@ -162,10 +162,7 @@ pub fn link(
     };
     let staged_inputs = Staged::new(objects, runtime)?;
 
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = output_dir(output)?;
     let staged = tempfile::Builder::new()
         .prefix(".kiln-link-")
         .tempfile_in(&dir)
@@ -197,13 +194,28 @@ fn set_executable(p: &Path) -> Result<(), CompileError> {
     set_mode_with_umask(p, 0o777).map_err(|e| CompileError::Write { path: p.display().to_string(), source: e })
 }
 
-/// Writes `bytes` to `output` atomically (temporary file, then rename).
-pub fn write_atomic(output: &Path, bytes: &[u8]) -> Result<(), CompileError> {
-    use std::io::Write;
+/// The directory `output` goes in, where its temporary file is made (so the
+/// final rename stays within one file system). A missing one is reported
+/// as such, for `output`, rather than as the temporary file's error.
+fn output_dir(output: &Path) -> Result<PathBuf, CompileError> {
     let dir = match output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if !dir.is_dir() {
+        let why = if dir.exists() { "is not a directory" } else { "does not exist" };
+        return Err(CompileError::Write {
+            path: output.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, format!("{} {why}", dir.display())),
+        });
+    }
+    Ok(dir)
+}
+
+/// Writes `bytes` to `output` atomically (temporary file, then rename).
+pub fn write_atomic(output: &Path, bytes: &[u8]) -> Result<(), CompileError> {
+    use std::io::Write;
+    let dir = output_dir(output)?;
     let err = |e: std::io::Error| CompileError::Write { path: output.display().to_string(), source: e };
     let mut f = tempfile::Builder::new().prefix(".kiln-").tempfile_in(dir).map_err(err)?;
     f.write_all(bytes).map_err(err)?;

@@ -142,6 +142,56 @@ fn input_neither_binary_nor_text_gives_an_offset() {
 }
 
 #[test]
+fn a_wasm_file_in_neither_format_says_so_first() {
+    let d = tmp();
+    write(d.path(), "hello.wasm", b"hello world");
+    write(d.path(), "empty.wasm", b"");
+    let o = kiln(&["compile", "hello.wasm"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("hello.wasm: not a wasm binary (it does not start with `\\0asm`), nor a text-format module: expected `(`"), "{}", stderr(&o));
+    let o = kiln(&["compile", "empty.wasm"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("empty.wasm: not a wasm binary (it does not start with `\\0asm`), nor a text-format module: the file is empty"), "{}", stderr(&o));
+    assert!(!d.path().join("hello").exists() && !d.path().join("empty").exists());
+}
+
+#[test]
+fn a_truncated_module_is_called_cut_short() {
+    let d = tmp();
+    let full = wat::parse_str(GOOD).unwrap();
+    write(d.path(), "cut.wasm", &full[..full.len() - 3]);
+    let o = kiln(&["compile", "cut.wasm"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("cut.wasm: invalid module, at wasm offset"), "{e}");
+    assert!(e.contains(&format!("(the file is {} bytes long: is it cut short?)", full.len() - 3)), "{e}");
+}
+
+#[test]
+fn an_output_in_a_missing_directory_names_that_directory() {
+    let d = tmp();
+    write(d.path(), "app.wat", GOOD.as_bytes());
+    for emit in ["exe", "obj"] {
+        let o = kiln(&["compile", "app.wat", "--emit", emit, "-o", "nodir/sub/app"], d.path());
+        assert_eq!(o.status.code(), Some(1));
+        let e = stderr(&o);
+        assert!(e.contains("cannot write nodir/sub/app: nodir/sub does not exist"), "{e}");
+        assert!(!e.contains(".kiln"), "a temporary file's name leaked: {e}");
+    }
+    let o = kiln(&["compile", "app.wat", "-o", "app.wat/x"], d.path());
+    assert!(stderr(&o).contains("cannot write app.wat/x: app.wat is not a directory"), "{}", stderr(&o));
+}
+
+#[test]
+fn inspecting_a_module_says_to_compile_it() {
+    let d = tmp();
+    write(d.path(), "m.wasm", &wat::parse_str(GOOD).unwrap());
+    let o = kiln(&["inspect", "m.wasm"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("m.wasm: not a Kiln executable (it is a wasm module: `kiln compile` it"), "{}", stderr(&o));
+}
+
+#[test]
 fn failed_compile_keeps_the_old_output() {
     let d = tmp();
     write(d.path(), "app", b"previous build");

@@ -585,13 +585,26 @@ fn difference(reference: &Result_, r: &Result_) -> Option<String> {
 
 /// The last lines of a contender's stderr, for a note.
 fn stderr_tail(r: &Result_) -> String {
-    let text = String::from_utf8_lossy(&r.stderr);
+    stderr_tail_of(&r.name, &r.stderr)
+}
+
+fn stderr_tail_of(name: &str, stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     if lines.is_empty() {
         return String::new();
     }
-    let tail = &lines[lines.len().saturating_sub(3)..];
-    format!("; {}'s stderr ends: {}", r.name, tail.iter().map(|l| clip(l)).collect::<Vec<_>>().join(" | "))
+    // A trap's or an error's own line first (`kiln: wasm trap: integer
+    // divide by zero`, wasmtime's `Error: ...`): a backtrace after it would
+    // push it out of the last lines.
+    let key = lines.iter().position(|l| l.contains("wasm trap:") || l.contains("error:") || l.starts_with("Error:"));
+    let tail_from = lines.len().saturating_sub(if key.is_some() { 2 } else { 3 });
+    let mut shown: Vec<&str> = key.filter(|&k| k < tail_from).map(|k| lines[k]).into_iter().collect();
+    if !shown.is_empty() {
+        shown.push("...");
+    }
+    shown.extend(&lines[tail_from..]);
+    format!("; {name}'s stderr ends: {}", shown.iter().map(|l| clip(l)).collect::<Vec<_>>().join(" | "))
 }
 
 fn clip(l: &str) -> String {
@@ -742,4 +755,25 @@ fn chart(path: &Path, results: &[Result_]) -> Result<(), String> {
     let mut writer = enc.write_header().map_err(|e| e.to_string())?;
     writer.write_image_data(&px).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stderr_tail_of;
+
+    #[test]
+    fn a_note_keeps_the_trap_line_ahead_of_the_backtrace() {
+        let err = b"kiln: wasm trap: integer divide by zero\n  in div at wasm offset 0x10\nbacktrace:\n  0: div\n  1: main\n  2: _start\n";
+        assert_eq!(
+            stderr_tail_of("kiln-aot", err),
+            "; kiln-aot's stderr ends: kiln: wasm trap: integer divide by zero | ... |   1: main |   2: _start"
+        );
+        // Short stderr: the lines as they are, once each.
+        assert_eq!(
+            stderr_tail_of("w", b"Error: failed\n  cause\n"),
+            "; w's stderr ends: Error: failed |   cause"
+        );
+        assert_eq!(stderr_tail_of("w", b"a\nb\nc\nd\n"), "; w's stderr ends: b | c | d");
+        assert_eq!(stderr_tail_of("w", b"\n"), "");
+    }
 }
