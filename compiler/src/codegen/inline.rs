@@ -74,8 +74,8 @@ pub const MAX_DEPTH: u32 = 2;
 
 /// A callee this small is inlined whatever the caller's budget: its body
 /// costs about what the call does (argument moves, the call, and the
-/// spills and reloads around it, as the `tail` convention preserves no
-/// register), so inlining it does not grow the code.
+/// spills and reloads of the caller-saved values live across it), so
+/// inlining it does not grow the code.
 pub const ALWAYS_INLINE_INSTS: usize = 12;
 
 /// How many instructions inlining larger callees may add to a caller of
