@@ -116,7 +116,12 @@ pub fn unresolved_imports(bytes: &[u8]) -> Vec<String> {
                             Some(format!("not a wasi-threads function (only `{WASI_THREAD_SPAWN}`)"))
                         }
                         TypeRef::Func(_) | TypeRef::FuncExact(_) => {
-                            Some(format!("function from unknown module `{}`", imp.module))
+                            // Not WASI, so the user's to provide: say how.
+                            Some(format!(
+                                "function from module `{}`, which is not WASI: define it in C and pass `--link` \
+                                 (`--emit header` declares it)",
+                                imp.module
+                            ))
                         }
                         // A shared memory import is the wasi-threads
                         // convention (`env.memory`): the runtime provides

@@ -243,7 +243,7 @@ fn unsupported_proposals_and_imports_are_named_at_once() {
         "kiln: error: u.wat: uses 1 WebAssembly proposal that Kiln does not support yet (the module is valid):
   garbage collection (gc), first at wasm offset 0xb
 u.wat: 1 unresolved import; Kiln provides only WASI preview1 (`wasi_snapshot_preview1`):
-  env::host_log (at wasm offset 0x19): function from unknown module `env`
+  env::host_log (at wasm offset 0x19): function from module `env`, which is not WASI: define it in C and pass `--link` (`--emit header` declares it)
 "
     );
     assert!(!d.path().join("u").exists(), "no output after a failed compile");
