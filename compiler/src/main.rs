@@ -216,6 +216,10 @@ struct RunArgs {
     /// terminal).
     #[arg(short, long)]
     quiet: bool,
+    /// Not an option of `kiln run` (it runs on this machine); accepted only
+    /// to say so, rather than clap's "use `-- --target`" tip.
+    #[arg(long, hide = true, value_name = "TARGET")]
+    target: Option<String>,
     #[command(flatten)]
     code: CodeArgs,
     #[command(flatten)]
@@ -394,6 +398,12 @@ fn compile(args: CompileArgs) -> Result<(), String> {
 
 /// `kiln run`: compile in memory, then hand the process to the program.
 fn run(args: RunArgs) -> Result<(), String> {
+    if let Some(t) = &args.target {
+        return Err(format!(
+            "kiln run compiles for this machine and runs the module now, so it takes no --target; for {t}, \
+             `kiln compile --target {t}` and run the executable there (or under qemu)"
+        ));
+    }
     let target = kiln::jit::target().ok_or("kiln run needs a machine whose architecture Kiln targets (x86_64, aarch64, riscv64)")?;
     let mut opts = Options::new(target);
     args.code.apply(&mut opts)?;

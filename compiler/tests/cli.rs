@@ -192,6 +192,15 @@ fn inspecting_a_module_says_to_compile_it() {
 }
 
 #[test]
+fn kiln_run_with_a_target_says_to_compile_instead() {
+    let d = tmp();
+    write(d.path(), "app.wat", GOOD.as_bytes());
+    let o = kiln(&["run", "--target", "aarch64", "app.wat"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("kiln run compiles for this machine and runs the module now, so it takes no --target; for aarch64, `kiln compile --target aarch64`"), "{}", stderr(&o));
+}
+
+#[test]
 fn failed_compile_keeps_the_old_output() {
     let d = tmp();
     write(d.path(), "app", b"previous build");
