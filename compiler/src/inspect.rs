@@ -23,6 +23,9 @@ pub struct Inspection {
     pub explicit_bounds_checks: bool,
     /// `--thread-stack`: spawned threads' wasm stack size in bytes.
     pub thread_stack: Option<u64>,
+    /// Kiln version, `-O` level and inlining (`kiln 0.1.0, -O2, inlining`);
+    /// `None` for executables of a Kiln that did not record it.
+    pub built: Option<String>,
 }
 
 pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
@@ -75,6 +78,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
             out.explicit_bounds_checks = true;
         } else if let Some(n) = e.strip_prefix(config::THREAD_STACK_PREFIX) {
             out.thread_stack = n.parse().ok();
+        } else if let Some(b) = e.strip_prefix(config::BUILT_PREFIX) {
+            out.built = Some(b.to_string());
         } else {
             out.env.push(e);
         }
@@ -85,6 +90,9 @@ pub fn inspect(path: &Path) -> Result<Inspection, CompileError> {
 impl std::fmt::Display for Inspection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "target:        {}", self.target)?;
+        if let Some(b) = &self.built {
+            writeln!(f, "built by:      {b}")?;
+        }
         let cpu = if self.cpu_features.is_empty() { "baseline".to_string() } else { self.cpu_features.join(", ") };
         writeln!(f, "cpu features:  {cpu}")?;
         writeln!(

@@ -201,6 +201,26 @@ fn kiln_run_with_a_target_says_to_compile_instead() {
 }
 
 #[test]
+fn inspect_says_how_the_code_was_built() {
+    let d = tmp();
+    write(d.path(), "app.wat", GOOD.as_bytes());
+    let version = env!("CARGO_PKG_VERSION");
+    for (flags, shown) in [
+        (&[][..], format!("built by:      kiln {version}, -O2, inlining")),
+        (&["-O0"][..], format!("built by:      kiln {version}, -O0, no inlining")),
+        (&["-O1", "--no-inline"][..], format!("built by:      kiln {version}, -O1, no inlining")),
+    ] {
+        let mut args = vec!["compile", "app.wat", "-o", "app"];
+        args.extend(flags);
+        let o = kiln(&args, d.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(Command::new(d.path().join("app")).output().unwrap().status.code(), Some(5));
+        let text = String::from_utf8_lossy(&kiln(&["inspect", "app"], d.path()).stdout).into_owned();
+        assert!(text.contains(&shown), "{flags:?}: {text}");
+    }
+}
+
+#[test]
 fn failed_compile_keeps_the_old_output() {
     let d = tmp();
     write(d.path(), "app", b"previous build");

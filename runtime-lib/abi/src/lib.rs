@@ -843,6 +843,11 @@ pub mod config {
     /// Present when the executable was compiled with
     /// `--bounds-checks=explicit` (shown by `kiln inspect`).
     pub const BOUNDS_CHECKS_EXPLICIT: &str = "\u{1}bounds-checks=explicit";
+    /// Prefix of the entry saying how the code was built, for `kiln
+    /// inspect` only (the runtime skips it, as every `\u{1}` entry it does
+    /// not know): the Kiln version, the optimisation level and whether wasm
+    /// functions were inlined, e.g. `kiln 0.1.0, -O2, inlining`.
+    pub const BUILT_PREFIX: &str = "\u{1}built=";
 }
 
 
