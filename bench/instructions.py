@@ -36,7 +36,6 @@ What is counted:
 import argparse
 import concurrent.futures
 import datetime
-import math
 import os
 import importlib.util
 import re
@@ -54,13 +53,10 @@ WT_PY = os.path.join(bench.BENCH, "wasmtime_py.py")
 def callgrind(cmd, stdin, cwd):
     """Instructions executed by cmd (all its threads), its exit status, stdout and stderr (text)."""
     with open(stdin or os.devnull, "rb") as inp:
-        try:
-            # A fixed hash seed: Python's randomised string hashes move its
-            # instruction count by about a million from run to run.
-            r = subprocess.run([bench.tool("valgrind"), "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
-                               stdin=inp, capture_output=True, cwd=cwd, env=dict(os.environ, PYTHONHASHSEED="0"))
-        except FileNotFoundError:
-            raise SystemExit("instructions.py: valgrind is not installed (bash scripts/setup.sh installs it)")
+        # A fixed hash seed: Python's randomised string hashes move its
+        # instruction count by about a million from run to run.
+        r = subprocess.run([bench.tool("valgrind"), "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+                           stdin=inp, capture_output=True, cwd=cwd, env=dict(os.environ, PYTHONHASHSEED="0"))
     m = re.search(rb"Collected : (\d+)", r.stderr)
     if not m:
         raise bench.BuildError(" ".join(cmd[:4]) + " ...: valgrind: " + r.stderr.decode(errors="replace")[-1500:])
@@ -125,11 +121,11 @@ def main():
             print(f"building {w['name']}", file=sys.stderr, flush=True)
             bench.build_c(w["recipe"], "wasm", wasm[w["name"]], pool, cflags)
         exe, cwasm, isa = {}, {}, None
+        flags = [] if args.cpu == "baseline" else ["--cpu", args.cpu]
         for w in wls:
             n = w["name"]
             exe[n] = os.path.join(tmp, n + ".kiln")
             cwasm[n] = os.path.join(tmp, n + ".cwasm")
-            flags = [] if args.cpu == "baseline" else ["--cpu", args.cpu]
             bench.run_cmd([kiln, "compile", "-q", *flags, wasm[n], "-o", exe[n]])
             isa = isa or isa_flags(kiln, exe[n])
             if args.cpu != "baseline" and isa == "baseline":
@@ -156,7 +152,7 @@ def main():
                   f"(wasmtime's load: {load / 1e6:.1f} M)", file=sys.stderr, flush=True)
 
     # 3. The report.
-    gm = math.exp(sum(math.log(k / t) for _, k, t, _ in rows) / len(rows))
+    gm = bench.geomean([k / t for _, k, t, _ in rows])
     kv = bench.run_cmd([kiln, "--version"]).stdout.strip()
     lines = [f"# Instructions executed: Kiln and wasmtime AOT, {'-msimd128 builds' if args.simd else 'scalar builds'}, "
              f"CPU features `{args.cpu}`", "",

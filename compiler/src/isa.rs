@@ -18,6 +18,17 @@ pub enum OptLevel {
     SpeedAndSize,
 }
 
+impl OptLevel {
+    /// N of the `-ON` flag that selects this level.
+    pub fn number(self) -> u8 {
+        match self {
+            OptLevel::None => 0,
+            OptLevel::Speed => 1,
+            OptLevel::SpeedAndSize => 2,
+        }
+    }
+}
+
 /// `pic`: position-independent code, for libraries a host links into a
 /// position-independent executable or shared library (`--emit lib`).
 pub fn build_isa(target: &Target, cpu: Option<&str>, opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa, CompileError> {

@@ -252,13 +252,8 @@ impl Options {
             b.extend_from_slice(kiln_abi::config::BOUNDS_CHECKS_EXPLICIT.as_bytes());
             b.push(0);
         }
-        let level = match self.opt_level {
-            OptLevel::None => 0,
-            OptLevel::Speed => 1,
-            OptLevel::SpeedAndSize => 2,
-        };
         let inlining = if self.inlines() { "inlining" } else { "no inlining" };
-        let built = format!("kiln {}, -O{level}, {inlining}", env!("CARGO_PKG_VERSION"));
+        let built = format!("kiln {}, -O{}, {inlining}", env!("CARGO_PKG_VERSION"), self.opt_level.number());
         b.extend_from_slice(format!("{}{built}", kiln_abi::config::BUILT_PREFIX).as_bytes());
         b.push(0);
         for kv in &self.env {
